@@ -1,0 +1,135 @@
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
+import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Set once shutdown has begun: /healthcheck answers 503 and responses close their connection. */
+    draining: boolean;
+  }
+}
+
+export interface AppOptions {
+  /** Largest n that /api/:n accepts. */
+  apiMaxN: number;
+  /** Where /api/:n computes, off the event loop. */
+  pool: SumPool;
+  /** pino options (JSON lines on stdout), or false for silence in tests. */
+  logger: FastifyServerOptions["logger"];
+}
+
+/** Seconds a client should wait before retrying when the CPU pool is full. */
+const RETRY_AFTER_S = 1;
+
+const errorSchema = {
+  type: "object",
+  properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
+} as const;
+
+/** One log line per request, written when it completes, instead of Fastify's two or three. */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  // A client's mistake (4xx) is already in the request's line; only our own failures get a stack.
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (reply.statusCode >= 500) super.defaultErrorLog(error, request, reply);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+    if (error) reply.log.error({ ...line, err: error }, "request failed");
+    else reply.log.info(line, "request");
+  }
+}
+
+/** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger,
+    // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
+    requestIdHeader: "x-amzn-trace-id",
+    logController: new OneLinePerRequest(),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining
+    // (with Connection: close) instead of being refused with Fastify's generic 503.
+    return503OnClosing: false,
+  });
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  app.decorate("draining", false);
+
+  app.addHook("onSend", async (_request, reply) => {
+    if (app.draining) reply.header("connection", "close");
+  });
+
+  app.get(
+    "/",
+    {
+      schema: {
+        response: {
+          200: { type: "object", properties: { message: { type: "string" }, pid: { type: "integer" } } },
+        },
+      },
+    },
+    async () => ({ message: "Hello World!", pid: process.pid }),
+  );
+
+  app.get(
+    "/healthcheck",
+    {
+      schema: {
+        response: {
+          200: { type: "object", properties: { status: { const: "ok" } } },
+          503: { type: "object", properties: { status: { const: "draining" } } },
+        },
+      },
+    },
+    async (_request, reply) => (app.draining ? reply.code(503).send({ status: "draining" }) : { status: "ok" }),
+  );
+
+  app.get<{ Params: { n: number } }>(
+    "/api/:n",
+    {
+      schema: {
+        params: {
+          type: "object",
+          properties: { n: { type: "integer", minimum: 0, maximum: options.apiMaxN } },
+          required: ["n"],
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: { n: { type: "integer" }, sum: { type: "string" }, pid: { type: "integer" } },
+          },
+          503: errorSchema,
+        },
+      },
+      schemaErrorFormatter: () => new Error(`params/n must be an integer from 0 to ${options.apiMaxN} (API_MAX_N)`),
+    },
+    async (request, reply) => {
+      const { n } = request.params;
+      // A client that hangs up no longer needs the answer: free its thread.
+      const gone = new AbortController();
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      try {
+        return { n, sum: await options.pool.sum(n, gone.signal), pid: process.pid };
+      } catch (err) {
+        if (err instanceof PoolBusyError || err instanceof TaskTimeoutError) {
+          reply.header("retry-after", String(RETRY_AFTER_S));
+          return reply.code(503).send({ statusCode: 503, error: "Service Unavailable", message: err.message });
+        }
+        throw err;
+      }
+    },
+  );
+
+  return app;
+}

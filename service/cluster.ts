@@ -1,0 +1,235 @@
+/**
+ * The cluster bootstrap: a primary that keeps N workers on one port, and the drain protocol both sides
+ * speak. It knows nothing about routes: a worker is anything that listens and can drain.
+ */
+import cluster, { type Worker } from "node:cluster";
+import type { Logger } from "pino";
+
+export interface PrimaryOptions {
+  workers: number;
+  /** The workers' drain deadline; the primary gives up on them a little after it. */
+  shutdownTimeoutMs: number;
+  log: Logger;
+  /** More unexpected exits than this within crashWindowMs is a crash loop: the primary gives up. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  /** Respawn delay: base × 2^(recent crashes − 1), capped, with ±50% jitter. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** How long a replacement may take to listen during a reload before the reload is abandoned. */
+  listenTimeoutMs?: number;
+}
+
+/** What the primary sends a worker that should stop taking work and exit once its requests are done. */
+export const DRAIN_MESSAGE = { type: "fleet:drain" } as const;
+
+/** Extra time the primary gives workers beyond their own deadline before it SIGKILLs them. */
+const PRIMARY_GRACE_MS = 2_000;
+
+interface Tracked {
+  worker: Worker;
+  listening: boolean;
+  /** Told to drain on purpose (reload): its exit is expected. */
+  retiring: boolean;
+  /** Forked by a reload: dying before it listens abandons the reload instead of the service. */
+  replacement: boolean;
+}
+
+export function backoffDelay(crashes: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, crashes - 1));
+  return Math.round(exponential * (0.5 + random()));
+}
+
+/**
+ * Runs the primary until it has shut down; resolves with the process exit code: 0 after a clean drain,
+ * 1 after a crash loop, a start-up failure or a drain that hit its deadline.
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const {
+    workers: size,
+    shutdownTimeoutMs,
+    log,
+    maxCrashes = 5,
+    crashWindowMs = 60_000,
+    backoffBaseMs = 100,
+    backoffMaxMs = 10_000,
+    listenTimeoutMs = 30_000,
+  } = options;
+  const tracked = new Map<number, Tracked>();
+  const crashes: number[] = [];
+  const respawns = new Set<NodeJS.Timeout>();
+  let shuttingDown = false;
+  let reloading = false;
+  let exitCode = 0;
+  let ready = false;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+
+  function fork(replacement = false): Tracked {
+    const state: Tracked = { worker: cluster.fork(), listening: false, retiring: false, replacement };
+    tracked.set(state.worker.id, state);
+    state.worker.on("listening", (address) => {
+      state.listening = true;
+      log.info({ worker: state.worker.id, workerPid: state.worker.process.pid, port: address.port }, "worker listening");
+      if (!ready && [...tracked.values()].filter((s) => s.listening).length === size) {
+        ready = true;
+        log.info({ workers: size, address: address.address, port: address.port }, "ready");
+      }
+    });
+    state.worker.on("exit", (code, signal) => onExit(state, code, signal));
+    return state;
+  }
+
+  function onExit(state: Tracked, code: number | null, signal: string | null): void {
+    tracked.delete(state.worker.id);
+    const who = { worker: state.worker.id, workerPid: state.worker.process.pid, code, signal };
+    if (shuttingDown) {
+      if (code !== 0) exitCode = 1;
+      log.info(who, "worker exited during shutdown");
+      if (tracked.size === 0) finish(exitCode);
+      return;
+    }
+    if (state.retiring) {
+      log.info(who, "worker retired");
+      return;
+    }
+    if (state.replacement && !state.listening) return; // the reload that forked it reports it
+    if (!state.listening) {
+      fatal(who, "worker exited before it listened: a start-up failure that respawning would only repeat");
+      return;
+    }
+    const now = Date.now();
+    crashes.push(now);
+    while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
+    if (crashes.length > maxCrashes) {
+      fatal({ ...who, crashes: crashes.length, windowMs: crashWindowMs }, "crash loop: too many unexpected worker exits");
+      return;
+    }
+    const delayMs = backoffDelay(crashes.length, backoffBaseMs, backoffMaxMs);
+    log.warn({ ...who, recentCrashes: crashes.length, respawnInMs: delayMs }, "worker died unexpectedly; respawning");
+    const timer = setTimeout(() => {
+      respawns.delete(timer);
+      fork();
+    }, delayMs);
+    respawns.add(timer);
+  }
+
+  function fatal(details: object, reason: string): void {
+    log.fatal(details, `${reason}; shutting down so that systemd or the Auto Scaling Group replaces this instance`);
+    shutdown("fatal", 1);
+  }
+
+  function drain(state: Tracked): void {
+    if (state.worker.isConnected()) state.worker.send(DRAIN_MESSAGE);
+    else state.worker.kill("SIGTERM");
+  }
+
+  function shutdown(reason: string, code = 0): void {
+    if (shuttingDown) {
+      log.info({ reason }, "already draining");
+      return;
+    }
+    shuttingDown = true;
+    exitCode = code;
+    for (const timer of respawns) clearTimeout(timer);
+    respawns.clear();
+    log.info({ reason, workers: tracked.size, deadlineMs: shutdownTimeoutMs }, "draining");
+    if (tracked.size === 0) {
+      finish(exitCode);
+      return;
+    }
+    for (const state of tracked.values()) drain(state);
+    setTimeout(() => {
+      log.error({ stragglers: tracked.size }, "drain deadline passed; killing the remaining workers");
+      for (const state of tracked.values()) state.worker.process.kill("SIGKILL");
+      finish(1);
+    }, shutdownTimeoutMs + PRIMARY_GRACE_MS).unref();
+  }
+
+  /** Resolves true once the worker listens, false if it exits or the timeout passes first. */
+  function listened(state: Tracked): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        state.worker.process.kill("SIGKILL");
+        resolve(false);
+      }, listenTimeoutMs);
+      state.worker.once("listening", () => (clearTimeout(timer), resolve(true)));
+      state.worker.once("exit", () => (clearTimeout(timer), resolve(false)));
+    });
+  }
+
+  /** One worker at a time: the replacement listens before the old one drains, so capacity never drops. */
+  async function reload(): Promise<void> {
+    if (reloading || shuttingDown) {
+      log.warn({ reloading, shuttingDown }, "reload ignored");
+      return;
+    }
+    reloading = true;
+    const old = [...tracked.values()].filter((s) => !s.replacement || s.listening);
+    log.info({ workers: old.length }, "rolling reload");
+    for (const state of old) {
+      if (shuttingDown) break;
+      if (!tracked.has(state.worker.id)) continue; // it died meanwhile and was respawned already
+      const replacement = fork(true);
+      if (!(await listened(replacement))) {
+        log.error({ worker: replacement.worker.id }, "reload abandoned: the new worker did not listen; the old workers keep serving");
+        break;
+      }
+      replacement.replacement = false;
+      state.retiring = true;
+      drain(state);
+      await new Promise((resolve) => (tracked.has(state.worker.id) ? state.worker.once("exit", resolve) : resolve(null)));
+    }
+    reloading = false;
+    log.info({ workers: tracked.size }, "reload finished");
+  }
+
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => void reload());
+  log.info({ workers: size }, "primary starting");
+  for (let i = 0; i < size; i++) fork();
+  return done;
+}
+
+export interface Drainable {
+  /** Stop taking work and resolve once in-flight work is done. */
+  drain(): Promise<void>;
+  /** The deadline passed: drop whatever is left. */
+  abort(): void;
+}
+
+/**
+ * The worker's half of the protocol: drain on the primary's message, or on SIGTERM/SIGINT sent to the
+ * worker itself (a terminal's Ctrl-C reaches the whole process group). Exits 0 after a clean drain and
+ * 1 when the deadline cuts it short.
+ */
+export function drainOnRequest(target: Drainable, shutdownTimeoutMs: number, log: Logger): void {
+  let draining = false;
+  const start = (reason: string) => {
+    if (draining) return;
+    draining = true;
+    log.info({ reason, deadlineMs: shutdownTimeoutMs }, "worker draining");
+    const deadline = setTimeout(() => {
+      log.error({ deadlineMs: shutdownTimeoutMs }, "drain deadline passed; closing the remaining connections");
+      target.abort();
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    target.drain().then(
+      () => {
+        clearTimeout(deadline);
+        log.info("worker drained");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, "drain failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("message", (message: unknown) => {
+    if ((message as { type?: unknown } | null)?.type === DRAIN_MESSAGE.type) start("primary");
+  });
+  process.on("SIGTERM", () => start("SIGTERM"));
+  process.on("SIGINT", () => start("SIGINT"));
+}

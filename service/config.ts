@@ -1,0 +1,56 @@
+import os from "node:os";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, SERVICE_PORT } from "./timing";
+
+/** The service's settings, read from the environment once, before any worker is forked. */
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  webConcurrency: number;
+  apiMaxN: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_API_MAX_N = 5_000_000_000;
+
+/** A bad environment value: the message names the variable and the form it expects. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const cores = os.availableParallelism();
+  const host = env.HOST?.trim() || "0.0.0.0";
+  if (/\s|\//.test(host)) {
+    throw new ConfigError(`HOST=${JSON.stringify(env.HOST)} is invalid: expected an IP address or host name, such as 0.0.0.0 or 127.0.0.1`);
+  }
+  const logLevel = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return {
+    port: integer(env, "PORT", SERVICE_PORT, 0, 65535),
+    host,
+    // More workers than cores only adds context switches; the cap stops a typo from forking hundreds.
+    webConcurrency: integer(env, "WEB_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
+    apiMaxN: integer(env, "API_MAX_N", DEFAULT_API_MAX_N, 0, Number.MAX_SAFE_INTEGER),
+    // Above this, systemd's TimeoutStopSec would SIGKILL a drain that is still going cleanly.
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", DEFAULT_SHUTDOWN_TIMEOUT_MS, 1, MAX_SHUTDOWN_TIMEOUT_MS),
+    logLevel,
+  };
+}

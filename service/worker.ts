@@ -1,0 +1,38 @@
+import cluster from "node:cluster";
+import os from "node:os";
+import pino from "pino";
+import { buildApp } from "./app";
+import { drainOnRequest } from "./cluster";
+import type { ServiceConfig } from "./config";
+import { createSumPool } from "./sum-pool";
+import { LONGEST_REQUEST_MS } from "./timing";
+
+/** Tasks that may wait per thread: enough to smooth a burst, few enough that a queued task starts well
+ * before its deadline. */
+const QUEUE_PER_THREAD = 2;
+
+/** One cluster worker: the app on the shared port, with its own CPU pool. */
+export async function runWorker(config: ServiceConfig): Promise<void> {
+  // Workers × threads must not oversubscribe the cores, or CPU work starves every event loop.
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
+  const pool = createSumPool({ threads, maxQueue: threads * QUEUE_PER_THREAD, taskTimeoutMs: LONGEST_REQUEST_MS });
+  const app = buildApp({
+    apiMaxN: config.apiMaxN,
+    pool,
+    logger: { level: config.logLevel, base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id } },
+  });
+  const log = pino({ level: config.logLevel, base: { pid: process.pid, worker: cluster.worker?.id } });
+  drainOnRequest(
+    {
+      async drain() {
+        app.draining = true;
+        await app.close();
+        await pool.close();
+      },
+      abort: () => app.server.closeAllConnections(),
+    },
+    config.shutdownTimeoutMs,
+    log,
+  );
+  await app.listen({ port: config.port, host: config.host });
+}
