@@ -1,0 +1,130 @@
+/**
+ * The paper math of capacity estimation, pure functions only (scripts/capacity.ts is the CLI).
+ *
+ * Inputs: the peak load (req/s), what one instance serves at 100 % CPU (req/s), the CPU utilisation the
+ * autoscaler targets, and the number of availability zones the group spreads over (evenly: an ASG
+ * balances its instances across its AZs).
+ *
+ *  - atTarget  = ⌈peak / (perInstance × target)⌉: instances that carry the peak at the CPU target.
+ *  - at100     = ⌈peak / perInstance⌉: instances that carry the peak at 100 % CPU.
+ *  - min       = azs: at least one instance per AZ.
+ *  - desired   = the larger of atTarget rounded up to a multiple of azs, and azs × ⌈at100 / (azs − 1)⌉:
+ *                with that many per AZ, losing one AZ leaves (azs − 1) AZs that still carry the peak at
+ *                ≤ 100 % CPU while the autoscaler replaces the lost capacity.
+ *  - max       = the larger of desired and azs × ⌈atTarget / (azs − 1)⌉: room to scale out until the
+ *                surviving AZs alone carry the peak back at the CPU target; a multiple of azs.
+ * With one AZ an AZ loss cannot be survived: desired = atTarget and max = atTarget + 1 (N+1 instances).
+ */
+
+export interface CapacityInput {
+  peakRps: number;
+  /** Requests/s one instance serves at 100 % CPU. */
+  perInstanceRps: number;
+  /** The autoscaler's CPU target, percent, 1..100. */
+  targetCpuPercent: number;
+  azs: number;
+}
+
+export interface CapacityPlan {
+  atTarget: number;
+  at100: number;
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** The arithmetic behind each number, one line each, for the reader. */
+  steps: string[];
+  /** Caveats worth printing (single AZ, CPU target above what the AZ-loss headroom allows...). */
+  notes: string[];
+}
+
+/** The smallest multiple of m that is ≥ x. */
+export function roundUpToMultiple(x: number, m: number): number {
+  if (!Number.isInteger(m) || m < 1) throw new RangeError(`multiple must be an integer ≥ 1, got ${m}`);
+  return Math.ceil(x / m) * m;
+}
+
+/** ⌈a / b⌉ with a tolerance for floating-point noise (4000 / (800 × 0.5) is 10, not 10.000000000000002). */
+export function ceilDiv(a: number, b: number): number {
+  const q = a / b;
+  const r = Math.round(q);
+  return Math.abs(q - r) < 1e-9 ? r : Math.ceil(q);
+}
+
+export function validateCapacityInput(input: CapacityInput): void {
+  const { peakRps, perInstanceRps, targetCpuPercent, azs } = input;
+  if (!Number.isFinite(peakRps) || peakRps <= 0) throw new RangeError(`peak req/s must be a number > 0, got ${peakRps}`);
+  if (!Number.isFinite(perInstanceRps) || perInstanceRps <= 0) {
+    throw new RangeError(`per-instance req/s must be a number > 0, got ${perInstanceRps}`);
+  }
+  if (!Number.isFinite(targetCpuPercent) || targetCpuPercent < 1 || targetCpuPercent > 100) {
+    throw new RangeError(`target CPU must be a percentage from 1 to 100, got ${targetCpuPercent}`);
+  }
+  if (!Number.isInteger(azs) || azs < 1) throw new RangeError(`azs must be an integer ≥ 1, got ${azs}`);
+}
+
+export function planCapacity(input: CapacityInput): CapacityPlan {
+  validateCapacityInput(input);
+  const { peakRps: peak, perInstanceRps: per, targetCpuPercent, azs } = input;
+  const target = targetCpuPercent / 100;
+  const f = (x: number): string => String(Math.round(x * 100) / 100);
+  const steps: string[] = [];
+  const notes: string[] = [];
+
+  const atTarget = Math.max(1, ceilDiv(peak, per * target));
+  steps.push(`at the CPU target: ⌈${f(peak)} / (${f(per)} × ${f(target)})⌉ = ⌈${f(peak / (per * target))}⌉ = ${atTarget} instances`);
+  const at100 = Math.max(1, ceilDiv(peak, per));
+  steps.push(`at 100 % CPU:      ⌈${f(peak)} / ${f(per)}⌉ = ⌈${f(peak / per)}⌉ = ${at100} instances`);
+
+  const minSize = azs;
+  steps.push(`min     = one instance per AZ = ${azs}`);
+
+  let desiredCapacity: number;
+  let maxSize: number;
+  if (azs === 1) {
+    desiredCapacity = Math.max(minSize, atTarget);
+    steps.push(`desired = max(min ${minSize}, at target ${atTarget}) = ${desiredCapacity} (one AZ: no AZ-loss headroom possible)`);
+    maxSize = desiredCapacity + 1;
+    steps.push(`max     = desired + 1 (N+1: one instance of headroom) = ${maxSize}`);
+    notes.push("with a single AZ the fleet cannot survive an AZ outage; use --azs 2 or more for that.");
+  } else {
+    const targetRounded = roundUpToMultiple(atTarget, azs);
+    const perAzSurvive = ceilDiv(at100, azs - 1);
+    const survive = perAzSurvive * azs;
+    desiredCapacity = Math.max(minSize, targetRounded, survive);
+    steps.push(
+      `desired = max(at target ${atTarget} rounded up to a multiple of ${azs} = ${targetRounded}, ` +
+        `AZ loss: ${azs} AZs × ⌈${at100} / ${azs - 1}⌉ = ${azs} × ${perAzSurvive} = ${survive}) = ${desiredCapacity}` +
+        ` — if one AZ fails, ${azs - 1} × ${desiredCapacity / azs} = ${(desiredCapacity / azs) * (azs - 1)} instances carry ` +
+        `${f(peak)} req/s at ${f((peak / (((desiredCapacity / azs) * (azs - 1)) * per)) * 100)} % CPU`,
+    );
+    const perAzMax = ceilDiv(atTarget, azs - 1);
+    const scaleOut = perAzMax * azs;
+    maxSize = Math.max(desiredCapacity, scaleOut);
+    steps.push(
+      `max     = max(desired ${desiredCapacity}, ${azs} AZs × ⌈${atTarget} / ${azs - 1}⌉ = ${azs} × ${perAzMax} = ${scaleOut}) = ${maxSize}` +
+        ` — room for the surviving ${azs - 1} AZ(s) to hold ${atTarget} instances, the peak back at the CPU target`,
+    );
+    const keepTarget = (100 * (azs - 1)) / azs;
+    if (targetCpuPercent > keepTarget) {
+      notes.push(
+        `a target-tracking policy at ${targetCpuPercent} % CPU scales in below the AZ-loss count when load is steady; ` +
+          `to keep the AZ-loss headroom at all times, use a CPU target ≤ ${f(keepTarget)} % (= (azs − 1) / azs) ` +
+          `or set minSize to ${desiredCapacity}.`,
+      );
+    }
+  }
+  return { atTarget, at100, minSize, desiredCapacity, maxSize, steps, notes };
+}
+
+/** The `pulumi config set` lines that apply a plan to a stack. */
+export function pulumiConfigLines(plan: CapacityPlan, stack: string, targetCpuPercent: number, instanceType?: string): string[] {
+  const set = (key: string, value: string | number): string => `pulumi config set --stack ${stack} fleet:${key} ${value}`;
+  const lines = [
+    set("minSize", plan.minSize),
+    set("desiredCapacity", plan.desiredCapacity),
+    set("maxSize", plan.maxSize),
+    set("cpuTargetPercent", targetCpuPercent),
+  ];
+  if (instanceType) lines.push(set("instanceType", instanceType));
+  return lines;
+}

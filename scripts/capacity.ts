@@ -1,0 +1,207 @@
+/**
+ * npm run capacity -- --peak-rps 4000 (--per-instance-rps 900 | --measure) [--target-cpu 70] [--azs 2]
+ *                     [--stack dev] [--instance-vcpus 2] [--instance-type c7i.large] [--path /] [--seconds 5]
+ *
+ * The paper math of capacity estimation (scripts/capacity-math.ts), done for the reader: min / desired /
+ * max instances for the Auto Scaling group, the arithmetic behind each, and the `pulumi config set` lines.
+ * --measure builds the service, starts it on a free loopback port with WEB_CONCURRENCY=1 (one worker: one
+ * core's worth), measures GET <path> req/s for a few seconds and scales that by --instance-vcpus.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { planCapacity, pulumiConfigLines } from "./capacity-math";
+import { runLoad, startTarget } from "./load";
+
+const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]
+  --peak-rps N          peak load the fleet must serve, req/s (required)
+  --per-instance-rps N  req/s one instance serves at 100 % CPU (or:)
+  --measure             measure it: one service worker on this machine, scaled by --instance-vcpus
+  --target-cpu P        the autoscaler's CPU target, percent 1..100 (default 70)
+  --azs N               availability zones, integer ≥ 1 (default 2)
+  --stack NAME          Pulumi stack for the config lines (default dev)
+  --instance-vcpus N    vCPUs of the instance type (default 2)
+  --instance-type T     also print fleet:instanceType T
+  --path P              with --measure: the path to load (default /)
+  --seconds S           with --measure: measuring time, 1..60 s (default 5)`;
+
+class UsageError extends Error {}
+
+export interface CapacityArgs {
+  peakRps: number;
+  perInstanceRps?: number;
+  measure: boolean;
+  targetCpu: number;
+  azs: number;
+  stack: string;
+  instanceVcpus: number;
+  instanceType?: string;
+  path: string;
+  seconds: number;
+}
+
+const FLAGS = new Set([
+  "--peak-rps",
+  "--per-instance-rps",
+  "--measure",
+  "--target-cpu",
+  "--azs",
+  "--stack",
+  "--instance-vcpus",
+  "--instance-type",
+  "--path",
+  "--seconds",
+]);
+
+export function parseCapacityArgs(argv: string[]): CapacityArgs {
+  const values = new Map<string, string>();
+  let measure = false;
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const [flag, inline] = raw.includes("=") ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)] : [raw, undefined];
+    if (!FLAGS.has(flag!)) {
+      throw new UsageError(raw.startsWith("-") ? `unknown flag ${flag}` : `unexpected argument "${raw}": every value follows its flag, e.g. --peak-rps 4000`);
+    }
+    if (flag === "--measure") {
+      if (inline !== undefined) throw new UsageError("--measure takes no value");
+      measure = true;
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`${flag} needs a value, e.g. ${flag} ${example(flag!)}`);
+    if (values.has(flag!)) throw new UsageError(`${flag} is given twice`);
+    values.set(flag!, value);
+  }
+  const num = (flag: string, { integer = false, min = 0, max = Infinity, positive = false } = {}): number | undefined => {
+    const text = values.get(flag);
+    if (text === undefined) return undefined;
+    const ok = integer ? /^\d+$/.test(text) : /^\d+(\.\d+)?$/.test(text);
+    const n = Number(text);
+    if (!ok || n < min || n > max || (positive && n <= 0)) {
+      const kind = integer ? "an integer" : "a number";
+      const range = positive ? `${kind} > 0` : max === Infinity ? `${kind} ≥ ${min}` : `${kind} from ${min} to ${max}`;
+      throw new UsageError(`${flag} must be ${range}, e.g. ${flag} ${example(flag)}; got "${text}"`);
+    }
+    return n;
+  };
+  const peakRps = num("--peak-rps", { positive: true });
+  if (peakRps === undefined) throw new UsageError("--peak-rps is required: the peak load in req/s, e.g. --peak-rps 4000");
+  const perInstanceRps = num("--per-instance-rps", { positive: true });
+  if (perInstanceRps !== undefined && measure) {
+    throw new UsageError("give either --per-instance-rps N (a known figure) or --measure (measure it here), not both");
+  }
+  if (perInstanceRps === undefined && !measure) {
+    throw new UsageError("say what one instance serves: --per-instance-rps N (req/s at 100 % CPU) or --measure");
+  }
+  if (!measure) {
+    for (const f of ["--path", "--seconds"]) if (values.has(f)) throw new UsageError(`${f} only applies with --measure`);
+  }
+  const p = values.get("--path") ?? "/";
+  if (!p.startsWith("/")) throw new UsageError(`--path must start with /, e.g. --path /api/100000; got "${p}"`);
+  const stack = values.get("--stack") ?? "dev";
+  if (!/^[\w.\-/]+$/.test(stack)) throw new UsageError(`--stack must be a Pulumi stack name, e.g. --stack prod; got "${stack}"`);
+  const instanceType = values.get("--instance-type");
+  if (instanceType !== undefined && !/^[a-z0-9]+\.[a-z0-9]+$/.test(instanceType)) {
+    throw new UsageError(`--instance-type must be an EC2 instance type, e.g. --instance-type c7i.large; got "${instanceType}"`);
+  }
+  return {
+    peakRps,
+    perInstanceRps,
+    measure,
+    targetCpu: num("--target-cpu", { min: 1, max: 100 }) ?? 70,
+    azs: num("--azs", { integer: true, min: 1 }) ?? 2,
+    stack,
+    instanceVcpus: num("--instance-vcpus", { integer: true, min: 1, max: 448 }) ?? 2,
+    instanceType,
+    path: p,
+    seconds: num("--seconds", { min: 1, max: 60 }) ?? 5,
+  };
+}
+
+function example(flag: string): string {
+  return (
+    {
+      "--peak-rps": "4000",
+      "--per-instance-rps": "900",
+      "--target-cpu": "70",
+      "--azs": "2",
+      "--stack": "prod",
+      "--instance-vcpus": "2",
+      "--instance-type": "c7i.large",
+      "--path": "/",
+      "--seconds": "5",
+    } as Record<string, string>
+  )[flag] ?? "VALUE";
+}
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Builds the service and measures one worker's req/s on GET <path>, on a free loopback port. */
+async function measurePerCore(urlPath: string, seconds: number): Promise<{ perCoreRps: number; p99Ms: number; errors: number }> {
+  console.log("building the service (npm run build)...");
+  execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
+    stdio: "inherit",
+  });
+  const main = path.join(ROOT, "dist/service/main.js");
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing after the build`);
+  const target = await startTarget({
+    id: "fleet-1",
+    label: "fleet, one worker",
+    command: process.execPath,
+    args: [main],
+    env: { WEB_CONCURRENCY: "1", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "3000" },
+    readyPath: "/healthcheck",
+  });
+  try {
+    console.log(`measuring GET ${urlPath} on one worker (WEB_CONCURRENCY=1, LOG_LEVEL=info) at ${target.baseUrl}: 2 s warm-up, ${seconds} s measured...`);
+    const r = await runLoad({ url: target.baseUrl + urlPath, connections: 20, durationS: seconds, warmupS: 2 });
+    if (r.requests === 0) throw new Error(`no request answered on GET ${urlPath}`);
+    return { perCoreRps: r.rps, p99Ms: r.p99Ms, errors: r.errors };
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  let args: CapacityArgs;
+  try {
+    args = parseCapacityArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`capacity: ${err.message}\n${USAGE}`);
+    process.exit(1);
+  }
+  let perInstance: number;
+  if (args.measure) {
+    const m = await measurePerCore(args.path, args.seconds);
+    perInstance = m.perCoreRps * args.instanceVcpus;
+    console.log(
+      `measured ${m.perCoreRps.toFixed(0)} req/s on one worker (p99 ${m.p99Ms} ms, ${m.errors} errors)` +
+        ` × ${args.instanceVcpus} vCPUs = ${perInstance.toFixed(0)} req/s per instance at 100 % CPU`,
+    );
+    console.log(
+      "  (GET / by default: the per-request cost every request pays — HTTP, routing, logging — so it is an upper\n" +
+        "   bound; /api/n adds CPU in proportion to n, so pass --path /api/<typical n> if that is your traffic.\n" +
+        "   One worker per vCPU is assumed to scale linearly; `npm run bench` reports how far it does here.\n" +
+        "   On this machine the load generator shares the cores, so the figure is conservative.)",
+    );
+  } else {
+    perInstance = args.perInstanceRps!;
+  }
+  const plan = planCapacity({ peakRps: args.peakRps, perInstanceRps: perInstance, targetCpuPercent: args.targetCpu, azs: args.azs });
+  console.log(
+    `\npeak ${args.peakRps} req/s, ${perInstance.toFixed(0)} req/s per instance at 100 % CPU, CPU target ${args.targetCpu} %, ${args.azs} AZ(s)\n`,
+  );
+  for (const step of plan.steps) console.log(`  ${step}`);
+  console.log(`\nmin ${plan.minSize} / desired ${plan.desiredCapacity} / max ${plan.maxSize}`);
+  for (const note of plan.notes) console.log(`note: ${note}`);
+  console.log("\napply to the stack:");
+  for (const line of pulumiConfigLines(plan, args.stack, args.targetCpu, args.instanceType)) console.log(`  ${line}`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`capacity: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  });
+}
