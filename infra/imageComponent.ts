@@ -35,7 +35,7 @@ function emit(value: Yaml, indent: number): string {
             })
             .join("");
     }
-    if (typeof value === "object") return value.raw;
+    if (typeof value === "object") return (value as { raw: string }).raw;
     if (typeof value === "string" && value.includes("\n")) {
         const lines = value.replace(/\n$/, "").split("\n");
         return "|\n" + lines.map((l) => (l === "" ? "" : pad + l)).join("\n");
