@@ -127,10 +127,16 @@ function cron(get: ConfigLookup, key: string, fallback: string, timeZone: string
     return expr;
 }
 
-function occurrences(expr: string, tz: string, from: Date, count: number): number[] {
+/** Occurrences from `from` over the next year (daylight-saving transitions included), at most `limit`. */
+function occurrencesOverYear(expr: string, tz: string, from: Date, limit = 1200): number[] {
     const it = CronExpressionParser.parse(expr, { tz, currentDate: from });
+    const end = from.getTime() + 366 * 24 * 3600_000;
     const out: number[] = [];
-    for (let i = 0; i < count; i++) out.push(it.next().getTime());
+    while (out.length < limit) {
+        const t = it.next().getTime();
+        out.push(t);
+        if (t > end) break;
+    }
     return out;
 }
 
@@ -143,13 +149,14 @@ function prevBefore(expr: string, tz: string, t: number): number {
 }
 
 /**
- * Checks, over the next `horizon` drains from `reference`, that every drain is followed by a restore
- * before the next drain, and preceded by a pipeline run (at least MIN_PIPELINE_LEAD_MINUTES earlier) since
- * the previous drain. Occurrences are computed in the configured time zone.
+ * Checks, for every drain in the year after `reference`, that it is followed by a restore before the next
+ * drain, and preceded by a pipeline run (at least MIN_PIPELINE_LEAD_MINUTES earlier) since the previous
+ * drain. Occurrences are computed in the configured time zone, so a whole year covers the daylight-saving
+ * nights (e.g. 02:00 does not exist in Europe/Berlin on the last Sunday of March and runs at 03:00).
  */
-function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pipelineCron" | "timeZone">, raw: ConfigLookup, reference: Date, horizon = 14): void {
-    const drains = occurrences(c.drainCron, c.timeZone, reference, horizon + 1);
-    for (let i = 0; i < horizon; i++) {
+function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pipelineCron" | "timeZone">, raw: ConfigLookup, reference: Date): void {
+    const drains = occurrencesOverYear(c.drainCron, c.timeZone, reference);
+    for (let i = 0; i + 1 < drains.length; i++) {
         const drain = drains[i]!;
         const nextDrain = drains[i + 1]!;
         const restore = nextAfter(c.restoreCron, c.timeZone, drain);
@@ -172,8 +179,8 @@ function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pip
             throw new FleetConfigError(
                 "pipelineCron",
                 raw("pipelineCron") ?? c.pipelineCron,
-                `the image pipeline must run at least ${MIN_PIPELINE_LEAD_MINUTES} minutes before each drain ("${c.drainCron}", ${c.timeZone}) and after the previous one, so the night brings back a fresh image`,
-                `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *"`,
+                `the image pipeline must run at least ${MIN_PIPELINE_LEAD_MINUTES} minutes before each drain ("${c.drainCron}", ${c.timeZone}) and after the previous one, so the night brings back a fresh image; it does not before the drain of ${new Date(drain).toISOString()}`,
+                `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, avoid the skipped hour: e.g. "30 1 * * *")`,
             );
         }
     }

@@ -1,0 +1,257 @@
+/**
+ * Offline synth: runs the Pulumi program in infra/ under Pulumi's mocks with a stack's config
+ * (Pulumi.<stack>.yaml) and prints every resource it registers (type, name, key inputs) and the stack
+ * outputs. No AWS account or Pulumi CLI needed; nothing is created.
+ *
+ *   npm run synth -- dev            human-readable
+ *   npm run synth -- prod --json    for machines
+ *
+ * A config error prints the validation message and exits 1; a missing stack file exits 1 naming it.
+ *
+ * The exported functions are the test harness too (test/infra). How several runs share one process
+ * with Pulumi 3.270 (all mocha files run in one process):
+ *  - `pulumi.runtime.setMocks` installs a fresh mock monitor and project/stack for each run;
+ *  - `pulumi.runtime.setAllConfig` replaces (not merges) the config map for each run;
+ *  - the program runs inside `pulumi.runtime.runInPulumiStack`, as `pulumi up` does, so a fresh root
+ *    Stack resource exists to hang a (legacy, SDK-side) stack transformation on: it sees every
+ *    resource's options (ignoreChanges, dependsOn...), which the mock monitor does not pass to
+ *    `newResource`. New-style `registerResourceTransform` transforms are NOT run by the mock monitor;
+ *  - the program's modules under infra/ are evicted from `require.cache` before each run: importing a
+ *    cached module would register nothing the second time.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { FleetConfigError, parseFleetConfig } from "../infra/config";
+
+export const ROOT = path.resolve(__dirname, "..");
+export const PROGRAM_DIR = path.join(ROOT, "infra");
+export const MOCK_ACCOUNT = "123456789012";
+
+export class StackFileError extends Error {}
+
+/** A tiny reader for the flat `config:` map of a Pulumi.<stack>.yaml (scalars only). */
+export function parseStackYaml(text: string, file = "stack file"): Record<string, string> {
+    const out: Record<string, string> = {};
+    let inConfig = false;
+    for (const [i, line] of text.split(/\r?\n/).entries()) {
+        if (/^\s*(#.*)?$/.test(line)) continue;
+        if (/^\S/.test(line)) {
+            inConfig = /^config:\s*(#.*)?$/.test(line);
+            continue;
+        }
+        if (!inConfig) continue;
+        const m = /^\s+("[^"]+"|[A-Za-z0-9_.:-]+):\s*(.*?)\s*$/.exec(line);
+        if (!m) throw new StackFileError(`${file}:${i + 1}: cannot read "${line.trim()}" (only flat key: value config is supported)`);
+        const key = m[1]!.replace(/^"|"$/g, "");
+        let value = m[2]!;
+        if (value === "" || value.startsWith("secure:") || value.startsWith("{") || value.startsWith("[")) {
+            throw new StackFileError(`${file}:${i + 1}: ${key} has a nested, secret or empty value, which the offline synth does not read`);
+        }
+        if (/^"/.test(value)) value = JSON.parse(value.replace(/\s+#.*$/, "")) as string;
+        else if (/^'/.test(value)) value = value.replace(/\s+#.*$/, "").slice(1, -1).replace(/''/g, "'");
+        else value = value.replace(/\s+#.*$/, "");
+        out[key] = value;
+    }
+    return out;
+}
+
+export function stackFile(stack: string): string {
+    return path.join(ROOT, `Pulumi.${stack}.yaml`);
+}
+
+export function readStackConfig(stack: string): Record<string, string> {
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`invalid stack name "${stack}"`);
+    const file = stackFile(stack);
+    if (!fs.existsSync(file)) throw new StackFileError(`stack file ${path.relative(ROOT, file)} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`);
+    return parseStackYaml(fs.readFileSync(file, "utf8"), path.relative(ROOT, file));
+}
+
+/** Validates the `fleet:*` part of a config map exactly as infra/index.ts does. */
+export function validateStackConfig(config: Record<string, string>): void {
+    parseFleetConfig((key) => config[`fleet:${key}`]);
+}
+
+export interface SynthResource {
+    type: string;
+    name: string;
+    /** True for provider-managed resources; false for components (including remote ones like awsx:ec2:Vpc). */
+    custom: boolean;
+    inputs: Record<string, any>;
+    /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
+    options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
+}
+
+export interface SynthResult {
+    stack: string;
+    resources: SynthResource[];
+    outputs: Record<string, any>;
+}
+
+/** Plausible provider outputs for the resources the program reads outputs of. */
+function mockState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+    switch (type) {
+        case "awsx:ec2:Vpc": {
+            const n = Number(inputs.numberOfAvailabilityZones ?? 3);
+            const ids = (kind: string) => Array.from({ length: n }, (_, i) => `subnet-${kind}-${i}`);
+            return { vpcId: `vpc-${name}`, publicSubnetIds: ids("public"), privateSubnetIds: ids("private"), isolatedSubnetIds: [] };
+        }
+        case "aws:s3/bucket:Bucket":
+            return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), arnSuffix: `app/${name}/50dc6c495c0c9188`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { arn: arn("ec2", `launch-template/lt-${name}`), latestVersion: 1, defaultVersion: 1 };
+        case "aws:autoscaling/group:Group":
+            return { name: inputs.name ?? `${name}-asg-name`, arn: arn("autoscaling", `autoScalingGroup:${name}`) };
+        case "aws:imagebuilder/imagePipeline:ImagePipeline":
+            return { arn: arn("imagebuilder", `image-pipeline/${name}`) };
+        default:
+            return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
+    }
+}
+
+function evictProgramModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(PROGRAM_DIR + path.sep)) delete require.cache[file];
+    }
+}
+
+function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/**
+ * Runs infra/index.ts under mocks for `stack` with `config` (keys like "fleet:minSize", "aws:region")
+ * and returns every registered resource with its inputs and options, plus the stack outputs.
+ */
+export async function synth(stack: string, config: Record<string, string>): Promise<SynthResult> {
+    const region = config["aws:region"] ?? "us-east-1";
+    const recorded = new Map<string, SynthResource>();
+    const seen: pulumi.Resource[] = [];
+    const options = new Map<string, { opts: pulumi.ResourceOptions }>();
+
+    pulumi.runtime.setAllConfig(config, []);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+                const state = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, region) };
+                recorded.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, options: {} });
+                return { id: `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+                if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
+                if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+                return args.inputs;
+            },
+        },
+        "fleet",
+        stack,
+        false,
+    );
+
+    evictProgramModules();
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            seen.push(args.resource);
+            options.set(`${args.type}::${args.name}`, { opts: args.opts });
+            return undefined;
+        });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+    });
+    // Every registration has completed once every URN has resolved.
+    const urns = await Promise.all(seen.map((r) => outputValue(r.urn)));
+    // "<type>::<name>" (names repeat across types: e.g. the bucket and its versioning are both "fleet-bundle").
+    const nameOfUrn = new Map<pulumi.Resource, string>(
+        seen.map((r, i) => {
+            const parts = urns[i]!.split("::");
+            return [r, `${parts[2]!.split("$").pop()}::${parts[3]}`];
+        }),
+    );
+
+    for (const [key, { opts }] of options) {
+        const rec = recorded.get(key);
+        if (!rec) continue;
+        const deps = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
+        const dependsOn = (await Promise.all(deps.map((d) => Promise.resolve(d as pulumi.Input<pulumi.Resource>))))
+            .flat()
+            .map((r) => nameOfUrn.get(r as pulumi.Resource) ?? "?");
+        rec.options = {
+            ...(opts.ignoreChanges ? { ignoreChanges: opts.ignoreChanges } : {}),
+            ...(dependsOn.length ? { dependsOn } : {}),
+            ...(opts.parent ? { parent: nameOfUrn.get(opts.parent) ?? "?" } : {}),
+            ...(opts.customTimeouts ? { customTimeouts: opts.customTimeouts } : {}),
+        };
+    }
+    return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };
+}
+
+/** The inputs worth printing per resource type (everything else is noise for a reader). */
+const KEY_INPUTS: Record<string, string[]> = {
+    "awsx:ec2:Vpc": ["numberOfAvailabilityZones", "natGateways"],
+    "aws:lb/loadBalancer:LoadBalancer": ["idleTimeout", "dropInvalidHeaderFields", "enableDeletionProtection"],
+    "aws:lb/targetGroup:TargetGroup": ["port", "deregistrationDelay", "healthCheck"],
+    "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
+    "aws:ec2/launchTemplate:LaunchTemplate": ["imageId", "instanceType", "metadataOptions"],
+    "aws:autoscaling/group:Group": ["minSize", "desiredCapacity", "maxSize", "healthCheckType", "launchTemplate", "instanceRefresh"],
+    "aws:autoscaling/policy:Policy": ["targetTrackingConfiguration"],
+    "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "desiredCapacity", "maxSize"],
+    "aws:imagebuilder/imagePipeline:ImagePipeline": ["schedule"],
+    "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": ["distributions"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["fromPort", "cidrIpv4", "cidrIpv6", "referencedSecurityGroupId"],
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["fromPort", "cidrIpv4", "referencedSecurityGroupId"],
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
+};
+
+export function formatHuman(result: SynthResult): string {
+    const lines = [`stack ${result.stack}: ${result.resources.length} resources`, ""];
+    for (const r of result.resources) {
+        const keys = KEY_INPUTS[r.type] ?? [];
+        const shown = keys.filter((k) => r.inputs[k] !== undefined).map((k) => `${k}=${JSON.stringify(r.inputs[k])}`);
+        const opts = Object.keys(r.options).length ? ` options=${JSON.stringify(r.options)}` : "";
+        lines.push(`${r.custom ? "" : "[component] "}${r.type}  ${r.name}${shown.length ? "\n    " + shown.join("\n    ") : ""}${opts ? "\n   " + opts : ""}`);
+    }
+    lines.push("", "outputs:");
+    for (const [k, v] of Object.entries(result.outputs)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+    return lines.join("\n") + "\n";
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const json = argv.includes("--json");
+    const positional = argv.filter((a) => !a.startsWith("--"));
+    if (positional.length !== 1) {
+        process.stderr.write("usage: npm run synth -- <stack> [--json]   (reads Pulumi.<stack>.yaml)\n");
+        return 1;
+    }
+    const stack = positional[0]!;
+    let config: Record<string, string>;
+    try {
+        config = readStackConfig(stack);
+        validateStackConfig(config);
+    } catch (err) {
+        if (err instanceof StackFileError || err instanceof FleetConfigError) {
+            process.stderr.write(`synth ${stack}: ${err.message}\n`);
+            return 1;
+        }
+        throw err;
+    }
+    const result = await synth(stack, config);
+    process.stdout.write(json ? JSON.stringify(result, null, 2) + "\n" : formatHuman(result));
+    return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (err: unknown) => {
+            process.stderr.write(`synth failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+            process.exitCode = 1;
+        },
+    );
+}
