@@ -1,0 +1,97 @@
+/** Starts the compiled service (what production runs) as a real process on an ephemeral loopback port. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+
+export const MAIN = path.resolve(__dirname, "../../dist/service/main.js");
+
+export interface LogLine {
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface FleetProcess {
+  proc: ChildProcess;
+  port: number;
+  lines: LogLine[];
+  stderr(): string;
+  /** Resolves with the first log line (already seen or to come) that matches. */
+  waitFor(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the exit code once the primary has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Spawns the service; resolves once it logs "ready" unless `ready` is false. */
+export async function startFleet(env: Record<string, string>, ready = true): Promise<FleetProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: LogLine[] = [];
+  let err = "";
+  const waiters = new Set<() => void>();
+  let buffered = "";
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    for (const part of parts) if (part.startsWith("{")) lines.push(JSON.parse(part) as LogLine);
+    for (const wake of waiters) wake();
+  });
+  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  const waitFor = (match: (line: LogLine) => boolean, timeoutMs = 15_000) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(match);
+        if (!found) return;
+        cleanup();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no matching log line within ${timeoutMs} ms; saw:\n${lines.map((l) => JSON.stringify(l)).join("\n")}\n${err}`));
+      }, timeoutMs);
+      const cleanup = () => (clearTimeout(timer), waiters.delete(check));
+      waiters.add(check);
+      check();
+    });
+  const fleet: FleetProcess = { proc, port: 0, lines, stderr: () => err, waitFor, exited };
+  if (ready) fleet.port = (await waitFor((l) => l.msg === "ready")).port as number;
+  return fleet;
+}
+
+/** Stops a fleet that a test left running, so that a failed test never leaks processes. */
+export async function stopFleet(fleet: FleetProcess | undefined): Promise<void> {
+  if (!fleet || fleet.proc.exitCode !== null || fleet.proc.signalCode !== null) return;
+  fleet.proc.kill("SIGKILL");
+  await fleet.exited;
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  ms: number;
+}
+
+/** One GET on 127.0.0.1; rejects on socket errors and after timeoutMs. */
+export function get(port: number, urlPath: string, agent: http.Agent | false = false, timeoutMs = 30_000): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body, ms: performance.now() - started }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out after ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+export const workerPids = (fleet: FleetProcess): number[] =>
+  fleet.lines.filter((l) => l.msg === "worker listening").map((l) => l.workerPid as number);
