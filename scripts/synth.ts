@@ -16,6 +16,8 @@
  *    Stack resource exists to hang a (legacy, SDK-side) stack transformation on: it sees every
  *    resource's options (ignoreChanges, dependsOn...), which the mock monitor does not pass to
  *    `newResource`. New-style `registerResourceTransform` transforms are NOT run by the mock monitor;
+ *  - each run waits for its outstanding RPCs (settings.waitForRPCs) before returning, so none lands on the
+ *    next run's mock monitor;
  *  - the program's modules under infra/ are evicted from `require.cache` before each run: importing a
  *    cached module would register nothing the second time.
  */
@@ -120,15 +122,26 @@ function evictProgramModules(): void {
     }
 }
 
+/**
+ * `waitForRPCs` is exported by @pulumi/pulumi/runtime/settings.js (3.270) but marked internal, so it is
+ * absent from the typings; fall back to a macrotask turn if a future version drops it.
+ */
+function waitForRPCs(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+    return typeof settings.waitForRPCs === "function" ? settings.waitForRPCs() : new Promise((r) => setTimeout(r, 50));
+}
+
 function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
 /**
  * Runs infra/index.ts under mocks for `stack` with `config` (keys like "fleet:minSize", "aws:region")
- * and returns every registered resource with its inputs and options, plus the stack outputs.
+ * and returns every registered resource with its inputs and options, plus the stack outputs. `sink`, if
+ * given, receives each resource as it is registered (so a caller sees what a failing run registered).
  */
-export async function synth(stack: string, config: Record<string, string>): Promise<SynthResult> {
+export async function synth(stack: string, config: Record<string, string>, sink?: SynthResource[]): Promise<SynthResult> {
     const region = config["aws:region"] ?? "us-east-1";
     const recorded = new Map<string, SynthResource>();
     const seen: pulumi.Resource[] = [];
@@ -139,7 +152,9 @@ export async function synth(stack: string, config: Record<string, string>): Prom
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
                 const state = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, region) };
-                recorded.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, options: {} });
+                const rec: SynthResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, options: {} };
+                recorded.set(`${args.type}::${args.name}`, rec);
+                sink?.push(rec);
                 return { id: `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -154,15 +169,26 @@ export async function synth(stack: string, config: Record<string, string>): Prom
     );
 
     evictProgramModules();
+    let programError: unknown;
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
             seen.push(args.resource);
             options.set(`${args.type}::${args.name}`, { opts: args.opts });
             return undefined;
         });
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+        // A throw escaping this callback would also reject promises inside the Stack resource that nobody
+        // awaits (an unhandled rejection that fails mocha), so hand it out of band instead.
+        try {
+            return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+        } catch (err) {
+            programError = err;
+            return {};
+        }
     });
+    // Let this run's last RPCs (e.g. the Stack's registerResourceOutputs) reach THIS mock monitor before
+    // anyone calls setMocks again; otherwise they hit the next run's monitor ("unknown resource").
+    await waitForRPCs();
+    if (programError !== undefined) throw programError;
     // Every registration has completed once every URN has resolved.
     const urns = await Promise.all(seen.map((r) => outputValue(r.urn)));
     // "<type>::<name>" (names repeat across types: e.g. the bucket and its versioning are both "fleet-bundle").
