@@ -99,16 +99,23 @@ function killAllSync(): void {
   }
   running.clear();
 }
-process.on("exit", killAllSync);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    killAllSync();
-    process.exit(130);
-  });
+let handlersInstalled = false;
+/** On the first start: kill what is left on exit, and on Ctrl-C / SIGTERM before exiting. */
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", killAllSync);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      killAllSync();
+      process.exit(130);
+    });
+  }
 }
 
 /** Starts a target on a free port in its own process group and waits until readyPath answers 200. */
 export async function startTarget(spec: TargetSpec, readyTimeoutMs = 20_000): Promise<RunningTarget> {
+  installExitHandlers();
   const port = await freePort();
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
