@@ -1,0 +1,142 @@
+/**
+ * Smoke tests: each script run as a child process on tiny, bounded inputs (loopback only). Timing goals
+ * are reported by the benchmark itself, not asserted here.
+ */
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tsx scripts/<script> ...args` with a hard timeout; never rejects. */
+function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TSX, path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, timeout: timeoutMs, killSignal: "SIGINT" }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run sum (child process)", () => {
+  it("sums 0..1000000 exactly on worker threads and reports speedup and efficiency", async () => {
+    const r = await runScript("sum.ts", ["1000000"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /sum 0\.\.1000000 = 500000500000\n/);
+    assert.match(r.stdout, /exact/);
+    assert.match(r.stdout, /speedup: +[\d.]+×/);
+    assert.match(r.stdout, /parallel efficiency: [\d.]+% of \d+ thread/);
+  });
+
+  it("--json --threads 3 with 1_000_000 gives three slices and the exact sum", async () => {
+    const r = await runScript("sum.ts", ["1_000_000", "--threads", "3", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { sum: string; exact: boolean; threads: number; slices: unknown[]; efficiency: number };
+    assert.equal(j.sum, "500000500000");
+    assert.equal(j.exact, true);
+    assert.equal(j.threads, 3);
+    assert.equal(j.slices.length, 3);
+    assert.ok(j.efficiency > 0);
+  });
+
+  for (const args of [["-5"], ["1.5"], ["abc"], ["1e12"], ["1e6", "7"], ["--threads", "0"], ["--fast"]]) {
+    it(`exits 1 with a message for ${args.join(" ")}`, async () => {
+      const r = await runScript("sum.ts", args);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^sum: .*(n must be an integer from 0 to 1e11|extra argument|--threads must|unknown flag)/);
+      assert.match(r.stderr, /usage: npm run sum/);
+    });
+  }
+});
+
+describe("npm run capacity (child process)", () => {
+  it("prints min / desired / max, the arithmetic and the pulumi config lines", async () => {
+    const r = await runScript("capacity.ts", ["--peak-rps", "4000", "--per-instance-rps", "900", "--stack", "prod"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /min 2 \/ desired 10 \/ max 14/);
+    assert.match(r.stdout, /⌈4000 \/ \(900 × 0\.7\)⌉/);
+    for (const key of ["minSize 2", "desiredCapacity 10", "maxSize 14", "cpuTargetPercent 70"]) {
+      assert.ok(r.stdout.includes(`pulumi config set --stack prod fleet:${key}`), key);
+    }
+  });
+
+  for (const [args, flag] of [
+    [["--per-instance-rps", "900"], "--peak-rps"],
+    [["--peak-rps", "4000", "--per-instance-rps", "900", "--measure"], "--measure"],
+    [["--peak-rps", "4000", "--per-instance-rps", "x"], "--per-instance-rps"],
+    [["--peak-rps", "4000", "--per-instance-rps", "900", "--target-cpu", "150"], "--target-cpu"],
+    [["--peak-rps", "4000", "--per-instance-rps", "900", "--azs", "0"], "--azs"],
+    [["--peak-rps", "4000", "--per-instance-rps", "900", "--bogus"], "--bogus"],
+  ] as [string[], string][]) {
+    it(`exits 1 naming ${flag} for ${args.join(" ")}`, async () => {
+      const r = await runScript("capacity.ts", args);
+      assert.equal(r.code, 1);
+      assert.ok(r.stderr.startsWith("capacity: ") && r.stderr.includes(flag), r.stderr);
+    });
+  }
+});
+
+describe("npm run bench --quick (child process, real servers on loopback)", function () {
+  this.timeout(60_000);
+  const fleetBuilt = (): boolean => fs.existsSync(path.join(ROOT, "dist/service/main.js"));
+
+  before(function () {
+    this.timeout(60_000);
+    // npm run build, without npm's start-up cost; a service that does not build yet just leaves fleet out.
+    try {
+      execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "pipe" });
+    } catch {
+      // reported by the bench as "not run"
+    }
+  });
+
+  it("exits 1 on a bad flag", async () => {
+    const r = await runScript("bench.ts", ["--targets", "nginx"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--targets takes a comma-separated subset/);
+  });
+
+  it("measures every target briefly and writes JSON, markdown and SVG", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-smoke-"));
+    try {
+      const targets = fleetBuilt() ? "fleet,fleet-1,baseline,raw" : "baseline,raw";
+      const args = ["--quick", "--duration", "0.5", "--warmup", "0", "--connections", "10", "--health-seconds", "0.5", "--no-build", "--targets", targets, "--out", out, "--name", "smoke"];
+      const r = await runScript("bench.ts", args, 55_000);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(fs.readFileSync(path.join(out, "smoke.json"), "utf8")) as {
+        targets: { id: string; rps: number; errors: number; peakRssBytes: number; skipped?: string }[];
+        health: { id: string; samples: number; p99Ms: number }[];
+        checks: { verdict: string }[];
+        machine: { cores: number; node: string; command: string };
+      };
+      assert.deepEqual(report.targets.map((t) => t.id), targets.split(","));
+      for (const t of report.targets) {
+        assert.equal(t.skipped, undefined, `${t.id} ran`);
+        assert.ok(t.rps > 0, `${t.id} served requests`);
+        assert.equal(t.errors, 0, `${t.id} had no errors on GET /`);
+        assert.ok(t.peakRssBytes > 10 * 2 ** 20, `${t.id} RSS of its process tree was sampled`);
+      }
+      assert.ok(report.health.some((h) => h.id === "baseline" && h.samples > 0));
+      if (fleetBuilt()) assert.ok(report.health.some((h) => h.id === "fleet" && h.samples > 0));
+      assert.ok(report.checks.every((c) => ["PASS", "MISS", "n/a"].includes(c.verdict)));
+      assert.equal(report.machine.cores, os.availableParallelism());
+      assert.match(report.machine.command, /^npm run bench -- --quick/);
+      const md = fs.readFileSync(path.join(out, "smoke.md"), "utf8");
+      assert.match(md, /\| target \| GET \/ req\/s \|/);
+      const svg = fs.readFileSync(path.join(out, "smoke.svg"), "utf8");
+      assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.equal((svg.match(/<rect /g) ?? []).length, targets.split(",").length + 1, "one bar per target and a background");
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
