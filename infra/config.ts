@@ -56,6 +56,10 @@ export const DEFAULTS = {
 
 /** The pipeline must start at least this long before the drain, so the AMI is built and distributed in time. */
 export const MIN_PIPELINE_LEAD_MINUTES = 30;
+/** The restore must follow the drain within this: a longer outage is a misconfiguration, not a night. */
+export const MAX_DRAINED_HOURS = 12;
+/** ...and at most this long: "the freshest image" is one built the same night, not a day-old one. */
+export const MAX_PIPELINE_LEAD_HOURS = 12;
 
 export class FleetConfigError extends Error {
     constructor(
@@ -150,8 +154,8 @@ function prevBefore(expr: string, tz: string, t: number): number {
 
 /**
  * Checks, for every drain in the year after `reference`, that it is followed by a restore before the next
- * drain, and preceded by a pipeline run (at least MIN_PIPELINE_LEAD_MINUTES earlier) since the previous
- * drain. Occurrences are computed in the configured time zone, so a whole year covers the daylight-saving
+ * drain and within MAX_DRAINED_HOURS, and preceded by a pipeline run (MIN_PIPELINE_LEAD_MINUTES to MAX_PIPELINE_LEAD_HOURS earlier) since
+ * the previous drain. Occurrences are computed in the configured time zone, so a whole year covers the daylight-saving
  * nights (e.g. 02:00 does not exist in Europe/Berlin on the last Sunday of March and runs at 03:00).
  */
 function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pipelineCron" | "timeZone">, raw: ConfigLookup, reference: Date): void {
@@ -160,11 +164,11 @@ function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pip
         const drain = drains[i]!;
         const nextDrain = drains[i + 1]!;
         const restore = nextAfter(c.restoreCron, c.timeZone, drain);
-        if (!(restore > drain && restore < nextDrain)) {
+        if (!(restore > drain && restore < nextDrain && restore - drain <= MAX_DRAINED_HOURS * 3600_000)) {
             throw new FleetConfigError(
                 "restoreCron",
                 raw("restoreCron") ?? c.restoreCron,
-                `the group is drained at "${c.drainCron}" (${c.timeZone}) but not restored after that drain and before the next one`,
+                `the group is drained at "${c.drainCron}" (${c.timeZone}) but not restored within ${MAX_DRAINED_HOURS} h after that drain (and before the next one); see the drain of ${new Date(drain).toISOString()}`,
                 `choose a restore time a few minutes after each drain, e.g. "10 3 * * *" for a drain at "0 3 * * *"`,
             );
         }
@@ -175,11 +179,12 @@ function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pip
         } catch {
             pipeline = Number.NEGATIVE_INFINITY;
         }
-        if (!(pipeline > prevDrain && drain - pipeline >= MIN_PIPELINE_LEAD_MINUTES * 60_000)) {
+        const lead = drain - pipeline;
+        if (!(pipeline > prevDrain && lead >= MIN_PIPELINE_LEAD_MINUTES * 60_000 && lead <= MAX_PIPELINE_LEAD_HOURS * 3600_000)) {
             throw new FleetConfigError(
                 "pipelineCron",
                 raw("pipelineCron") ?? c.pipelineCron,
-                `the image pipeline must run at least ${MIN_PIPELINE_LEAD_MINUTES} minutes before each drain ("${c.drainCron}", ${c.timeZone}) and after the previous one, so the night brings back a fresh image; it does not before the drain of ${new Date(drain).toISOString()}`,
+                `the image pipeline must run before each drain ("${c.drainCron}", ${c.timeZone}), between ${MAX_PIPELINE_LEAD_HOURS} h and ${MIN_PIPELINE_LEAD_MINUTES} min ahead of it, so the night brings back a freshly built image; it does not before the drain of ${new Date(drain).toISOString()}`,
                 `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, avoid the skipped hour: e.g. "30 1 * * *")`,
             );
         }
