@@ -80,6 +80,9 @@ export interface SynthResource {
     /** True for provider-managed resources; false for components (including remote ones like awsx:ec2:Vpc). */
     custom: boolean;
     inputs: Record<string, any>;
+    /** The mock's physical id and the outputs it added (arn, name, dnsName...), which other inputs reference. */
+    id: string;
+    outputs: Record<string, any>;
     /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
     options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
 }
@@ -114,6 +117,30 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         default:
             return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
     }
+}
+
+/** Assets and archives hold promises; make them plain, printable descriptions of what would be uploaded. */
+async function plain(value: unknown): Promise<unknown> {
+    if (pulumi.asset.Archive.isInstance(value) || pulumi.asset.Asset.isInstance(value)) {
+        const v = value as any;
+        if (v.assets !== undefined) {
+            const assets = (await v.assets) as Record<string, unknown>;
+            const out: Record<string, unknown> = {};
+            for (const k of Object.keys(assets).sort()) out[k] = await plain(assets[k]);
+            return { archive: out };
+        }
+        if (v.path !== undefined) return { [pulumi.asset.Archive.isInstance(value) ? "fileArchive" : "fileAsset"]: path.relative(ROOT, await v.path) || "." };
+        if (v.text !== undefined) return { stringAsset: await v.text };
+        if (v.uri !== undefined) return { remote: await v.uri };
+        return {};
+    }
+    if (Array.isArray(value)) return Promise.all((value as unknown[]).map(plain));
+    if (value !== null && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = await plain(v);
+        return out;
+    }
+    return value;
 }
 
 function evictProgramModules(): void {
@@ -151,11 +178,12 @@ export async function synth(stack: string, config: Record<string, string>, sink?
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-                const state = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, region) };
-                const rec: SynthResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, options: {} };
+                const outputs = mockState(args.type, args.name, args.inputs, region);
+                const id = `${args.name}-id`;
+                const rec: SynthResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, id, outputs, options: {} };
                 recorded.set(`${args.type}::${args.name}`, rec);
                 sink?.push(rec);
-                return { id: `${args.name}-id`, state };
+                return { id, state: { ...args.inputs, ...outputs } };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
                 if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
@@ -199,6 +227,7 @@ export async function synth(stack: string, config: Record<string, string>, sink?
         }),
     );
 
+    for (const rec of recorded.values()) rec.inputs = (await plain(rec.inputs)) as Record<string, any>;
     for (const [key, { opts }] of options) {
         const rec = recorded.get(key);
         if (!rec) continue;
