@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --duration 8 --warmup 5 --connections 50 --rounds 3 --health-seconds 5
+ * npm run bench [-- --duration 5 --warmup 5 --connections 50 --rounds 5 --health-seconds 5
  *                  --targets fleet,fleet-1,baseline,raw --no-health --no-build --out bench/results --name latest --quick]
  *
  * Starts each target on its own free loopback port, loads GET / with autocannon (no pipelining) in
@@ -22,10 +22,10 @@ const DEFAULT_TARGETS: TargetId[] = ["fleet", "fleet-1", "baseline", "raw"];
 type TargetId = (typeof ALL_TARGETS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --duration S        measured seconds per target per round (default 8)
+  --duration S        measured seconds per target per round (default 5)
   --warmup S          warm-up seconds per target before its first round (default 5; 1 s before later rounds)
   --connections N     concurrent connections (default 50)
-  --rounds N          rounds, targets alternated in each (default 3)
+  --rounds N          rounds, targets alternated in each (default 5)
   --health-seconds S  /healthcheck sampling under CPU load (default 5)
   --targets LIST      comma-separated subset of ${ALL_TARGETS.join(",")} (default ${DEFAULT_TARGETS.join(",")};
                       fleet-quiet is the fleet with LOG_LEVEL=warn, to show what per-request logging costs)
@@ -52,10 +52,12 @@ export interface BenchArgs {
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const a: BenchArgs = {
-    durationS: 8,
+    // Many short rounds rather than a few long ones: drift on a shared machine cancels better in the
+    // per-round ratios. 4 targets × 5 rounds × (5 s + 1 s warm-up) plus the health probes ≈ 3 minutes.
+    durationS: 5,
     warmupS: 5,
     connections: 50,
-    rounds: 3,
+    rounds: 5,
     healthSeconds: 5,
     targets: [...DEFAULT_TARGETS],
     health: true,
