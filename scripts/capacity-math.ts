@@ -71,9 +71,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const notes: string[] = [];
 
   const atTarget = Math.max(1, ceilDiv(peak, per * target));
-  steps.push(`at the CPU target: ⌈${f(peak)} / (${f(per)} × ${f(target)})⌉ = ⌈${f(peak / (per * target))}⌉ = ${atTarget} instances`);
+  steps.push(`at the CPU target: ⌈${f(peak)} / (${f(per)} × ${f(target)})⌉ = ⌈${f(peak / (per * target))}⌉ = ${atTarget} instance(s)`);
   const at100 = Math.max(1, ceilDiv(peak, per));
-  steps.push(`at 100 % CPU:      ⌈${f(peak)} / ${f(per)}⌉ = ⌈${f(peak / per)}⌉ = ${at100} instances`);
+  steps.push(`at 100 % CPU:      ⌈${f(peak)} / ${f(per)}⌉ = ⌈${f(peak / per)}⌉ = ${at100} instance(s)`);
 
   const minSize = azs;
   steps.push(`min     = one instance per AZ = ${azs}`);
@@ -94,7 +94,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     steps.push(
       `desired = max(at target ${atTarget} rounded up to a multiple of ${azs} = ${targetRounded}, ` +
         `AZ loss: ${azs} AZs × ⌈${at100} / ${azs - 1}⌉ = ${azs} × ${perAzSurvive} = ${survive}) = ${desiredCapacity}` +
-        ` — if one AZ fails, ${azs - 1} × ${desiredCapacity / azs} = ${(desiredCapacity / azs) * (azs - 1)} instances carry ` +
+        ` — if one AZ fails, ${azs - 1} × ${desiredCapacity / azs} = ${(desiredCapacity / azs) * (azs - 1)} instance(s) carry ` +
         `${f(peak)} req/s at ${f((peak / (((desiredCapacity / azs) * (azs - 1)) * per)) * 100)} % CPU`,
     );
     const perAzMax = ceilDiv(atTarget, azs - 1);
@@ -102,10 +102,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     maxSize = Math.max(desiredCapacity, scaleOut);
     steps.push(
       `max     = max(desired ${desiredCapacity}, ${azs} AZs × ⌈${atTarget} / ${azs - 1}⌉ = ${azs} × ${perAzMax} = ${scaleOut}) = ${maxSize}` +
-        ` — room for the surviving ${azs - 1} AZ(s) to hold ${atTarget} instances, the peak back at the CPU target`,
+        ` — room for the surviving ${azs - 1} AZ(s) to hold ${atTarget} instance(s), the peak back at the CPU target`,
     );
     const keepTarget = (100 * (azs - 1)) / azs;
-    if (targetCpuPercent > keepTarget) {
+    if (survive > targetRounded && targetCpuPercent > keepTarget) {
       notes.push(
         `a target-tracking policy at ${targetCpuPercent} % CPU scales in below the AZ-loss count when load is steady; ` +
           `to keep the AZ-loss headroom at all times, use a CPU target ≤ ${f(keepTarget)} % (= (azs − 1) / azs) ` +
