@@ -109,7 +109,14 @@ function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     });
 }
 
-export async function main(argv: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+export interface Io {
+    out: (text: string) => void;
+    err: (text: string) => void;
+}
+
+const processIo: Io = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+
+export async function main(argv: string[], stdin: NodeJS.ReadableStream = process.stdin, io: Io = processIo): Promise<number> {
     try {
         const args = parseArgs(argv);
         if (args.file === undefined && (stdin as NodeJS.ReadStream).isTTY) {
@@ -122,11 +129,11 @@ export async function main(argv: string[], stdin: NodeJS.ReadableStream = proces
         const envPath = path.join(args.outDir, ENV_FILE);
         fs.writeFileSync(jsonPath, renderJson(config));
         fs.writeFileSync(envPath, renderEnv(config));
-        process.stdout.write(`wrote ${jsonPath} and ${envPath} (VITE_API_URL=${config.apiUrl})\n`);
+        io.out(`wrote ${jsonPath} and ${envPath} (VITE_API_URL=${config.apiUrl})\n`);
         return 0;
     } catch (err) {
         if (err instanceof FrontendConfigError || (err as NodeJS.ErrnoException).code === "ENOENT") {
-            process.stderr.write(`frontend-config: ${(err as Error).message}\n`);
+            io.err(`frontend-config: ${(err as Error).message}\n`);
             return 1;
         }
         throw err;

@@ -5,6 +5,7 @@
  *
  *   npm run synth -- dev            human-readable
  *   npm run synth -- prod --json    for machines
+ *   npm run synth -- qa --dir DIR   reads DIR/Pulumi.qa.yaml instead of the repo root's
  *
  * A config error prints the validation message and exits 1; a missing stack file exits 1 naming it.
  *
@@ -58,15 +59,16 @@ export function parseStackYaml(text: string, file = "stack file"): Record<string
     return out;
 }
 
-export function stackFile(stack: string): string {
-    return path.join(ROOT, `Pulumi.${stack}.yaml`);
+export function stackFile(stack: string, dir = ROOT): string {
+    return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
-export function readStackConfig(stack: string): Record<string, string> {
+export function readStackConfig(stack: string, dir = ROOT): Record<string, string> {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`invalid stack name "${stack}"`);
-    const file = stackFile(stack);
-    if (!fs.existsSync(file)) throw new StackFileError(`stack file ${path.relative(ROOT, file)} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`);
-    return parseStackYaml(fs.readFileSync(file, "utf8"), path.relative(ROOT, file));
+    const file = stackFile(stack, dir);
+    const shown = path.relative(process.cwd(), file) || file;
+    if (!fs.existsSync(file)) throw new StackFileError(`stack file ${shown} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`);
+    return parseStackYaml(fs.readFileSync(file, "utf8"), shown);
 }
 
 /** Validates the `fleet:*` part of a config map exactly as infra/index.ts does. */
@@ -276,16 +278,27 @@ export function formatHuman(result: SynthResult): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-    const json = argv.includes("--json");
-    const positional = argv.filter((a) => !a.startsWith("--"));
+    const usage = "usage: npm run synth -- <stack> [--json] [--dir DIR]   (reads DIR/Pulumi.<stack>.yaml, DIR defaults to the repo root)\n";
+    let json = false;
+    let dir = ROOT;
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]!;
+        if (a === "--json") json = true;
+        else if (a === "--dir" && argv[i + 1]) dir = path.resolve(argv[++i]!);
+        else if (a.startsWith("-")) {
+            process.stderr.write(`unknown option ${a}\n${usage}`);
+            return 1;
+        } else positional.push(a);
+    }
     if (positional.length !== 1) {
-        process.stderr.write("usage: npm run synth -- <stack> [--json]   (reads Pulumi.<stack>.yaml)\n");
+        process.stderr.write(usage);
         return 1;
     }
     const stack = positional[0]!;
     let config: Record<string, string>;
     try {
-        config = readStackConfig(stack);
+        config = readStackConfig(stack, dir);
         validateStackConfig(config);
     } catch (err) {
         if (err instanceof StackFileError || err instanceof FleetConfigError) {
