@@ -9,6 +9,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import autocannon from "autocannon";
+import { cpuTimes } from "./proc-stat";
 
 /** A port that nothing listens on right now (the kernel's pick), on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -303,15 +304,6 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Busy and total jiffies of all CPUs, from /proc/stat. */
-function cpuTimes(): { busy: number; total: number } {
-  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
 }
 
 export interface ProbeResult {

@@ -38,21 +38,31 @@ describe("npm run sum (child process)", () => {
   });
 
   it("--json --threads 3 with 1_000_000 gives three slices and the exact sum", async () => {
-    const r = await runScript("sum.ts", ["1_000_000", "--threads", "3", "--json"]);
+    const r = await runScript("sum.ts", ["1_000_000", "--threads", "3", "--runs", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { sum: string; exact: boolean; threads: number; slices: unknown[]; efficiency: number };
+    const j = JSON.parse(r.stdout) as {
+      sum: string;
+      exact: boolean;
+      threads: number;
+      slices: unknown[];
+      efficiency: number;
+      allRuns: { parallelMs: number[] };
+      othersCpuShare: number;
+    };
     assert.equal(j.sum, "500000500000");
     assert.equal(j.exact, true);
     assert.equal(j.threads, 3);
     assert.equal(j.slices.length, 3);
     assert.ok(j.efficiency > 0);
+    assert.equal(j.allRuns.parallelMs.length, 2);
+    assert.ok(j.othersCpuShare >= 0 && j.othersCpuShare <= 1);
   });
 
-  for (const args of [["-5"], ["1.5"], ["abc"], ["1e12"], ["1e6", "7"], ["--threads", "0"], ["--fast"]]) {
+  for (const args of [["-5"], ["1.5"], ["abc"], ["1e12"], ["1e6", "7"], ["--threads", "0"], ["--runs", "x"], ["--fast"]]) {
     it(`exits 1 with a message for ${args.join(" ")}`, async () => {
       const r = await runScript("sum.ts", args);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^sum: .*(n must be an integer from 0 to 1e11|extra argument|--threads must|unknown flag)/);
+      assert.match(r.stderr, /^sum: .*(n must be an integer from 0 to 1e11|extra argument|--threads must|--runs must|unknown flag)/);
       assert.match(r.stderr, /usage: npm run sum/);
     });
   }
