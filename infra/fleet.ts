@@ -130,7 +130,8 @@ export class Fleet extends pulumi.ComponentResource {
                 updateDefaultVersion: true,
                 tags,
             },
-            { parent: this, dependsOn: attachments },
+            // The template references the AMI parameter, which exists once the first image is distributed.
+            { parent: this, dependsOn: [...attachments, ...(args.dependsOn ?? [])] },
         );
 
         const group = new aws.autoscaling.Group(

@@ -91,7 +91,6 @@ export class Image extends pulumi.ComponentResource {
                 platform: "Linux",
                 version: "1.0.0",
                 description: "fleet service on Node.js 24 with its systemd unit",
-                supportedOsVersions: ["Amazon Linux 2023"],
                 data: pulumi.interpolate`s3://${bucket.bucket}/${BUNDLE_KEY}`.apply((uri) =>
                     renderImageComponent({ bundleS3Uri: uri, architecture: args.architecture }),
                 ),

@@ -51,22 +51,21 @@ export class LoadBalancer extends pulumi.ComponentResource {
             { vpcId: args.vpcId, description: "fleet ALB: HTTP/HTTPS from the internet, egress only to the instances", tags },
             { parent: this },
         );
+        // IPv4 only, like the ALB (ipAddressType defaults to ipv4).
         for (const port of [80, 443]) {
-            for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
-                new aws.vpc.SecurityGroupIngressRule(
-                    `${name}-alb-${port}-${family}`,
-                    {
-                        securityGroupId: sg.id,
-                        ipProtocol: "tcp",
-                        fromPort: port,
-                        toPort: port,
-                        ...(family === "ipv4" ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
-                        description: port === 80 ? "HTTP from anywhere" : "HTTPS from anywhere",
-                        tags,
-                    },
-                    { parent: this },
-                );
-            }
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-alb-${port}`,
+                {
+                    securityGroupId: sg.id,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    cidrIpv4: "0.0.0.0/0",
+                    description: port === 80 ? "HTTP from anywhere" : "HTTPS from anywhere",
+                    tags,
+                },
+                { parent: this },
+            );
         }
 
         const alb = new aws.lb.LoadBalancer(

@@ -239,6 +239,7 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
             assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");
             assert.ok(asg.options.dependsOn?.includes(key(res(T.image))), "the group waits for the first image (the AMI parameter)");
+            assert.ok(lt.options.dependsOn?.includes(key(res(T.image))), "so does the launch template that references it");
         });
 
         it("tracks CPU, and requests per target only when configured", () => {
