@@ -266,7 +266,7 @@ async function main(): Promise<void> {
         const r = await runLoad({ url: `${t.baseUrl}/`, connections: args.connections, durationS: args.durationS, warmupS, rssPid: t.pid });
         results.set(id, r);
         console.error(
-          `round ${round + 1}/${args.rounds} ${id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors}  RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+          `round ${round + 1}/${args.rounds} ${id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors}  RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB  others' CPU ${(r.othersCpuShare * 100).toFixed(0)} %`,
         );
       }
       rounds.push(results);
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
 
   const targets: TargetSummary[] = args.targets.map((id) => {
     const rs = rounds.flatMap((r) => (r.has(id) ? [r.get(id)!] : []));
-    if (!rs.length) return { id, label: all[id].label, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, requests: 0, peakRssBytes: 0, rounds: 0, skipped: skipped.get(id) ?? "not measured" };
+    if (!rs.length) return { id, label: all[id].label, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, requests: 0, peakRssBytes: 0, othersCpuShare: NaN, rounds: 0, skipped: skipped.get(id) ?? "not measured" };
     return {
       id,
       label: all[id].label,
@@ -318,6 +318,7 @@ async function main(): Promise<void> {
       errors: rs.reduce((s, r) => s + r.errors, 0),
       requests: rs.reduce((s, r) => s + r.requests, 0),
       peakRssBytes: Math.max(...rs.map((r) => r.peakRssBytes)),
+      othersCpuShare: median(rs.map((r) => r.othersCpuShare)),
       rounds: rs.length,
     };
   });

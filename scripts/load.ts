@@ -213,6 +213,21 @@ export function processTree(rootPid: number): number[] {
   return out;
 }
 
+/** CPU time (user + system, jiffies) used so far by the live processes of a tree, all their threads. */
+export function processTreeCpu(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += Number(f[11]) + Number(f[12]); // utime, stime: fields 14 and 15 of stat(5)
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
 /** Sum of VmRSS over a process tree, bytes (threads share their process's RSS, so they count once). */
 export function processTreeRss(rootPid: number): number {
   let total = 0;
@@ -252,6 +267,11 @@ export interface LoadResult {
   errors: number;
   durationS: number;
   peakRssBytes: number;
+  /**
+   * Share of the machine's CPU time, 0..1, used during the measurement by processes other than this one
+   * (the load generator) and the target's tree: someone else's load on a shared machine.
+   */
+  othersCpuShare: number;
 }
 
 /**
@@ -270,6 +290,9 @@ export async function runLoad(opts: {
     await autocannon({ url: opts.url, connections: opts.connections, duration: opts.warmupS, pipelining: 1 });
   }
   const rss = opts.rssPid ? sampleRss(opts.rssPid) : undefined;
+  const cpu0 = cpuTimes();
+  const own0 = process.cpuUsage();
+  const tree0 = opts.rssPid ? processTreeCpu(opts.rssPid) : 0;
   let result: autocannon.Result;
   let peak = 0;
   try {
@@ -277,6 +300,10 @@ export async function runLoad(opts: {
   } finally {
     peak = rss?.stop() ?? 0;
   }
+  const tree = opts.rssPid ? processTreeCpu(opts.rssPid) - tree0 : 0;
+  const own = process.cpuUsage(own0);
+  const cpu1 = cpuTimes();
+  const others = cpu1.busy - cpu0.busy - tree - (own.user + own.system) / 10_000;
   const socketErrors = result.errors;
   return {
     rps: result.requests.total / result.duration,
@@ -288,6 +315,7 @@ export async function runLoad(opts: {
     errors: result.non2xx + socketErrors,
     durationS: result.duration,
     peakRssBytes: peak,
+    othersCpuShare: Math.max(0, others / Math.max(1, cpu1.total - cpu0.total)),
   };
 }
 
