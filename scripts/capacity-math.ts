@@ -128,3 +128,22 @@ export function pulumiConfigLines(plan: CapacityPlan, stack: string, targetCpuPe
   if (instanceType) lines.push(set("instanceType", instanceType));
   return lines;
 }
+
+/**
+ * The infra's own bounds (docs/infra.md): it accepts a CPU target of 10..95 % and 2..6 AZs. The math
+ * works outside them; this says where the infra would refuse the result.
+ */
+export function infraCaveats(targetCpuPercent: number, azs: number): string[] {
+  const out: string[] = [];
+  if (targetCpuPercent < 10 || targetCpuPercent > 95) out.push(`the infra accepts fleet:cpuTargetPercent from 10 to 95, not ${targetCpuPercent}.`);
+  if (azs < 2 || azs > 6) out.push(`the infra's VPC spans 2 to 6 AZs (fleet:availabilityZones), not ${azs}.`);
+  return out;
+}
+
+/**
+ * The matching ALBRequestCountPerTarget target, per instance per minute: what one instance serves at the
+ * CPU target (fleet:requestsPerTargetPerMinute, optional in the infra).
+ */
+export function requestsPerTargetPerMinute(perInstanceRps: number, targetCpuPercent: number): number {
+  return Math.floor(perInstanceRps * (targetCpuPercent / 100) * 60);
+}

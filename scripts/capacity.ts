@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { planCapacity, pulumiConfigLines } from "./capacity-math";
+import { infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute } from "./capacity-math";
 import { runLoad, startTarget } from "./load";
 
 const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]
@@ -194,9 +194,14 @@ async function main(): Promise<void> {
   );
   for (const step of plan.steps) console.log(`  ${step}`);
   console.log(`\nmin ${plan.minSize} / desired ${plan.desiredCapacity} / max ${plan.maxSize}`);
-  for (const note of plan.notes) console.log(`note: ${note}`);
+  for (const note of [...plan.notes, ...infraCaveats(args.targetCpu, args.azs)]) console.log(`note: ${note}`);
   console.log("\napply to the stack:");
   for (const line of pulumiConfigLines(plan, args.stack, args.targetCpu, args.instanceType)) console.log(`  ${line}`);
+  const perMinute = requestsPerTargetPerMinute(perInstance, args.targetCpu);
+  console.log(
+    `optionally, to scale on request count too (${perInstance.toFixed(0)} req/s × ${args.targetCpu / 100} × 60 s):\n` +
+      `  pulumi config set --stack ${args.stack} fleet:requestsPerTargetPerMinute ${perMinute}`,
+  );
 }
 
 if (require.main === module) {

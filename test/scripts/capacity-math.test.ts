@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ceilDiv, planCapacity, pulumiConfigLines, roundUpToMultiple } from "../../scripts/capacity-math";
+import { ceilDiv, infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute, roundUpToMultiple } from "../../scripts/capacity-math";
 import { parseCapacityArgs } from "../../scripts/capacity";
 
 describe("capacity math", () => {
@@ -87,6 +87,14 @@ describe("capacity math", () => {
       "pulumi config set --stack prod fleet:cpuTargetPercent 70",
       "pulumi config set --stack prod fleet:instanceType c7i.large",
     ]);
+  });
+
+  it("derives the request-count target and flags what the infra would refuse", () => {
+    assert.equal(requestsPerTargetPerMinute(900, 70), 37800); // 900 × 0.7 × 60
+    assert.deepEqual(infraCaveats(70, 2), []);
+    assert.equal(infraCaveats(5, 2).length, 1);
+    assert.equal(infraCaveats(70, 1).length, 1);
+    assert.equal(infraCaveats(99, 7).length, 2);
   });
 });
 
