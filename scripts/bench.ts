@@ -351,6 +351,16 @@ async function main(): Promise<void> {
         "On the ALB the load comes from elsewhere.",
     );
   }
+  const othersAll = rounds.flatMap((r) => [...r.values()].map((x) => x.othersCpuShare));
+  if (othersAll.length && median(othersAll) > 0.1) {
+    notes.push(
+      `Other processes on this machine used a median ${(median(othersAll) * 100).toFixed(0)} % of its CPU during the measurements ` +
+        "(last column): the absolute req/s are depressed by that; the ratios, taken between adjacent measurements of the same round, less so.",
+    );
+  }
+  if (health.some((h) => !h.skipped && h.samples < 200)) {
+    notes.push("With under 200 probes the health p99 is the slowest probe or close to it: one slow scheduling decision decides it.");
+  }
   const report: BenchReport = {
     machine: machine(argv),
     config: { durationS: args.durationS, warmupS: args.warmupS, connections: args.connections, rounds: args.rounds, healthSeconds: args.healthSeconds, logLevel: "info" },
