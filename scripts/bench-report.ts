@@ -16,6 +16,8 @@ export interface TargetSummary {
   peakRssBytes: number;
   /** Median share of the machine's CPU that other processes (not the target, not the load generator) used. */
   othersCpuShare: number;
+  /** Median CPU time of the target's process tree per request, µs. */
+  cpuUsPerRequest: number;
   rounds: number;
   skipped?: string;
 }
@@ -73,13 +75,14 @@ export function renderMarkdown(r: BenchReport): string {
   lines.push(`Command: \`${m.command}\` — ${r.config.rounds} rounds of ${r.config.durationS} s per target (${r.config.warmupS} s warm-up), ` +
     `${r.config.connections} connections, no pipelining, targets alternated each round; medians shown. Fleet logs at LOG_LEVEL=${r.config.logLevel}.`);
   lines.push("");
-  lines.push("| target | GET / req/s | p50 | p99 | errors / requests | peak RSS (tree) | CPU of other processes |");
-  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| target | GET / req/s | p50 | p99 | errors / requests | server CPU per request | peak RSS (tree) | CPU of other processes |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const t of r.targets) {
-    if (t.skipped) lines.push(`| ${t.label} | not run: ${t.skipped} | | | | | |`);
+    if (t.skipped) lines.push(`| ${t.label} | not run: ${t.skipped} | | | | | | |`);
     else {
       lines.push(
-        `| ${t.label} | ${fmt(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${fmt(t.errors)} / ${fmt(t.requests)} | ${mib(t.peakRssBytes)} | ${fmt(t.othersCpuShare * 100)} % |`,
+        `| ${t.label} | ${fmt(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${fmt(t.errors)} / ${fmt(t.requests)} | ${fmt(t.cpuUsPerRequest)} µs | ` +
+          `${mib(t.peakRssBytes)} | ${fmt(t.othersCpuShare * 100)} % |`,
       );
     }
   }

@@ -217,11 +217,22 @@ function machine(argv: string[]): BenchReport["machine"] {
   };
 }
 
+/** Median over the rounds of a's req/s ÷ b's in the same round. */
 function medianRatio(rounds: Map<TargetId, LoadResult>[], a: TargetId, b: TargetId): number | null {
   const ratios = rounds.flatMap((r) => {
     const x = r.get(a);
     const y = r.get(b);
     return x && y && y.rps > 0 ? [x.rps / y.rps] : [];
+  });
+  return ratios.length ? median(ratios) : null;
+}
+
+/** Median over the rounds of a's requests per server CPU-second ÷ b's (= b's CPU per request ÷ a's). */
+function medianCpuRatio(rounds: Map<TargetId, LoadResult>[], a: TargetId, b: TargetId): number | null {
+  const ratios = rounds.flatMap((r) => {
+    const x = r.get(a)?.serverCpuUsPerRequest;
+    const y = r.get(b)?.serverCpuUsPerRequest;
+    return x && y && Number.isFinite(x) && Number.isFinite(y) ? [y / x] : [];
   });
   return ratios.length ? median(ratios) : null;
 }
@@ -266,7 +277,7 @@ async function main(): Promise<void> {
         const r = await runLoad({ url: `${t.baseUrl}/`, connections: args.connections, durationS: args.durationS, warmupS, rssPid: t.pid });
         results.set(id, r);
         console.error(
-          `round ${round + 1}/${args.rounds} ${id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors}  RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB  others' CPU ${(r.othersCpuShare * 100).toFixed(0)} %`,
+          `round ${round + 1}/${args.rounds} ${id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors}  RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB  server CPU ${r.serverCpuUsPerRequest.toFixed(0)} µs/req  others' CPU ${(r.othersCpuShare * 100).toFixed(0)} %`,
         );
       }
       rounds.push(results);
@@ -308,7 +319,7 @@ async function main(): Promise<void> {
 
   const targets: TargetSummary[] = args.targets.map((id) => {
     const rs = rounds.flatMap((r) => (r.has(id) ? [r.get(id)!] : []));
-    if (!rs.length) return { id, label: all[id].label, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, requests: 0, peakRssBytes: 0, othersCpuShare: NaN, rounds: 0, skipped: skipped.get(id) ?? "not measured" };
+    if (!rs.length) return { id, label: all[id].label, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, requests: 0, peakRssBytes: 0, othersCpuShare: NaN, cpuUsPerRequest: NaN, rounds: 0, skipped: skipped.get(id) ?? "not measured" };
     return {
       id,
       label: all[id].label,
@@ -319,6 +330,7 @@ async function main(): Promise<void> {
       requests: rs.reduce((s, r) => s + r.requests, 0),
       peakRssBytes: Math.max(...rs.map((r) => r.peakRssBytes)),
       othersCpuShare: median(rs.map((r) => r.othersCpuShare)),
+      cpuUsPerRequest: median(rs.map((r) => r.serverCpuUsPerRequest)),
       rounds: rs.length,
     };
   });
@@ -328,6 +340,11 @@ async function main(): Promise<void> {
     "fleet all cores / one worker": medianRatio(rounds, "fleet", "fleet-1"),
     "baseline / raw ceiling": medianRatio(rounds, "baseline", "raw"),
     ...(args.targets.includes("fleet-quiet") ? { "fleet LOG_LEVEL=warn / fleet LOG_LEVEL=info": medianRatio(rounds, "fleet-quiet", "fleet") } : {}),
+    "fleet / baseline, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "baseline"),
+    "fleet / raw ceiling, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "raw"),
+    ...(args.targets.includes("fleet-quiet")
+      ? { "fleet LOG_LEVEL=warn / LOG_LEVEL=info, requests per server CPU-second": medianCpuRatio(rounds, "fleet-quiet", "fleet") }
+      : {}),
   };
   const verdict = (ok: boolean | null): Check["verdict"] => (ok === null ? "n/a" : ok ? "PASS" : "MISS");
   const fb = ratios["fleet / baseline"];
@@ -344,6 +361,11 @@ async function main(): Promise<void> {
       verdict: verdict(fh ? fh.p99Ms < 50 && fh.failures === 0 : null),
     },
   ];
+  notes.push(
+    "req/s is what this machine's load generator could get through each target; \"requests per server CPU-second\" divides the " +
+      "requests by the CPU time the target's processes spent, which does not depend on the load generator: it is the better guide " +
+      "to what each would serve on an instance of its own behind the ALB.",
+  );
   if (CORES <= 2) {
     notes.push(
       `This machine has ${CORES} cores: the load generator (autocannon, in the bench process), the cluster primary and the workers all share them, ` +

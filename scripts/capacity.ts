@@ -137,7 +137,10 @@ function example(flag: string): string {
 const ROOT = path.resolve(__dirname, "..");
 
 /** Builds the service and measures one worker's req/s on GET <path>, on a free loopback port. */
-async function measurePerCore(urlPath: string, seconds: number): Promise<{ perCoreRps: number; p99Ms: number; errors: number }> {
+async function measurePerCore(
+  urlPath: string,
+  seconds: number,
+): Promise<{ perCoreRps: number; measuredRps: number; cpuUsPerRequest: number; p99Ms: number; errors: number }> {
   console.log("building the service (npm run build)...");
   execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
     stdio: "inherit",
@@ -154,9 +157,12 @@ async function measurePerCore(urlPath: string, seconds: number): Promise<{ perCo
   });
   try {
     console.log(`measuring GET ${urlPath} on one worker (WEB_CONCURRENCY=1, LOG_LEVEL=info) at ${target.baseUrl}: 2 s warm-up, ${seconds} s measured...`);
-    const r = await runLoad({ url: target.baseUrl + urlPath, connections: 20, durationS: seconds, warmupS: 2 });
+    const r = await runLoad({ url: target.baseUrl + urlPath, connections: 20, durationS: seconds, warmupS: 2, rssPid: target.pid });
     if (r.requests === 0) throw new Error(`no request answered on GET ${urlPath}`);
-    return { perCoreRps: r.rps, p99Ms: r.p99Ms, errors: r.errors };
+    if (r.errors > 0) console.warn(`warning: ${r.errors} of ${r.requests} requests failed or were not 2xx`);
+    // A core serves 1 s / (CPU per request); req/s alone would be capped by the load generator on this same machine.
+    const perCoreRps = Number.isFinite(r.serverCpuUsPerRequest) && r.serverCpuUsPerRequest > 0 ? 1e6 / r.serverCpuUsPerRequest : r.rps;
+    return { perCoreRps, measuredRps: r.rps, cpuUsPerRequest: r.serverCpuUsPerRequest, p99Ms: r.p99Ms, errors: r.errors };
   } finally {
     await target.stop();
   }
@@ -176,14 +182,17 @@ async function main(): Promise<void> {
     const m = await measurePerCore(args.path, args.seconds);
     perInstance = m.perCoreRps * args.instanceVcpus;
     console.log(
-      `measured ${m.perCoreRps.toFixed(0)} req/s on one worker (p99 ${m.p99Ms} ms, ${m.errors} errors)` +
-        ` × ${args.instanceVcpus} vCPUs = ${perInstance.toFixed(0)} req/s per instance at 100 % CPU`,
+      `measured ${m.measuredRps.toFixed(0)} req/s on one worker (p99 ${m.p99Ms} ms, ${m.errors} errors), ` +
+        `the service's processes spending ${m.cpuUsPerRequest.toFixed(0)} µs of CPU per request:\n` +
+        `one core at 100 % serves 1 s / ${m.cpuUsPerRequest.toFixed(0)} µs = ${m.perCoreRps.toFixed(0)} req/s; ` +
+        `× ${args.instanceVcpus} vCPUs = ${perInstance.toFixed(0)} req/s per instance at 100 % CPU`,
     );
     console.log(
-      "  (GET / by default: the per-request cost every request pays — HTTP, routing, logging — so it is an upper\n" +
-        "   bound; /api/n adds CPU in proportion to n, so pass --path /api/<typical n> if that is your traffic.\n" +
-        "   One worker per vCPU is assumed to scale linearly; `npm run bench` reports how far it does here.\n" +
-        "   On this machine the load generator shares the cores, so the figure is conservative.)",
+      "  (CPU per request rather than req/s, because here the load generator shares the machine and caps req/s.\n" +
+        "   GET / by default: the cost every request pays — HTTP, routing, a log line — so it is an upper bound;\n" +
+        "   /api/n adds CPU in proportion to n, so pass --path /api/<typical n> if that is your traffic.\n" +
+        "   One worker per vCPU is assumed to scale linearly; `npm run bench` shows how far it does.\n" +
+        "   Leave headroom for the ALB's health checks, TLS (terminated at the ALB) and noisy neighbours.)",
     );
   } else {
     perInstance = args.perInstanceRps!;

@@ -272,6 +272,12 @@ export interface LoadResult {
    * (the load generator) and the target's tree: someone else's load on a shared machine.
    */
   othersCpuShare: number;
+  /**
+   * CPU time the target's process tree spent per answered request, µs (jiffy resolution: 10 ms over the
+   * whole measurement). Unlike req/s it does not depend on how fast the load generator is: on a machine
+   * of its own, a target serves about 1 / this per core-second.
+   */
+  serverCpuUsPerRequest: number;
 }
 
 /**
@@ -316,6 +322,7 @@ export async function runLoad(opts: {
     durationS: result.duration,
     peakRssBytes: peak,
     othersCpuShare: Math.max(0, others / Math.max(1, cpu1.total - cpu0.total)),
+    serverCpuUsPerRequest: opts.rssPid && result.requests.total > 0 ? (tree * 10_000) / result.requests.total : NaN,
   };
 }
 
