@@ -368,9 +368,9 @@ async function main(): Promise<void> {
   );
   if (CORES <= 2) {
     notes.push(
-      `This machine has ${CORES} cores: the load generator (autocannon, in the bench process), the cluster primary and the workers all share them, ` +
-        "so no target gets its cores to itself, and the ratios compress toward 1 (a faster server mostly waits on the load generator). " +
-        "On the ALB the load comes from elsewhere.",
+      `This machine has ${CORES} cores: the load generator (autocannon, one thread in the bench process), the cluster primary and ` +
+        "the workers all share them, so no target has the cores to itself and each req/s figure is partly the load generator's limit. " +
+        "On the ALB the load comes from elsewhere; compare the CPU-per-request figures for that."
     );
   }
   const othersAll = rounds.flatMap((r) => [...r.values()].map((x) => x.othersCpuShare));
