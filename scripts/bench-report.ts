@@ -121,8 +121,8 @@ const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;"
 /** A horizontal bar chart of median req/s per target, plain SVG. */
 export function renderSvg(r: BenchReport): string {
   const rows = r.targets.filter((t) => !t.skipped);
-  const width = 760;
-  const left = 250;
+  const width = 800;
+  const left = 290; // room for the longest label at 14 px
   const right = 110;
   const barH = 30;
   const gap = 14;

@@ -126,7 +126,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case "--help":
         console.log(USAGE);
         process.exit(0);
-      // eslint-disable-next-line no-fallthrough
       default:
         throw new UsageError(`unknown argument ${raw}`);
     }
