@@ -19,7 +19,10 @@ if (cluster.isPrimary) {
   const body = JSON.stringify({ message: "Hello World!", pid: process.pid });
   http
     .createServer((req, res) => {
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+      res.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(body),
+      });
       res.end(body);
     })
     .listen(port, host);

@@ -12,46 +12,46 @@ export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
 export interface FleetConfig {
-    /** EC2 instance type of the fleet and of the Image Builder build instance. */
-    instanceType: string;
-    /** CPU architecture implied by the instance type (Graviton families end in "g"). */
-    architecture: "x86_64" | "arm64";
-    minSize: number;
-    desiredCapacity: number;
-    maxSize: number;
-    /** Number of availability zones of the VPC (>= 2: an ALB needs two). */
-    availabilityZones: number;
-    cpuTargetPercent: number;
-    /** Optional ALBRequestCountPerTarget target (requests per target per minute). */
-    requestsPerTargetPerMinute?: number;
-    /** Unix cron (5 fields) in `timeZone` at which the group is drained to zero. */
-    drainCron: string;
-    /** Unix cron (5 fields) in `timeZone` at which the group comes back to min / desired. */
-    restoreCron: string;
-    /** Unix cron (5 fields) in `timeZone` of the Image Builder pipeline; must run before the drain. */
-    pipelineCron: string;
-    /** IANA time zone of all three crons. */
-    timeZone: string;
-    certificateArn?: string;
-    natStrategy: NatStrategy;
-    deletionProtection: boolean;
-    /** ALB idle timeout (s); below the service's keepAliveTimeout. */
-    albIdleTimeoutSeconds: number;
+  /** EC2 instance type of the fleet and of the Image Builder build instance. */
+  instanceType: string;
+  /** CPU architecture implied by the instance type (Graviton families end in "g"). */
+  architecture: "x86_64" | "arm64";
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** Number of availability zones of the VPC (>= 2: an ALB needs two). */
+  availabilityZones: number;
+  cpuTargetPercent: number;
+  /** Optional ALBRequestCountPerTarget target (requests per target per minute). */
+  requestsPerTargetPerMinute?: number;
+  /** Unix cron (5 fields) in `timeZone` at which the group is drained to zero. */
+  drainCron: string;
+  /** Unix cron (5 fields) in `timeZone` at which the group comes back to min / desired. */
+  restoreCron: string;
+  /** Unix cron (5 fields) in `timeZone` of the Image Builder pipeline; must run before the drain. */
+  pipelineCron: string;
+  /** IANA time zone of all three crons. */
+  timeZone: string;
+  certificateArn?: string;
+  natStrategy: NatStrategy;
+  deletionProtection: boolean;
+  /** ALB idle timeout (s); below the service's keepAliveTimeout. */
+  albIdleTimeoutSeconds: number;
 }
 
 export const DEFAULTS = {
-    instanceType: "t3.small",
-    minSize: 1,
-    maxSize: 2,
-    availabilityZones: 2,
-    cpuTargetPercent: 70,
-    drainCron: "0 3 * * *",
-    restoreCron: "10 3 * * *",
-    pipelineCron: "0 2 * * *",
-    timeZone: "UTC",
-    natStrategy: "Single" as NatStrategy,
-    deletionProtection: false,
-    albIdleTimeoutSeconds: ALB_IDLE_TIMEOUT_S,
+  instanceType: "t3.small",
+  minSize: 1,
+  maxSize: 2,
+  availabilityZones: 2,
+  cpuTargetPercent: 70,
+  drainCron: "0 3 * * *",
+  restoreCron: "10 3 * * *",
+  pipelineCron: "0 2 * * *",
+  timeZone: "UTC",
+  natStrategy: "Single" as NatStrategy,
+  deletionProtection: false,
+  albIdleTimeoutSeconds: ALB_IDLE_TIMEOUT_S,
 } as const;
 
 /** The pipeline must start at least this long before the drain, so the AMI is built and distributed in time. */
@@ -62,15 +62,15 @@ export const MAX_DRAINED_HOURS = 12;
 export const MAX_PIPELINE_LEAD_HOURS = 12;
 
 export class FleetConfigError extends Error {
-    constructor(
-        readonly key: string,
-        readonly value: string | undefined,
-        problem: string,
-        fix: string,
-    ) {
-        super(`fleet:${key} = ${JSON.stringify(value ?? null)} is invalid: ${problem}. Fix: ${fix}`);
-        this.name = "FleetConfigError";
-    }
+  constructor(
+    readonly key: string,
+    readonly value: string | undefined,
+    problem: string,
+    fix: string,
+  ) {
+    super(`fleet:${key} = ${JSON.stringify(value ?? null)} is invalid: ${problem}. Fix: ${fix}`);
+    this.name = "FleetConfigError";
+  }
 }
 
 export type ConfigLookup = (key: string) => string | undefined;
@@ -78,78 +78,108 @@ export type ConfigLookup = (key: string) => string | undefined;
 const CERT_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-fA-F-]{36}$/;
 const INSTANCE_TYPE = /^([a-z][a-z0-9-]*?)(\d+)([a-z-]*)\.([a-z0-9]+)$/;
 
-function integer(get: ConfigLookup, key: string, fallback: number | undefined, min: number, max: number): number | undefined {
-    const raw = get(key);
-    if (raw === undefined || raw.trim() === "") return fallback;
-    const value = raw.trim();
-    if (!/^-?\d+$/.test(value)) {
-        throw new FleetConfigError(key, raw, "not a whole number", `set a whole number, e.g. \`pulumi config set fleet:${key} ${fallback ?? min}\``);
-    }
-    const n = Number(value);
-    if (n < min || n > max) {
-        throw new FleetConfigError(key, raw, `out of range ${min}..${max}`, `set a whole number between ${min} and ${max}`);
-    }
-    return n;
+function integer(
+  get: ConfigLookup,
+  key: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = get(key);
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim();
+  if (!/^-?\d+$/.test(value)) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      "not a whole number",
+      `set a whole number, e.g. \`pulumi config set fleet:${key} ${fallback ?? min}\``,
+    );
+  }
+  const n = Number(value);
+  if (n < min || n > max) {
+    throw new FleetConfigError(key, raw, `out of range ${min}..${max}`, `set a whole number between ${min} and ${max}`);
+  }
+  return n;
 }
 
 function boolean(get: ConfigLookup, key: string, fallback: boolean): boolean {
-    const raw = get(key);
-    if (raw === undefined || raw.trim() === "") return fallback;
-    const v = raw.trim().toLowerCase();
-    if (v === "true") return true;
-    if (v === "false") return false;
-    throw new FleetConfigError(key, raw, "not a boolean", `set \`true\` or \`false\``);
+  const raw = get(key);
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === "true") return true;
+  if (v === "false") return false;
+  throw new FleetConfigError(key, raw, "not a boolean", `set \`true\` or \`false\``);
 }
 
 /** True if `tz` is an IANA time zone this runtime (and so AWS) knows. */
 export function isTimeZone(tz: string): boolean {
-    if (tz === "UTC" || tz === "Etc/UTC") return true;
-    if (!tz.includes("/")) return false; // abbreviations such as "EST" or "CET" are ambiguous, AWS wants IANA names
-    try {
-        new Intl.DateTimeFormat("en-US", { timeZone: tz });
-        return true;
-    } catch {
-        return false;
-    }
+  if (tz === "UTC" || tz === "Etc/UTC") return true;
+  if (!tz.includes("/")) return false; // abbreviations such as "EST" or "CET" are ambiguous, AWS wants IANA names
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function cron(get: ConfigLookup, key: string, fallback: string, timeZone: string): string {
-    const raw = get(key);
-    const expr = raw === undefined || raw.trim() === "" ? fallback : raw.trim().replace(/\s+/g, " ");
-    const fields = expr.split(" ");
-    if (fields.length !== 5) {
-        throw new FleetConfigError(key, raw, `a cron needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`, `use e.g. "${fallback}"`);
-    }
-    if (/[?LW#]/.test(expr)) {
-        throw new FleetConfigError(key, raw, "uses non-standard cron characters (? L W #)", `use plain Unix cron syntax, e.g. "${fallback}"`);
-    }
-    try {
-        CronExpressionParser.parse(expr, { tz: timeZone, strict: false }).next();
-    } catch (err) {
-        throw new FleetConfigError(key, raw, `not a valid cron expression (${(err as Error).message})`, `use e.g. "${fallback}"`);
-    }
-    return expr;
+  const raw = get(key);
+  const expr = raw === undefined || raw.trim() === "" ? fallback : raw.trim().replace(/\s+/g, " ");
+  const fields = expr.split(" ");
+  if (fields.length !== 5) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      `a cron needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`,
+      `use e.g. "${fallback}"`,
+    );
+  }
+  if (/[?LW#]/.test(expr)) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      "uses non-standard cron characters (? L W #)",
+      `use plain Unix cron syntax, e.g. "${fallback}"`,
+    );
+  }
+  try {
+    CronExpressionParser.parse(expr, { tz: timeZone, strict: false }).next();
+  } catch (err) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      `not a valid cron expression (${(err as Error).message})`,
+      `use e.g. "${fallback}"`,
+    );
+  }
+  return expr;
 }
 
 /** Occurrences from `from` over the next year (daylight-saving transitions included), at most `limit`. */
 function occurrencesOverYear(expr: string, tz: string, from: Date, limit = 1200): number[] {
-    const it = CronExpressionParser.parse(expr, { tz, currentDate: from });
-    const end = from.getTime() + 366 * 24 * 3600_000;
-    const out: number[] = [];
-    while (out.length < limit) {
-        const t = it.next().getTime();
-        out.push(t);
-        if (t > end) break;
-    }
-    return out;
+  const it = CronExpressionParser.parse(expr, { tz, currentDate: from });
+  const end = from.getTime() + 366 * 24 * 3600_000;
+  const out: number[] = [];
+  while (out.length < limit) {
+    const t = it.next().getTime();
+    out.push(t);
+    if (t > end) break;
+  }
+  return out;
 }
 
 function nextAfter(expr: string, tz: string, t: number): number {
-    return CronExpressionParser.parse(expr, { tz, currentDate: new Date(t) }).next().getTime();
+  return CronExpressionParser.parse(expr, { tz, currentDate: new Date(t) })
+    .next()
+    .getTime();
 }
 
 function prevBefore(expr: string, tz: string, t: number): number {
-    return CronExpressionParser.parse(expr, { tz, currentDate: new Date(t) }).prev().getTime();
+  return CronExpressionParser.parse(expr, { tz, currentDate: new Date(t) })
+    .prev()
+    .getTime();
 }
 
 /**
@@ -158,37 +188,45 @@ function prevBefore(expr: string, tz: string, t: number): number {
  * the previous drain. Occurrences are computed in the configured time zone, so a whole year covers the daylight-saving
  * nights (e.g. 02:00 does not exist in Europe/Berlin on the last Sunday of March and runs at 03:00).
  */
-function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pipelineCron" | "timeZone">, raw: ConfigLookup, reference: Date): void {
-    const drains = occurrencesOverYear(c.drainCron, c.timeZone, reference);
-    for (let i = 0; i + 1 < drains.length; i++) {
-        const drain = drains[i]!;
-        const nextDrain = drains[i + 1]!;
-        const restore = nextAfter(c.restoreCron, c.timeZone, drain);
-        if (!(restore > drain && restore < nextDrain && restore - drain <= MAX_DRAINED_HOURS * 3600_000)) {
-            throw new FleetConfigError(
-                "restoreCron",
-                raw("restoreCron") ?? c.restoreCron,
-                `the group is drained at "${c.drainCron}" (${c.timeZone}) but not restored within ${MAX_DRAINED_HOURS} h after that drain (and before the next one); see the drain of ${new Date(drain).toISOString()}`,
-                `choose a restore time a few minutes after each drain, e.g. "10 3 * * *" for a drain at "0 3 * * *"`,
-            );
-        }
-        const prevDrain = prevBefore(c.drainCron, c.timeZone, drain);
-        let pipeline: number;
-        try {
-            pipeline = prevBefore(c.pipelineCron, c.timeZone, drain);
-        } catch {
-            pipeline = Number.NEGATIVE_INFINITY;
-        }
-        const lead = drain - pipeline;
-        if (!(pipeline > prevDrain && lead >= MIN_PIPELINE_LEAD_MINUTES * 60_000 && lead <= MAX_PIPELINE_LEAD_HOURS * 3600_000)) {
-            throw new FleetConfigError(
-                "pipelineCron",
-                raw("pipelineCron") ?? c.pipelineCron,
-                `the image pipeline must run before each drain ("${c.drainCron}", ${c.timeZone}), between ${MAX_PIPELINE_LEAD_HOURS} h and ${MIN_PIPELINE_LEAD_MINUTES} min ahead of it, so the night brings back a freshly built image; it does not before the drain of ${new Date(drain).toISOString()}`,
-                `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, avoid the skipped hour: e.g. "30 1 * * *")`,
-            );
-        }
+function checkNightOrder(
+  c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pipelineCron" | "timeZone">,
+  raw: ConfigLookup,
+  reference: Date,
+): void {
+  const drains = occurrencesOverYear(c.drainCron, c.timeZone, reference);
+  for (let i = 0; i + 1 < drains.length; i++) {
+    const drain = drains[i]!;
+    const nextDrain = drains[i + 1]!;
+    const restore = nextAfter(c.restoreCron, c.timeZone, drain);
+    if (!(restore > drain && restore < nextDrain && restore - drain <= MAX_DRAINED_HOURS * 3600_000)) {
+      throw new FleetConfigError(
+        "restoreCron",
+        raw("restoreCron") ?? c.restoreCron,
+        `the group is drained at "${c.drainCron}" (${c.timeZone}) but not restored within ${MAX_DRAINED_HOURS} h after that drain (and before the next one); see the drain of ${new Date(drain).toISOString()}`,
+        `choose a restore time a few minutes after each drain, e.g. "10 3 * * *" for a drain at "0 3 * * *"`,
+      );
     }
+    const prevDrain = prevBefore(c.drainCron, c.timeZone, drain);
+    let pipeline: number;
+    try {
+      pipeline = prevBefore(c.pipelineCron, c.timeZone, drain);
+    } catch {
+      pipeline = Number.NEGATIVE_INFINITY;
+    }
+    const lead = drain - pipeline;
+    if (!(
+      pipeline > prevDrain &&
+      lead >= MIN_PIPELINE_LEAD_MINUTES * 60_000 &&
+      lead <= MAX_PIPELINE_LEAD_HOURS * 3600_000
+    )) {
+      throw new FleetConfigError(
+        "pipelineCron",
+        raw("pipelineCron") ?? c.pipelineCron,
+        `the image pipeline must run before each drain ("${c.drainCron}", ${c.timeZone}), between ${MAX_PIPELINE_LEAD_HOURS} h and ${MIN_PIPELINE_LEAD_MINUTES} min ahead of it, so the night brings back a freshly built image; it does not before the drain of ${new Date(drain).toISOString()}`,
+        `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, avoid the skipped hour: e.g. "30 1 * * *")`,
+      );
+    }
+  }
 }
 
 /**
@@ -196,86 +234,126 @@ function checkNightOrder(c: Pick<FleetConfig, "drainCron" | "restoreCron" | "pip
  * undefined. `now` only anchors the ordering check of the crons (tests pin it).
  */
 export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): FleetConfig {
-    const instanceTypeRaw = get("instanceType");
-    const instanceType = instanceTypeRaw?.trim() || DEFAULTS.instanceType;
-    const m = INSTANCE_TYPE.exec(instanceType);
-    if (!m) {
-        throw new FleetConfigError("instanceType", instanceTypeRaw, "not an EC2 instance type", `use a type such as "t3.small" or "c7g.large"`);
-    }
-    const architecture = m[3]!.startsWith("g") ? "arm64" : "x86_64";
+  const instanceTypeRaw = get("instanceType");
+  const instanceType = instanceTypeRaw?.trim() || DEFAULTS.instanceType;
+  const m = INSTANCE_TYPE.exec(instanceType);
+  if (!m) {
+    throw new FleetConfigError(
+      "instanceType",
+      instanceTypeRaw,
+      "not an EC2 instance type",
+      `use a type such as "t3.small" or "c7g.large"`,
+    );
+  }
+  const architecture = m[3]!.startsWith("g") ? "arm64" : "x86_64";
 
-    const minSize = integer(get, "minSize", DEFAULTS.minSize, 0, 1000)!;
-    const maxSize = integer(get, "maxSize", Math.max(DEFAULTS.maxSize, minSize), 1, 1000)!;
-    if (minSize > maxSize) {
-        throw new FleetConfigError("minSize", get("minSize"), `greater than fleet:maxSize (${maxSize})`, `lower fleet:minSize or raise fleet:maxSize`);
-    }
-    const desiredCapacity = integer(get, "desiredCapacity", minSize, 0, 1000)!;
-    if (desiredCapacity < minSize || desiredCapacity > maxSize) {
-        throw new FleetConfigError("desiredCapacity", get("desiredCapacity"), `outside fleet:minSize..fleet:maxSize (${minSize}..${maxSize})`, `set a value between ${minSize} and ${maxSize}`);
-    }
-    const availabilityZones = integer(get, "availabilityZones", DEFAULTS.availabilityZones, 2, 6)!;
-    const cpuTargetPercent = integer(get, "cpuTargetPercent", DEFAULTS.cpuTargetPercent, 10, 95)!;
-    const requestsPerTargetPerMinute = integer(get, "requestsPerTargetPerMinute", undefined, 1, 10_000_000);
+  const minSize = integer(get, "minSize", DEFAULTS.minSize, 0, 1000)!;
+  const maxSize = integer(get, "maxSize", Math.max(DEFAULTS.maxSize, minSize), 1, 1000)!;
+  if (minSize > maxSize) {
+    throw new FleetConfigError(
+      "minSize",
+      get("minSize"),
+      `greater than fleet:maxSize (${maxSize})`,
+      `lower fleet:minSize or raise fleet:maxSize`,
+    );
+  }
+  const desiredCapacity = integer(get, "desiredCapacity", minSize, 0, 1000)!;
+  if (desiredCapacity < minSize || desiredCapacity > maxSize) {
+    throw new FleetConfigError(
+      "desiredCapacity",
+      get("desiredCapacity"),
+      `outside fleet:minSize..fleet:maxSize (${minSize}..${maxSize})`,
+      `set a value between ${minSize} and ${maxSize}`,
+    );
+  }
+  const availabilityZones = integer(get, "availabilityZones", DEFAULTS.availabilityZones, 2, 6)!;
+  const cpuTargetPercent = integer(get, "cpuTargetPercent", DEFAULTS.cpuTargetPercent, 10, 95)!;
+  const requestsPerTargetPerMinute = integer(get, "requestsPerTargetPerMinute", undefined, 1, 10_000_000);
 
-    const tzRaw = get("timeZone");
-    const timeZone = tzRaw?.trim() || DEFAULTS.timeZone;
-    if (!isTimeZone(timeZone)) {
-        throw new FleetConfigError("timeZone", tzRaw, "not an IANA time zone", `use a name such as "UTC", "Europe/Berlin" or "America/New_York"`);
-    }
-    const drainCron = cron(get, "drainCron", DEFAULTS.drainCron, timeZone);
-    const restoreCron = cron(get, "restoreCron", DEFAULTS.restoreCron, timeZone);
-    const pipelineCron = cron(get, "pipelineCron", DEFAULTS.pipelineCron, timeZone);
-    const pipelineDow = pipelineCron.split(" ");
-    if (pipelineDow[4]!.includes("/")) {
-        throw new FleetConfigError("pipelineCron", get("pipelineCron"), "uses a step in day-of-week, which is not translated to EC2 Image Builder's cron", `list the days instead, e.g. "0 2 * * 1,3,5"`);
-    }
-    if (pipelineDow[2] !== "*" && pipelineDow[4] !== "*") {
-        throw new FleetConfigError("pipelineCron", get("pipelineCron"), "restricts both day-of-month and day-of-week, which EC2 Image Builder's cron cannot express", `leave one of them "*"`);
-    }
-    checkNightOrder({ drainCron, restoreCron, pipelineCron, timeZone }, get, now);
+  const tzRaw = get("timeZone");
+  const timeZone = tzRaw?.trim() || DEFAULTS.timeZone;
+  if (!isTimeZone(timeZone)) {
+    throw new FleetConfigError(
+      "timeZone",
+      tzRaw,
+      "not an IANA time zone",
+      `use a name such as "UTC", "Europe/Berlin" or "America/New_York"`,
+    );
+  }
+  const drainCron = cron(get, "drainCron", DEFAULTS.drainCron, timeZone);
+  const restoreCron = cron(get, "restoreCron", DEFAULTS.restoreCron, timeZone);
+  const pipelineCron = cron(get, "pipelineCron", DEFAULTS.pipelineCron, timeZone);
+  const pipelineDow = pipelineCron.split(" ");
+  if (pipelineDow[4]!.includes("/")) {
+    throw new FleetConfigError(
+      "pipelineCron",
+      get("pipelineCron"),
+      "uses a step in day-of-week, which is not translated to EC2 Image Builder's cron",
+      `list the days instead, e.g. "0 2 * * 1,3,5"`,
+    );
+  }
+  if (pipelineDow[2] !== "*" && pipelineDow[4] !== "*") {
+    throw new FleetConfigError(
+      "pipelineCron",
+      get("pipelineCron"),
+      "restricts both day-of-month and day-of-week, which EC2 Image Builder's cron cannot express",
+      `leave one of them "*"`,
+    );
+  }
+  checkNightOrder({ drainCron, restoreCron, pipelineCron, timeZone }, get, now);
 
-    const certRaw = get("certificateArn");
-    const certificateArn = certRaw?.trim() || undefined;
-    if (certificateArn !== undefined && !CERT_ARN.test(certificateArn)) {
-        throw new FleetConfigError("certificateArn", certRaw, "not an ACM certificate ARN", `use "arn:aws:acm:<region>:<account>:certificate/<uuid>" of a certificate in the stack's region, or remove the key to serve plain HTTP`);
-    }
+  const certRaw = get("certificateArn");
+  const certificateArn = certRaw?.trim() || undefined;
+  if (certificateArn !== undefined && !CERT_ARN.test(certificateArn)) {
+    throw new FleetConfigError(
+      "certificateArn",
+      certRaw,
+      "not an ACM certificate ARN",
+      `use "arn:aws:acm:<region>:<account>:certificate/<uuid>" of a certificate in the stack's region, or remove the key to serve plain HTTP`,
+    );
+  }
 
-    const natRaw = get("natGateways");
-    const natStrategy = (natRaw?.trim() || DEFAULTS.natStrategy) as NatStrategy;
-    if (!NAT_STRATEGIES.includes(natStrategy)) {
-        throw new FleetConfigError("natGateways", natRaw, "unknown NAT gateway strategy", `use one of ${NAT_STRATEGIES.join(", ")} (instances in private subnets need a NAT for SSM and updates)`);
-    }
-    const deletionProtection = boolean(get, "deletionProtection", DEFAULTS.deletionProtection);
+  const natRaw = get("natGateways");
+  const natStrategy = (natRaw?.trim() || DEFAULTS.natStrategy) as NatStrategy;
+  if (!NAT_STRATEGIES.includes(natStrategy)) {
+    throw new FleetConfigError(
+      "natGateways",
+      natRaw,
+      "unknown NAT gateway strategy",
+      `use one of ${NAT_STRATEGIES.join(", ")} (instances in private subnets need a NAT for SSM and updates)`,
+    );
+  }
+  const deletionProtection = boolean(get, "deletionProtection", DEFAULTS.deletionProtection);
 
-    const keepAliveS = KEEP_ALIVE_TIMEOUT_MS / 1000;
-    const albIdleTimeoutSeconds = integer(get, "albIdleTimeoutSeconds", DEFAULTS.albIdleTimeoutSeconds, 1, 4000)!;
-    if (albIdleTimeoutSeconds >= keepAliveS) {
-        throw new FleetConfigError(
-            "albIdleTimeoutSeconds",
-            get("albIdleTimeoutSeconds"),
-            `not below the service's keepAliveTimeout (${keepAliveS} s): the service would close sockets the ALB is about to reuse (sporadic 502s)`,
-            `set a value below ${keepAliveS}, e.g. ${ALB_IDLE_TIMEOUT_S}, or remove the key`,
-        );
-    }
+  const keepAliveS = KEEP_ALIVE_TIMEOUT_MS / 1000;
+  const albIdleTimeoutSeconds = integer(get, "albIdleTimeoutSeconds", DEFAULTS.albIdleTimeoutSeconds, 1, 4000)!;
+  if (albIdleTimeoutSeconds >= keepAliveS) {
+    throw new FleetConfigError(
+      "albIdleTimeoutSeconds",
+      get("albIdleTimeoutSeconds"),
+      `not below the service's keepAliveTimeout (${keepAliveS} s): the service would close sockets the ALB is about to reuse (sporadic 502s)`,
+      `set a value below ${keepAliveS}, e.g. ${ALB_IDLE_TIMEOUT_S}, or remove the key`,
+    );
+  }
 
-    return {
-        instanceType,
-        architecture,
-        minSize,
-        desiredCapacity,
-        maxSize,
-        availabilityZones,
-        cpuTargetPercent,
-        ...(requestsPerTargetPerMinute !== undefined ? { requestsPerTargetPerMinute } : {}),
-        drainCron,
-        restoreCron,
-        pipelineCron,
-        timeZone,
-        ...(certificateArn !== undefined ? { certificateArn } : {}),
-        natStrategy,
-        deletionProtection,
-        albIdleTimeoutSeconds,
-    };
+  return {
+    instanceType,
+    architecture,
+    minSize,
+    desiredCapacity,
+    maxSize,
+    availabilityZones,
+    cpuTargetPercent,
+    ...(requestsPerTargetPerMinute !== undefined ? { requestsPerTargetPerMinute } : {}),
+    drainCron,
+    restoreCron,
+    pipelineCron,
+    timeZone,
+    ...(certificateArn !== undefined ? { certificateArn } : {}),
+    natStrategy,
+    deletionProtection,
+    albIdleTimeoutSeconds,
+  };
 }
 
 /**
@@ -283,10 +361,10 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
  * of day-of-month / day-of-week must be "?", and day-of-week numbers are 1-7 from Sunday instead of 0-6.
  */
 export function toAwsCron(unix: string): string {
-    const [min, hour, dom, month, dow] = unix.split(" ") as [string, string, string, string, string];
-    let awsDom = dom;
-    let awsDow = dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
-    if (dow === "*") awsDow = "?";
-    else awsDom = "?";
-    return `cron(${min} ${hour} ${awsDom} ${month} ${awsDow} *)`;
+  const [min, hour, dom, month, dow] = unix.split(" ") as [string, string, string, string, string];
+  let awsDom = dom;
+  let awsDow = dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
+  if (dow === "*") awsDow = "?";
+  else awsDom = "?";
+  return `cron(${min} ${hour} ${awsDom} ${month} ${awsDow} *)`;
 }

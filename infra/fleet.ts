@@ -8,21 +8,21 @@ import * as aws from "@pulumi/aws";
 import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../service/timing";
 
 export interface FleetArgs {
-    stack: string;
-    vpcId: pulumi.Input<string>;
-    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    instanceType: string;
-    minSize: number;
-    desiredCapacity: number;
-    maxSize: number;
-    /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
-    amiParameterName: string;
-    /** The ALB's security group: the only source admitted to the service port. */
-    albSecurityGroupId: pulumi.Input<string>;
-    targetGroupArn: pulumi.Input<string>;
-    /** Resources that must exist before the group launches (the first image, so the parameter exists). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
-    tags?: Record<string, string>;
+  stack: string;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  instanceType: string;
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
+  amiParameterName: string;
+  /** The ALB's security group: the only source admitted to the service port. */
+  albSecurityGroupId: pulumi.Input<string>;
+  targetGroupArn: pulumi.Input<string>;
+  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  tags?: Record<string, string>;
 }
 
 /** Time from launch to a booted instance answering health checks, with margin. */
@@ -32,143 +32,163 @@ export const DEFAULT_INSTANCE_WARMUP_S = 60 + HEALTH_CHECK_INTERVAL_S * HEALTHY_
 export const MIN_HEALTHY_PERCENTAGE = 90;
 
 export const ENABLED_METRICS = [
-    "GroupMinSize",
-    "GroupMaxSize",
-    "GroupDesiredCapacity",
-    "GroupInServiceInstances",
-    "GroupPendingInstances",
-    "GroupTerminatingInstances",
-    "GroupTotalInstances",
+  "GroupMinSize",
+  "GroupMaxSize",
+  "GroupDesiredCapacity",
+  "GroupInServiceInstances",
+  "GroupPendingInstances",
+  "GroupTerminatingInstances",
+  "GroupTotalInstances",
 ] as const;
 
 export class Fleet extends pulumi.ComponentResource {
-    readonly asgName: pulumi.Output<string>;
-    readonly asgArn: pulumi.Output<string>;
-    readonly securityGroupId: pulumi.Output<string>;
-    readonly launchTemplateId: pulumi.Output<string>;
+  readonly asgName: pulumi.Output<string>;
+  readonly asgArn: pulumi.Output<string>;
+  readonly securityGroupId: pulumi.Output<string>;
+  readonly launchTemplateId: pulumi.Output<string>;
 
-    constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("fleet:fleet:Fleet", name, {}, opts);
-        const tags = { ...(args.tags ?? {}), "fleet:stack": args.stack };
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:fleet:Fleet", name, {}, opts);
+    const tags = { ...(args.tags ?? {}), "fleet:stack": args.stack };
 
-        // --- Security: the service port from the ALB's group only; no SSH, no CIDR ingress.
-        const sg = new aws.ec2.SecurityGroup(
-            `${name}-instances`,
-            { vpcId: args.vpcId, description: "fleet instances: service port from the ALB only", tags },
-            { parent: this },
-        );
-        new aws.vpc.SecurityGroupIngressRule(
-            `${name}-from-alb`,
-            {
-                securityGroupId: sg.id,
-                referencedSecurityGroupId: args.albSecurityGroupId,
-                ipProtocol: "tcp",
-                fromPort: SERVICE_PORT,
-                toPort: SERVICE_PORT,
-                description: "service port from the ALB",
-                tags,
-            },
-            { parent: this },
-        );
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-alb-to-instances`,
-            {
-                securityGroupId: args.albSecurityGroupId,
-                referencedSecurityGroupId: sg.id,
-                ipProtocol: "tcp",
-                fromPort: SERVICE_PORT,
-                toPort: SERVICE_PORT,
-                description: "ALB to the instances' service port (traffic and health checks)",
-                tags,
-            },
-            { parent: this },
-        );
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-https-out`,
-            {
-                securityGroupId: sg.id,
-                cidrIpv4: "0.0.0.0/0",
-                ipProtocol: "tcp",
-                fromPort: 443,
-                toPort: 443,
-                description: "HTTPS to AWS APIs (SSM, CloudWatch) through the NAT",
-                tags,
-            },
-            { parent: this },
-        );
+    // --- Security: the service port from the ALB's group only; no SSH, no CIDR ingress.
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-instances`,
+      { vpcId: args.vpcId, description: "fleet instances: service port from the ALB only", tags },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-from-alb`,
+      {
+        securityGroupId: sg.id,
+        referencedSecurityGroupId: args.albSecurityGroupId,
+        ipProtocol: "tcp",
+        fromPort: SERVICE_PORT,
+        toPort: SERVICE_PORT,
+        description: "service port from the ALB",
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-instances`,
+      {
+        securityGroupId: args.albSecurityGroupId,
+        referencedSecurityGroupId: sg.id,
+        ipProtocol: "tcp",
+        fromPort: SERVICE_PORT,
+        toPort: SERVICE_PORT,
+        description: "ALB to the instances' service port (traffic and health checks)",
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-https-out`,
+      {
+        securityGroupId: sg.id,
+        cidrIpv4: "0.0.0.0/0",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: "HTTPS to AWS APIs (SSM, CloudWatch) through the NAT",
+        tags,
+      },
+      { parent: this },
+    );
 
-        // --- Identity: SSM Session Manager (instead of SSH) and the CloudWatch agent, nothing else.
-        const role = new aws.iam.Role(
-            `${name}-instance`,
-            { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }), tags },
-            { parent: this },
-        );
-        const attachments = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"].map(
-            (policy) =>
-                new aws.iam.RolePolicyAttachment(`${name}-instance-${policy}`, { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }, { parent: this }),
-        );
-        const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags }, { parent: this });
+    // --- Identity: SSM Session Manager (instead of SSH) and the CloudWatch agent, nothing else.
+    const role = new aws.iam.Role(
+      `${name}-instance`,
+      { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }), tags },
+      { parent: this },
+    );
+    const attachments = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-instance-${policy}`,
+          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+          { parent: this },
+        ),
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags }, { parent: this });
 
-        const template = new aws.ec2.LaunchTemplate(
-            `${name}-lt`,
-            {
-                description: `fleet ${args.stack}: AMI resolved from ${args.amiParameterName} at launch`,
-                imageId: `resolve:ssm:${args.amiParameterName}`,
-                instanceType: args.instanceType,
-                iamInstanceProfile: { arn: profile.arn },
-                vpcSecurityGroupIds: [sg.id],
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-                monitoring: { enabled: true },
-                ebsOptimized: "true",
-                blockDeviceMappings: [
-                    { deviceName: "/dev/xvda", ebs: { volumeSize: 8, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
-                ],
-                tagSpecifications: [
-                    { resourceType: "instance", tags: { ...tags, Name: `fleet-${args.stack}` } },
-                    { resourceType: "volume", tags },
-                ],
-                updateDefaultVersion: true,
-                tags,
-            },
-            // The template references the AMI parameter, which exists once the first image is distributed.
-            { parent: this, dependsOn: [...attachments, ...(args.dependsOn ?? [])] },
-        );
+    const template = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        description: `fleet ${args.stack}: AMI resolved from ${args.amiParameterName} at launch`,
+        imageId: `resolve:ssm:${args.amiParameterName}`,
+        instanceType: args.instanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        vpcSecurityGroupIds: [sg.id],
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "disabled",
+        },
+        monitoring: { enabled: true },
+        ebsOptimized: "true",
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: { volumeSize: 8, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
+        ],
+        tagSpecifications: [
+          { resourceType: "instance", tags: { ...tags, Name: `fleet-${args.stack}` } },
+          { resourceType: "volume", tags },
+        ],
+        updateDefaultVersion: true,
+        tags,
+      },
+      // The template references the AMI parameter, which exists once the first image is distributed.
+      { parent: this, dependsOn: [...attachments, ...(args.dependsOn ?? [])] },
+    );
 
-        const group = new aws.autoscaling.Group(
-            `${name}-asg`,
-            {
-                vpcZoneIdentifiers: args.privateSubnetIds,
-                minSize: args.minSize,
-                maxSize: args.maxSize,
-                desiredCapacity: args.desiredCapacity,
-                // A fixed version (never "$Latest"): a new template version is a change the provider sees,
-                // so it starts the instance refresh below.
-                launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
-                targetGroupArns: [args.targetGroupArn],
-                healthCheckType: "ELB",
-                healthCheckGracePeriod: HEALTH_CHECK_GRACE_PERIOD_S,
-                defaultInstanceWarmup: DEFAULT_INSTANCE_WARMUP_S,
-                instanceRefresh: {
-                    strategy: "Rolling",
-                    preferences: { minHealthyPercentage: MIN_HEALTHY_PERCENTAGE, maxHealthyPercentage: 200, skipMatching: false },
-                },
-                enabledMetrics: [...ENABLED_METRICS],
-                metricsGranularity: "1Minute",
-                terminationPolicies: ["OldestLaunchTemplate", "OldestInstance"],
-                tags: Object.entries({ ...tags, Name: `fleet-${args.stack}` }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-            },
-            {
-                parent: this,
-                dependsOn: args.dependsOn ?? [],
-                // Scaling policies and the nightly schedule own desiredCapacity after creation.
-                ignoreChanges: ["desiredCapacity"],
-            },
-        );
+    const group = new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        vpcZoneIdentifiers: args.privateSubnetIds,
+        minSize: args.minSize,
+        maxSize: args.maxSize,
+        desiredCapacity: args.desiredCapacity,
+        // A fixed version (never "$Latest"): a new template version is a change the provider sees,
+        // so it starts the instance refresh below.
+        launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+        targetGroupArns: [args.targetGroupArn],
+        healthCheckType: "ELB",
+        healthCheckGracePeriod: HEALTH_CHECK_GRACE_PERIOD_S,
+        defaultInstanceWarmup: DEFAULT_INSTANCE_WARMUP_S,
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: { minHealthyPercentage: MIN_HEALTHY_PERCENTAGE, maxHealthyPercentage: 200, skipMatching: false },
+        },
+        enabledMetrics: [...ENABLED_METRICS],
+        metricsGranularity: "1Minute",
+        terminationPolicies: ["OldestLaunchTemplate", "OldestInstance"],
+        tags: Object.entries({ ...tags, Name: `fleet-${args.stack}` }).map(([key, value]) => ({
+          key,
+          value,
+          propagateAtLaunch: true,
+        })),
+      },
+      {
+        parent: this,
+        dependsOn: args.dependsOn ?? [],
+        // Scaling policies and the nightly schedule own desiredCapacity after creation.
+        ignoreChanges: ["desiredCapacity"],
+      },
+    );
 
-        this.asgName = group.name;
-        this.asgArn = group.arn;
-        this.securityGroupId = sg.id;
-        this.launchTemplateId = template.id;
-        this.registerOutputs({ asgName: this.asgName, securityGroupId: this.securityGroupId, launchTemplateId: this.launchTemplateId });
-    }
+    this.asgName = group.name;
+    this.asgArn = group.arn;
+    this.securityGroupId = sg.id;
+    this.launchTemplateId = template.id;
+    this.registerOutputs({
+      asgName: this.asgName,
+      securityGroupId: this.securityGroupId,
+      launchTemplateId: this.launchTemplateId,
+    });
+  }
 }

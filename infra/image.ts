@@ -11,215 +11,241 @@ import { renderImageComponent } from "./imageComponent";
 import { toAwsCron } from "./config";
 
 export interface ImageArgs {
-    stack: string;
-    region: string;
-    architecture: "x86_64" | "arm64";
-    /** Instance type of the build and test instances (matches the fleet's architecture). */
-    instanceType: string;
-    /** Unix cron (5 fields) and IANA time zone of the nightly pipeline. */
-    pipelineCron: string;
-    timeZone: string;
-    vpcId: pulumi.Input<string>;
-    /** A private subnet with a NAT route: builds download Node.js and npm packages. */
-    subnetId: pulumi.Input<string>;
-    /** Repository root holding dist/service, package.json and package-lock.json. */
-    rootDir: string;
-    tags?: Record<string, string>;
+  stack: string;
+  region: string;
+  architecture: "x86_64" | "arm64";
+  /** Instance type of the build and test instances (matches the fleet's architecture). */
+  instanceType: string;
+  /** Unix cron (5 fields) and IANA time zone of the nightly pipeline. */
+  pipelineCron: string;
+  timeZone: string;
+  vpcId: pulumi.Input<string>;
+  /** A private subnet with a NAT route: builds download Node.js and npm packages. */
+  subnetId: pulumi.Input<string>;
+  /** Repository root holding dist/service, package.json and package-lock.json. */
+  rootDir: string;
+  tags?: Record<string, string>;
 }
 
 export const BUNDLE_KEY = "bundle/fleet-service.zip";
 
 export function amiParameterName(stack: string): string {
-    return `/fleet/${stack}/ami`;
+  return `/fleet/${stack}/ami`;
 }
 
 export function parentImageArn(region: string, architecture: "x86_64" | "arm64"): string {
-    return `arn:aws:imagebuilder:${region}:aws:image/amazon-linux-2023-${architecture === "arm64" ? "arm64" : "x86"}/x.x.x`;
+  return `arn:aws:imagebuilder:${region}:aws:image/amazon-linux-2023-${architecture === "arm64" ? "arm64" : "x86"}/x.x.x`;
 }
 
 export class Image extends pulumi.ComponentResource {
-    readonly bucketName: pulumi.Output<string>;
-    readonly amiParameterName: string;
-    readonly pipelineArn: pulumi.Output<string>;
-    /** The image built at the first `pulumi up`; depend on it to know the SSM parameter exists. */
-    readonly image: aws.imagebuilder.Image;
+  readonly bucketName: pulumi.Output<string>;
+  readonly amiParameterName: string;
+  readonly pipelineArn: pulumi.Output<string>;
+  /** The image built at the first `pulumi up`; depend on it to know the SSM parameter exists. */
+  readonly image: aws.imagebuilder.Image;
 
-    constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("fleet:image:Image", name, {}, opts);
-        const tags = args.tags ?? {};
-        this.amiParameterName = amiParameterName(args.stack);
+  constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:image:Image", name, {}, opts);
+    const tags = args.tags ?? {};
+    this.amiParameterName = amiParameterName(args.stack);
 
-        // --- The bundle: private, encrypted, versioned.
-        const bucket = new aws.s3.Bucket(`${name}-bundle`, { forceDestroy: true, tags }, { parent: this });
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(
-            `${name}-bundle`,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            { parent: this },
-        );
-        const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-bundle`,
-            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
-            { parent: this },
-        );
-        const versioning = new aws.s3.BucketVersioning(
-            `${name}-bundle`,
-            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-            { parent: this },
-        );
-        // Pulumi zips an archive source on upload. Run `npm run build` first: dist/service must exist.
-        const bundle = new aws.s3.BucketObjectv2(
-            `${name}-bundle`,
-            {
-                bucket: bucket.id,
-                key: BUNDLE_KEY,
-                serverSideEncryption: "AES256",
-                source: new pulumi.asset.AssetArchive({
-                    "dist/service": new pulumi.asset.FileArchive(path.join(args.rootDir, "dist", "service")),
-                    "package.json": new pulumi.asset.FileAsset(path.join(args.rootDir, "package.json")),
-                    "package-lock.json": new pulumi.asset.FileAsset(path.join(args.rootDir, "package-lock.json")),
-                }),
-                tags,
-            },
-            { parent: this, dependsOn: [publicAccess, encryption, versioning] },
-        );
-        this.bucketName = bucket.bucket;
+    // --- The bundle: private, encrypted, versioned.
+    const bucket = new aws.s3.Bucket(`${name}-bundle`, { forceDestroy: true, tags }, { parent: this });
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-bundle`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      { parent: this },
+    );
+    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-bundle`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      },
+      { parent: this },
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-bundle`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
+    // Pulumi zips an archive source on upload. Run `npm run build` first: dist/service must exist.
+    const bundle = new aws.s3.BucketObjectv2(
+      `${name}-bundle`,
+      {
+        bucket: bucket.id,
+        key: BUNDLE_KEY,
+        serverSideEncryption: "AES256",
+        source: new pulumi.asset.AssetArchive({
+          "dist/service": new pulumi.asset.FileArchive(path.join(args.rootDir, "dist", "service")),
+          "package.json": new pulumi.asset.FileAsset(path.join(args.rootDir, "package.json")),
+          "package-lock.json": new pulumi.asset.FileAsset(path.join(args.rootDir, "package-lock.json")),
+        }),
+        tags,
+      },
+      { parent: this, dependsOn: [publicAccess, encryption, versioning] },
+    );
+    this.bucketName = bucket.bucket;
 
-        // --- The component and recipe (autonamed: a changed document replaces them under a new name).
-        const component = new aws.imagebuilder.Component(
-            `${name}-service`,
-            {
-                platform: "Linux",
-                version: "1.0.0",
-                description: "fleet service on Node.js 24 with its systemd unit",
-                data: pulumi.interpolate`s3://${bucket.bucket}/${BUNDLE_KEY}`.apply((uri) =>
-                    renderImageComponent({ bundleS3Uri: uri, architecture: args.architecture }),
-                ),
-                tags,
-            },
-            { parent: this },
-        );
-        const recipe = new aws.imagebuilder.ImageRecipe(
-            `${name}-recipe`,
-            {
-                version: "1.0.0",
-                parentImage: parentImageArn(args.region, args.architecture),
-                components: [{ componentArn: component.arn }],
-                blockDeviceMappings: [
-                    { deviceName: "/dev/xvda", ebs: { volumeSize: 8, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
-                ],
-                tags,
-            },
-            { parent: this },
-        );
+    // --- The component and recipe (autonamed: a changed document replaces them under a new name).
+    const component = new aws.imagebuilder.Component(
+      `${name}-service`,
+      {
+        platform: "Linux",
+        version: "1.0.0",
+        description: "fleet service on Node.js 24 with its systemd unit",
+        data: pulumi.interpolate`s3://${bucket.bucket}/${BUNDLE_KEY}`.apply((uri) =>
+          renderImageComponent({ bundleS3Uri: uri, architecture: args.architecture }),
+        ),
+        tags,
+      },
+      { parent: this },
+    );
+    const recipe = new aws.imagebuilder.ImageRecipe(
+      `${name}-recipe`,
+      {
+        version: "1.0.0",
+        parentImage: parentImageArn(args.region, args.architecture),
+        components: [{ componentArn: component.arn }],
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: { volumeSize: 8, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
+        ],
+        tags,
+      },
+      { parent: this },
+    );
 
-        // --- The build instance: SSM-managed, reads the bundle bucket only, IMDSv2.
-        const role = new aws.iam.Role(
-            `${name}-builder`,
+    // --- The build instance: SSM-managed, reads the bundle bucket only, IMDSv2.
+    const role = new aws.iam.Role(
+      `${name}-builder`,
+      {
+        assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
+        tags,
+      },
+      { parent: this },
+    );
+    const policies = ["EC2InstanceProfileForImageBuilder", "AmazonSSMManagedInstanceCore"].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-builder-${policy}`,
+          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+          { parent: this },
+        ),
+    );
+    const readBundle = new aws.iam.RolePolicy(
+      `${name}-builder-read-bundle`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
             {
-                assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
-                tags,
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:GetObjectVersion"],
+              Resource: [pulumi.interpolate`${bucket.arn}/*`],
             },
-            { parent: this },
-        );
-        const policies = ["EC2InstanceProfileForImageBuilder", "AmazonSSMManagedInstanceCore"].map(
-            (policy) =>
-                new aws.iam.RolePolicyAttachment(
-                    `${name}-builder-${policy}`,
-                    { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
-                    { parent: this },
-                ),
-        );
-        const readBundle = new aws.iam.RolePolicy(
-            `${name}-builder-read-bundle`,
-            {
-                role: role.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: [pulumi.interpolate`${bucket.arn}/*`] },
-                        { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucket.arn] },
-                    ],
-                }),
-            },
-            { parent: this },
-        );
-        const profile = new aws.iam.InstanceProfile(`${name}-builder`, { role: role.name, tags }, { parent: this });
-        const buildSg = new aws.ec2.SecurityGroup(
-            `${name}-builder`,
-            {
-                vpcId: args.vpcId,
-                description: "Image Builder build/test instances: no ingress, HTTPS/HTTP egress for packages",
-                egress: [
-                    { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS (SSM, S3, nodejs.org, npm)" },
-                    { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], description: "HTTP (dnf mirrors)" },
-                ],
-                tags,
-            },
-            { parent: this },
-        );
-        const infrastructure = new aws.imagebuilder.InfrastructureConfiguration(
-            `${name}-infra`,
-            {
-                instanceProfileName: profile.name,
-                instanceTypes: [args.instanceType],
-                subnetId: args.subnetId,
-                securityGroupIds: [buildSg.id],
-                terminateInstanceOnFailure: true,
-                instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
-                tags,
-            },
-            { parent: this, dependsOn: [...policies, readBundle] },
-        );
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucket.arn] },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-builder`, { role: role.name, tags }, { parent: this });
+    const buildSg = new aws.ec2.SecurityGroup(
+      `${name}-builder`,
+      {
+        vpcId: args.vpcId,
+        description: "Image Builder build/test instances: no ingress, HTTPS/HTTP egress for packages",
+        egress: [
+          {
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "HTTPS (SSM, S3, nodejs.org, npm)",
+          },
+          { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], description: "HTTP (dnf mirrors)" },
+        ],
+        tags,
+      },
+      { parent: this },
+    );
+    const infrastructure = new aws.imagebuilder.InfrastructureConfiguration(
+      `${name}-infra`,
+      {
+        instanceProfileName: profile.name,
+        instanceTypes: [args.instanceType],
+        subnetId: args.subnetId,
+        securityGroupIds: [buildSg.id],
+        terminateInstanceOnFailure: true,
+        instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+        tags,
+      },
+      { parent: this, dependsOn: [...policies, readBundle] },
+    );
 
-        // --- Distribution: the AMI id lands in /fleet/<stack>/ami.
-        const distribution = new aws.imagebuilder.DistributionConfiguration(
-            `${name}-dist`,
-            {
-                distributions: [
-                    {
-                        region: args.region,
-                        amiDistributionConfiguration: {
-                            name: `fleet-${args.stack}-{{ imagebuilder:buildDate }}`,
-                            amiTags: { ...tags, "fleet:stack": args.stack },
-                        },
-                        ssmParameterConfigurations: [{ parameterName: this.amiParameterName, dataType: "aws:ec2:image" }],
-                    },
-                ],
-                tags,
+    // --- Distribution: the AMI id lands in /fleet/<stack>/ami.
+    const distribution = new aws.imagebuilder.DistributionConfiguration(
+      `${name}-dist`,
+      {
+        distributions: [
+          {
+            region: args.region,
+            amiDistributionConfiguration: {
+              name: `fleet-${args.stack}-{{ imagebuilder:buildDate }}`,
+              amiTags: { ...tags, "fleet:stack": args.stack },
             },
-            { parent: this },
-        );
+            ssmParameterConfigurations: [{ parameterName: this.amiParameterName, dataType: "aws:ec2:image" }],
+          },
+        ],
+        tags,
+      },
+      { parent: this },
+    );
 
-        const common = {
-            imageRecipeArn: recipe.arn,
-            infrastructureConfigurationArn: infrastructure.arn,
-            distributionConfigurationArn: distribution.arn,
-            imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
-            enhancedImageMetadataEnabled: true,
-            tags,
-        };
-        const pipeline = new aws.imagebuilder.ImagePipeline(
-            `${name}-pipeline`,
-            {
-                ...common,
-                description: `Nightly fleet image for ${args.stack}`,
-                status: "ENABLED",
-                schedule: {
-                    scheduleExpression: toAwsCron(args.pipelineCron),
-                    timezone: args.timeZone,
-                    // Build on schedule even when the parent image did not change: the bundle and Node patch may have.
-                    pipelineExecutionStartCondition: "EXPRESSION_MATCH_ONLY",
-                },
-            },
-            { parent: this },
-        );
-        // One build now, so the SSM parameter exists before the group launches.
-        this.image = new aws.imagebuilder.Image(
-            `${name}-initial`,
-            { ...common },
-            { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
-        );
-        this.pipelineArn = pipeline.arn;
-        this.registerOutputs({ bucketName: this.bucketName, amiParameterName: this.amiParameterName, pipelineArn: this.pipelineArn });
-    }
+    const common = {
+      imageRecipeArn: recipe.arn,
+      infrastructureConfigurationArn: infrastructure.arn,
+      distributionConfigurationArn: distribution.arn,
+      imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
+      enhancedImageMetadataEnabled: true,
+      tags,
+    };
+    const pipeline = new aws.imagebuilder.ImagePipeline(
+      `${name}-pipeline`,
+      {
+        ...common,
+        description: `Nightly fleet image for ${args.stack}`,
+        status: "ENABLED",
+        schedule: {
+          scheduleExpression: toAwsCron(args.pipelineCron),
+          timezone: args.timeZone,
+          // Build on schedule even when the parent image did not change: the bundle and Node patch may have.
+          pipelineExecutionStartCondition: "EXPRESSION_MATCH_ONLY",
+        },
+      },
+      { parent: this },
+    );
+    // One build now, so the SSM parameter exists before the group launches.
+    this.image = new aws.imagebuilder.Image(
+      `${name}-initial`,
+      { ...common },
+      { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
+    );
+    this.pipelineArn = pipeline.arn;
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      amiParameterName: this.amiParameterName,
+      pipelineArn: this.pipelineArn,
+    });
+  }
 }

@@ -9,60 +9,60 @@ import { LAYOUT, renderServiceUnit } from "./serviceUnit";
 export const NODE_MAJOR = 24;
 
 export interface ComponentDocOptions {
-    /** s3://bucket/key of the zipped bundle (dist/service, package.json, package-lock.json). */
-    bundleS3Uri: string;
-    architecture: "x86_64" | "arm64";
+  /** s3://bucket/key of the zipped bundle (dist/service, package.json, package-lock.json). */
+  bundleS3Uri: string;
+  architecture: "x86_64" | "arm64";
 }
 
 /** A YAML scalar: multi-line strings as literal blocks, everything else JSON-quoted (valid YAML). */
 type Yaml = string | number | boolean | { raw: string } | Yaml[] | { [k: string]: Yaml };
 
 function emit(value: Yaml, indent: number): string {
-    const pad = " ".repeat(indent);
-    if (Array.isArray(value)) {
-        return value
-            .map((item) => {
-                const body = emit(item, indent + 2);
-                return `\n${pad}- ${body.replace(/^\n\s*/, "")}`;
-            })
-            .join("");
-    }
-    if (typeof value === "object" && !("raw" in value)) {
-        return Object.entries(value)
-            .map(([k, v]) => {
-                const body = emit(v, indent + 2);
-                return `\n${pad}${k}:${body.startsWith("\n") ? body : " " + body}`;
-            })
-            .join("");
-    }
-    if (typeof value === "object") return (value as { raw: string }).raw;
-    if (typeof value === "string" && value.includes("\n")) {
-        const lines = value.replace(/\n$/, "").split("\n");
-        return "|\n" + lines.map((l) => (l === "" ? "" : pad + l)).join("\n");
-    }
-    return JSON.stringify(value);
+  const pad = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    return value
+      .map((item) => {
+        const body = emit(item, indent + 2);
+        return `\n${pad}- ${body.replace(/^\n\s*/, "")}`;
+      })
+      .join("");
+  }
+  if (typeof value === "object" && !("raw" in value)) {
+    return Object.entries(value)
+      .map(([k, v]) => {
+        const body = emit(v, indent + 2);
+        return `\n${pad}${k}:${body.startsWith("\n") ? body : " " + body}`;
+      })
+      .join("");
+  }
+  if (typeof value === "object") return (value as { raw: string }).raw;
+  if (typeof value === "string" && value.includes("\n")) {
+    const lines = value.replace(/\n$/, "").split("\n");
+    return "|\n" + lines.map((l) => (l === "" ? "" : pad + l)).join("\n");
+  }
+  return JSON.stringify(value);
 }
 
 function bash(name: string, script: string): Yaml {
-    return { name, action: "ExecuteBash", inputs: { commands: [`set -euo pipefail\n${script.trim()}\n`] } };
+  return { name, action: "ExecuteBash", inputs: { commands: [`set -euo pipefail\n${script.trim()}\n`] } };
 }
 
 export function renderImageComponent(opts: ComponentDocOptions): string {
-    const nodeArch = opts.architecture === "arm64" ? "arm64" : "x64";
-    const unit = renderServiceUnit();
-    const health = `http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`;
-    const doc: Yaml = {
-        name: "fleet-service",
-        description: "Installs Node.js 24 and the fleet service as a sandboxed systemd unit",
-        schemaVersion: { raw: "1.0" },
-        phases: [
-            {
-                name: "build",
-                steps: [
-                    bash("InstallTools", "dnf install -y tar xz unzip"),
-                    bash(
-                        "InstallNode",
-                        `
+  const nodeArch = opts.architecture === "arm64" ? "arm64" : "x64";
+  const unit = renderServiceUnit();
+  const health = `http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`;
+  const doc: Yaml = {
+    name: "fleet-service",
+    description: "Installs Node.js 24 and the fleet service as a sandboxed systemd unit",
+    schemaVersion: { raw: "1.0" },
+    phases: [
+      {
+        name: "build",
+        steps: [
+          bash("InstallTools", "dnf install -y tar xz unzip"),
+          bash(
+            "InstallNode",
+            `
 base=https://nodejs.org/dist/latest-v${NODE_MAJOR}.x
 work=$(mktemp -d)
 cd "$work"
@@ -76,15 +76,19 @@ ln -sf /usr/local/lib/nodejs/bin/node ${LAYOUT.node}
 ln -sf /usr/local/lib/nodejs/bin/npm ${LAYOUT.npm}
 rm -rf "$work"
 ${LAYOUT.node} --version`,
-                    ),
-                    bash(
-                        "CreateServiceUser",
-                        `id -u ${LAYOUT.user} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin ${LAYOUT.user}`,
-                    ),
-                    { name: "DownloadBundle", action: "S3Download", inputs: [{ source: opts.bundleS3Uri, destination: "/tmp/fleet-bundle.zip" }] },
-                    bash(
-                        "InstallBundle",
-                        `
+          ),
+          bash(
+            "CreateServiceUser",
+            `id -u ${LAYOUT.user} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin ${LAYOUT.user}`,
+          ),
+          {
+            name: "DownloadBundle",
+            action: "S3Download",
+            inputs: [{ source: opts.bundleS3Uri, destination: "/tmp/fleet-bundle.zip" }],
+          },
+          bash(
+            "InstallBundle",
+            `
 rm -rf ${LAYOUT.installDir} && mkdir -p ${LAYOUT.installDir}
 unzip -q /tmp/fleet-bundle.zip -d ${LAYOUT.installDir}
 rm -f /tmp/fleet-bundle.zip
@@ -93,35 +97,44 @@ HOME=/root PATH=/usr/local/bin:$PATH ${LAYOUT.npm} ci --omit=dev --ignore-script
 chown -R root:root ${LAYOUT.installDir}
 chmod -R u=rwX,go=rX ${LAYOUT.installDir}
 mkdir -p $(dirname ${LAYOUT.envFile})`,
-                    ),
-                    {
-                        name: "InstallUnit",
-                        action: "CreateFile",
-                        inputs: [{ path: LAYOUT.unitPath, content: unit, owner: "root", group: "root", permissions: "0644", overwrite: true }],
-                    },
-                    bash("EnableUnit", `systemctl daemon-reload\nsystemctl enable ${LAYOUT.unitName}`),
-                ],
-            },
-            {
-                name: "validate",
-                steps: [
-                    bash(
-                        "ValidateInstall",
-                        `
+          ),
+          {
+            name: "InstallUnit",
+            action: "CreateFile",
+            inputs: [
+              {
+                path: LAYOUT.unitPath,
+                content: unit,
+                owner: "root",
+                group: "root",
+                permissions: "0644",
+                overwrite: true,
+              },
+            ],
+          },
+          bash("EnableUnit", `systemctl daemon-reload\nsystemctl enable ${LAYOUT.unitName}`),
+        ],
+      },
+      {
+        name: "validate",
+        steps: [
+          bash(
+            "ValidateInstall",
+            `
 ${LAYOUT.node} --version | grep -q '^v${NODE_MAJOR}\\.'
 test -f ${LAYOUT.installDir}/dist/service/main.js
 test -d ${LAYOUT.installDir}/node_modules/fastify
 systemd-analyze verify ${LAYOUT.unitPath}
 systemctl is-enabled ${LAYOUT.unitName}`,
-                    ),
-                ],
-            },
-            {
-                name: "test",
-                steps: [
-                    bash(
-                        "HealthcheckReturns200",
-                        `
+          ),
+        ],
+      },
+      {
+        name: "test",
+        steps: [
+          bash(
+            "HealthcheckReturns200",
+            `
 systemctl start ${LAYOUT.unitName}
 for i in $(seq 1 60); do
   code=$(curl -s -o /dev/null -w '%{http_code}' ${health} || true)
@@ -131,10 +144,10 @@ done
 echo "healthcheck did not return 200 within 60 s (last: $code)" >&2
 journalctl -u ${LAYOUT.unitName} --no-pager -n 100 >&2 || true
 exit 1`,
-                    ),
-                ],
-            },
+          ),
         ],
-    };
-    return emit(doc, 0).replace(/^\n/, "") + "\n";
+      },
+    ],
+  };
+  return emit(doc, 0).replace(/^\n/, "") + "\n";
 }

@@ -19,62 +19,68 @@ const region = new pulumi.Config("aws").require("region");
 const stackName = pulumi.getStack();
 const tags = { project: "fleet", stack: stackName };
 
-const network = new Network("fleet", { availabilityZones: config.availabilityZones, natStrategy: config.natStrategy, tags });
+const network = new Network("fleet", {
+  availabilityZones: config.availabilityZones,
+  natStrategy: config.natStrategy,
+  tags,
+});
 
 const image = new Image("fleet", {
-    stack: stackName,
-    region,
-    architecture: config.architecture,
-    instanceType: config.instanceType,
-    pipelineCron: config.pipelineCron,
-    timeZone: config.timeZone,
-    vpcId: network.vpcId,
-    subnetId: network.privateSubnetIds.apply((ids) => ids[0]!),
-    rootDir: path.resolve(__dirname, ".."),
-    tags,
+  stack: stackName,
+  region,
+  architecture: config.architecture,
+  instanceType: config.instanceType,
+  pipelineCron: config.pipelineCron,
+  timeZone: config.timeZone,
+  vpcId: network.vpcId,
+  subnetId: network.privateSubnetIds.apply((ids) => ids[0]!),
+  rootDir: path.resolve(__dirname, ".."),
+  tags,
 });
 
 const lb = new LoadBalancer("fleet", {
-    vpcId: network.vpcId,
-    publicSubnetIds: network.publicSubnetIds,
-    idleTimeoutSeconds: config.albIdleTimeoutSeconds,
-    deletionProtection: config.deletionProtection,
-    ...(config.certificateArn !== undefined ? { certificateArn: config.certificateArn } : {}),
-    tags,
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  idleTimeoutSeconds: config.albIdleTimeoutSeconds,
+  deletionProtection: config.deletionProtection,
+  ...(config.certificateArn !== undefined ? { certificateArn: config.certificateArn } : {}),
+  tags,
 });
 
 const fleet = new Fleet("fleet", {
-    stack: stackName,
-    vpcId: network.vpcId,
-    privateSubnetIds: network.privateSubnetIds,
-    instanceType: config.instanceType,
-    minSize: config.minSize,
-    desiredCapacity: config.desiredCapacity,
-    maxSize: config.maxSize,
-    amiParameterName: image.amiParameterName,
-    albSecurityGroupId: lb.securityGroupId,
-    targetGroupArn: lb.targetGroupArn,
-    // The first image writes the AMI parameter the launch template resolves.
-    dependsOn: [image.image],
-    tags,
+  stack: stackName,
+  vpcId: network.vpcId,
+  privateSubnetIds: network.privateSubnetIds,
+  instanceType: config.instanceType,
+  minSize: config.minSize,
+  desiredCapacity: config.desiredCapacity,
+  maxSize: config.maxSize,
+  amiParameterName: image.amiParameterName,
+  albSecurityGroupId: lb.securityGroupId,
+  targetGroupArn: lb.targetGroupArn,
+  // The first image writes the AMI parameter the launch template resolves.
+  dependsOn: [image.image],
+  tags,
 });
 
 new Scaling("fleet", {
-    asgName: fleet.asgName,
-    cpuTargetPercent: config.cpuTargetPercent,
-    ...(config.requestsPerTargetPerMinute !== undefined ? { requestsPerTargetPerMinute: config.requestsPerTargetPerMinute } : {}),
-    albArnSuffix: lb.albArnSuffix,
-    targetGroupArnSuffix: lb.targetGroupArnSuffix,
-    listener: lb.forwardingListener,
+  asgName: fleet.asgName,
+  cpuTargetPercent: config.cpuTargetPercent,
+  ...(config.requestsPerTargetPerMinute !== undefined
+    ? { requestsPerTargetPerMinute: config.requestsPerTargetPerMinute }
+    : {}),
+  albArnSuffix: lb.albArnSuffix,
+  targetGroupArnSuffix: lb.targetGroupArnSuffix,
+  listener: lb.forwardingListener,
 });
 
 new Night("fleet", {
-    asgName: fleet.asgName,
-    drainCron: config.drainCron,
-    restoreCron: config.restoreCron,
-    timeZone: config.timeZone,
-    minSize: config.minSize,
-    desiredCapacity: config.desiredCapacity,
+  asgName: fleet.asgName,
+  drainCron: config.drainCron,
+  restoreCron: config.restoreCron,
+  timeZone: config.timeZone,
+  minSize: config.minSize,
+  desiredCapacity: config.desiredCapacity,
 });
 
 export const url = lb.url;

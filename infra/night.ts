@@ -6,12 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
 export interface NightArgs {
-    asgName: pulumi.Input<string>;
-    drainCron: string;
-    restoreCron: string;
-    timeZone: string;
-    minSize: number;
-    desiredCapacity: number;
+  asgName: pulumi.Input<string>;
+  drainCron: string;
+  restoreCron: string;
+  timeZone: string;
+  minSize: number;
+  desiredCapacity: number;
 }
 
 /**
@@ -21,34 +21,34 @@ export interface NightArgs {
 export const UNCHANGED = -1;
 
 export class Night extends pulumi.ComponentResource {
-    constructor(name: string, args: NightArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("fleet:night:Night", name, {}, opts);
-        new aws.autoscaling.Schedule(
-            `${name}-drain`,
-            {
-                autoscalingGroupName: args.asgName,
-                scheduledActionName: "fleet-nightly-drain",
-                recurrence: args.drainCron,
-                timeZone: args.timeZone,
-                minSize: 0,
-                desiredCapacity: 0,
-                maxSize: UNCHANGED,
-            },
-            { parent: this },
-        );
-        new aws.autoscaling.Schedule(
-            `${name}-restore`,
-            {
-                autoscalingGroupName: args.asgName,
-                scheduledActionName: "fleet-nightly-restore",
-                recurrence: args.restoreCron,
-                timeZone: args.timeZone,
-                minSize: args.minSize,
-                desiredCapacity: args.desiredCapacity,
-                maxSize: UNCHANGED,
-            },
-            { parent: this },
-        );
-        this.registerOutputs({});
-    }
+  constructor(name: string, args: NightArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:night:Night", name, {}, opts);
+    new aws.autoscaling.Schedule(
+      `${name}-drain`,
+      {
+        autoscalingGroupName: args.asgName,
+        scheduledActionName: "fleet-nightly-drain",
+        recurrence: args.drainCron,
+        timeZone: args.timeZone,
+        minSize: 0,
+        desiredCapacity: 0,
+        maxSize: UNCHANGED,
+      },
+      { parent: this },
+    );
+    new aws.autoscaling.Schedule(
+      `${name}-restore`,
+      {
+        autoscalingGroupName: args.asgName,
+        scheduledActionName: "fleet-nightly-restore",
+        recurrence: args.restoreCron,
+        timeZone: args.timeZone,
+        minSize: args.minSize,
+        desiredCapacity: args.desiredCapacity,
+        maxSize: UNCHANGED,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
 }

@@ -56,7 +56,14 @@ export interface Machine {
 
 export interface BenchReport {
   machine: Machine;
-  config: { durationS: number; warmupS: number; connections: number; rounds: number; healthSeconds: number; logLevel: string };
+  config: {
+    durationS: number;
+    warmupS: number;
+    connections: number;
+    rounds: number;
+    healthSeconds: number;
+    logLevel: string;
+  };
   targets: TargetSummary[];
   ratios: Record<string, number | null>;
   health: HealthSummary[];
@@ -64,18 +71,27 @@ export interface BenchReport {
   notes: string[];
 }
 
-const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
+const fmt = (x: number, digits = 0): string =>
+  Number.isFinite(x)
+    ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "–";
 const mib = (bytes: number): string => (bytes > 0 ? `${fmt(bytes / 2 ** 20)} MiB` : "–");
 const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? `${fmt(x)} ms` : `${fmt(x, 1)} ms`) : "–");
 
 export function renderMarkdown(r: BenchReport): string {
   const m = r.machine;
   const lines: string[] = [];
-  lines.push(`Measured ${m.date} on ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryGiB)} GiB, Node ${m.node}, ${m.os}; commit ${m.commit}.`);
-  lines.push(`Command: \`${m.command}\` — ${r.config.rounds} rounds of ${r.config.durationS} s per target (${r.config.warmupS} s warm-up), ` +
-    `${r.config.connections} connections, no pipelining, targets alternated each round; medians shown. Fleet logs at LOG_LEVEL=${r.config.logLevel}.`);
+  lines.push(
+    `Measured ${m.date} on ${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryGiB)} GiB, Node ${m.node}, ${m.os}; commit ${m.commit}.`,
+  );
+  lines.push(
+    `Command: \`${m.command}\` — ${r.config.rounds} rounds of ${r.config.durationS} s per target (${r.config.warmupS} s warm-up), ` +
+      `${r.config.connections} connections, no pipelining, targets alternated each round; medians shown. Fleet logs at LOG_LEVEL=${r.config.logLevel}.`,
+  );
   lines.push("");
-  lines.push("| target | GET / req/s | p50 | p99 | errors / requests | server CPU per request | peak RSS (tree) | CPU of other processes |");
+  lines.push(
+    "| target | GET / req/s | p50 | p99 | errors / requests | server CPU per request | peak RSS (tree) | CPU of other processes |",
+  );
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const t of r.targets) {
     if (t.skipped) lines.push(`| ${t.label} | not run: ${t.skipped} | | | | | | |`);
@@ -92,15 +108,22 @@ export function renderMarkdown(r: BenchReport): string {
   for (const [k, v] of Object.entries(r.ratios)) lines.push(`| ${k} | ${v === null ? "–" : `${fmt(v, 2)}×`} |`);
   if (r.health.length) {
     lines.push("");
-    lines.push(`\`GET /healthcheck\` every 50 ms for ${r.config.healthSeconds} s while \`GET /api/2000000000\` requests saturate every worker:`);
+    lines.push(
+      `\`GET /healthcheck\` every 50 ms for ${r.config.healthSeconds} s while \`GET /api/2000000000\` requests saturate every worker:`,
+    );
     lines.push("");
     lines.push("| target | probes | failed | p50 | p99 | max | CPU busy | load responses |");
     lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for (const h of r.health) {
       if (h.skipped) lines.push(`| ${h.label} | not run: ${h.skipped} | | | | | | |`);
       else {
-        const load = Object.entries(h.loadByStatus).map(([k, v]) => `${k}: ${v}`).join(", ") || "none finished";
-        lines.push(`| ${h.label} | ${h.samples} | ${h.failures} | ${ms(h.p50Ms)} | ${ms(h.p99Ms)} | ${ms(h.maxMs)} | ${fmt(h.cpuBusy * 100)} % | ${load} |`);
+        const load =
+          Object.entries(h.loadByStatus)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(", ") || "none finished";
+        lines.push(
+          `| ${h.label} | ${h.samples} | ${h.failures} | ${ms(h.p50Ms)} | ${ms(h.p99Ms)} | ${ms(h.maxMs)} | ${fmt(h.cpuBusy * 100)} % | ${load} |`,
+        );
       }
     }
   }
@@ -116,7 +139,8 @@ export function renderMarkdown(r: BenchReport): string {
   return lines.join("\n");
 }
 
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** A horizontal bar chart of median req/s per target, plain SVG. */
 export function renderSvg(r: BenchReport): string {
@@ -129,12 +153,24 @@ export function renderSvg(r: BenchReport): string {
   const top = 56;
   const height = top + rows.length * (barH + gap) + 40;
   const maxRps = Math.max(1, ...rows.map((t) => t.rps));
-  const colors: Record<string, string> = { fleet: "#2f6fdf", "fleet-1": "#7aa5ef", "fleet-quiet": "#1f4fa0", baseline: "#d9822b", raw: "#8a8a8a" };
+  const colors: Record<string, string> = {
+    fleet: "#2f6fdf",
+    "fleet-1": "#7aa5ef",
+    "fleet-quiet": "#1f4fa0",
+    baseline: "#d9822b",
+    raw: "#8a8a8a",
+  };
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="14">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="14">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="16" y="24" font-size="16" font-weight="bold">GET / requests per second (median of ${r.config.rounds} rounds, higher is better)</text>`);
-  out.push(`<text x="16" y="44" font-size="12" fill="#555">${esc(`${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, ${r.machine.date.slice(0, 10)} — ${r.machine.command}`)}</text>`);
+  out.push(
+    `<text x="16" y="24" font-size="16" font-weight="bold">GET / requests per second (median of ${r.config.rounds} rounds, higher is better)</text>`,
+  );
+  out.push(
+    `<text x="16" y="44" font-size="12" fill="#555">${esc(`${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, ${r.machine.date.slice(0, 10)} — ${r.machine.command}`)}</text>`,
+  );
   rows.forEach((t, i) => {
     const y = top + i * (barH + gap);
     const w = Math.max(1, Math.round(((width - left - right) * t.rps) / maxRps));
@@ -144,7 +180,9 @@ export function renderSvg(r: BenchReport): string {
   });
   const axisY = top + rows.length * (barH + gap);
   out.push(`<line x1="${left}" y1="${top - 6}" x2="${left}" y2="${axisY - gap + 6}" stroke="#333"/>`);
-  out.push(`<text x="16" y="${height - 14}" font-size="12" fill="#555">p99 latency: ${esc(rows.map((t) => `${t.id} ${ms(t.p99Ms)}`).join(" · "))}</text>`);
+  out.push(
+    `<text x="16" y="${height - 14}" font-size="12" fill="#555">p99 latency: ${esc(rows.map((t) => `${t.id} ${ms(t.p99Ms)}`).join(" · "))}</text>`,
+  );
   out.push("</svg>");
   return out.join("\n") + "\n";
 }

@@ -11,8 +11,23 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { renderMarkdown, renderSvg, type BenchReport, type Check, type HealthSummary, type TargetSummary } from "./bench-report";
-import { median, probeUnderLoad, runLoad, startTarget, type LoadResult, type RunningTarget, type TargetSpec } from "./load";
+import {
+  renderMarkdown,
+  renderSvg,
+  type BenchReport,
+  type Check,
+  type HealthSummary,
+  type TargetSummary,
+} from "./bench-report";
+import {
+  median,
+  probeUnderLoad,
+  runLoad,
+  startTarget,
+  type LoadResult,
+  type RunningTarget,
+  type TargetSpec,
+} from "./load";
 
 const ROOT = path.resolve(__dirname, "..");
 const CORES = os.availableParallelism();
@@ -69,7 +84,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     const ok = value !== undefined && (integer ? /^\d+$/.test(value) : /^\d+(\.\d+)?$/.test(value));
     const n = Number(value);
     if (!ok || n < min || n > max) {
-      throw new UsageError(`${flag} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}; got ${value ?? "nothing"}`);
+      throw new UsageError(
+        `${flag} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}; got ${value ?? "nothing"}`,
+      );
     }
     return n;
   };
@@ -97,7 +114,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case "--targets": {
         const list = (value() ?? "").split(",").filter(Boolean);
         const bad = list.filter((t) => !(ALL_TARGETS as readonly string[]).includes(t));
-        if (list.length === 0 || bad.length) throw new UsageError(`--targets takes a comma-separated subset of ${ALL_TARGETS.join(",")}; got ${bad.join(",") || "nothing"}`);
+        if (list.length === 0 || bad.length)
+          throw new UsageError(
+            `--targets takes a comma-separated subset of ${ALL_TARGETS.join(",")}; got ${bad.join(",") || "nothing"}`,
+          );
         a.targets = ALL_TARGETS.filter((t) => list.includes(t));
         break;
       }
@@ -115,7 +135,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       }
       case "--name": {
         const v = value();
-        if (!v || !/^[\w.-]+$/.test(v)) throw new UsageError(`--name must be a file name stem like latest; got ${v ?? "nothing"}`);
+        if (!v || !/^[\w.-]+$/.test(v))
+          throw new UsageError(`--name must be a file name stem like latest; got ${v ?? "nothing"}`);
         a.name = v;
         break;
       }
@@ -186,21 +207,29 @@ function buildFleet(build: boolean): string | undefined {
   if (build) {
     if (!fs.existsSync(path.join(ROOT, "service/main.ts"))) return "service/main.ts does not exist yet";
     try {
-      execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      execFileSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
     } catch (err) {
       const out = String((err as { stdout?: Buffer }).stdout ?? "") + String((err as { stderr?: Buffer }).stderr ?? "");
       return `the service build failed: ${out.trim().split("\n").slice(0, 3).join(" ")}`;
     }
   }
-  return fs.existsSync(path.join(ROOT, "dist/service/main.js")) ? undefined : "dist/service/main.js is missing (run npm run build)";
+  return fs.existsSync(path.join(ROOT, "dist/service/main.js"))
+    ? undefined
+    : "dist/service/main.js is missing (run npm run build)";
 }
 
 function machine(argv: string[]): BenchReport["machine"] {
   let commit = "unknown";
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     // not a git checkout
   }
@@ -273,7 +302,13 @@ async function main(): Promise<void> {
       for (const id of live) {
         const t = started.get(id)!;
         const warmupS = round === 0 ? args.warmupS : Math.min(1, args.warmupS);
-        const r = await runLoad({ url: `${t.baseUrl}/`, connections: args.connections, durationS: args.durationS, warmupS, rssPid: t.pid });
+        const r = await runLoad({
+          url: `${t.baseUrl}/`,
+          connections: args.connections,
+          durationS: args.durationS,
+          warmupS,
+          rssPid: t.pid,
+        });
         results.set(id, r);
         console.error(
           `round ${round + 1}/${args.rounds} ${id.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors}  RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB  server CPU ${r.serverCpuUsPerRequest.toFixed(0)} µs/req  others' CPU ${(r.othersCpuShare * 100).toFixed(0)} %`,
@@ -286,7 +321,18 @@ async function main(): Promise<void> {
         if (!args.targets.includes(id)) continue;
         const t = started.get(id);
         if (!t) {
-          health.push({ id, label: all[id].label, samples: 0, failures: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, cpuBusy: NaN, loadByStatus: {}, skipped: skipped.get(id) ?? "not started" });
+          health.push({
+            id,
+            label: all[id].label,
+            samples: 0,
+            failures: 0,
+            p50Ms: NaN,
+            p99Ms: NaN,
+            maxMs: NaN,
+            cpuBusy: NaN,
+            loadByStatus: {},
+            skipped: skipped.get(id) ?? "not started",
+          });
           continue;
         }
         const p = await probeUnderLoad({
@@ -304,21 +350,47 @@ async function main(): Promise<void> {
         console.error(
           `health ${id.padEnd(8)} /healthcheck p50 ${p.p50Ms.toFixed(1)} ms  p99 ${p.p99Ms.toFixed(1)} ms  max ${p.maxMs.toFixed(1)} ms  failed ${p.failures}/${p.samples}  CPU ${(p.cpuBusy * 100).toFixed(0)} %`,
         );
-        health.push({ id, label: all[id].label, samples: p.samples, failures: p.failures, p50Ms: p.p50Ms, p99Ms: p.p99Ms, maxMs: p.maxMs, cpuBusy: p.cpuBusy, loadByStatus: p.load.byStatus });
+        health.push({
+          id,
+          label: all[id].label,
+          samples: p.samples,
+          failures: p.failures,
+          p50Ms: p.p50Ms,
+          p99Ms: p.p99Ms,
+          maxMs: p.maxMs,
+          cpuBusy: p.cpuBusy,
+          loadByStatus: p.load.byStatus,
+        });
       }
     }
   } finally {
     for (const [id, t] of started) {
       const r = await t.stop();
       if (id.startsWith("fleet") && (r.killed || r.exitCode !== 0)) {
-        notes.push(`${id} did not exit 0 on SIGTERM after the run (exit ${r.exitCode}, signal ${r.signal}${r.killed ? ", killed after 5 s" : ""}).`);
+        notes.push(
+          `${id} did not exit 0 on SIGTERM after the run (exit ${r.exitCode}, signal ${r.signal}${r.killed ? ", killed after 5 s" : ""}).`,
+        );
       }
     }
   }
 
   const targets: TargetSummary[] = args.targets.map((id) => {
     const rs = rounds.flatMap((r) => (r.has(id) ? [r.get(id)!] : []));
-    if (!rs.length) return { id, label: all[id].label, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, requests: 0, peakRssBytes: 0, othersCpuShare: NaN, cpuUsPerRequest: NaN, rounds: 0, skipped: skipped.get(id) ?? "not measured" };
+    if (!rs.length)
+      return {
+        id,
+        label: all[id].label,
+        rps: NaN,
+        p50Ms: NaN,
+        p99Ms: NaN,
+        errors: 0,
+        requests: 0,
+        peakRssBytes: 0,
+        othersCpuShare: NaN,
+        cpuUsPerRequest: NaN,
+        rounds: 0,
+        skipped: skipped.get(id) ?? "not measured",
+      };
     return {
       id,
       label: all[id].label,
@@ -338,11 +410,19 @@ async function main(): Promise<void> {
     "fleet / raw ceiling": medianRatio(rounds, "fleet", "raw"),
     "fleet all cores / one worker": medianRatio(rounds, "fleet", "fleet-1"),
     "baseline / raw ceiling": medianRatio(rounds, "baseline", "raw"),
-    ...(args.targets.includes("fleet-quiet") ? { "fleet LOG_LEVEL=warn / fleet LOG_LEVEL=info": medianRatio(rounds, "fleet-quiet", "fleet") } : {}),
+    ...(args.targets.includes("fleet-quiet")
+      ? { "fleet LOG_LEVEL=warn / fleet LOG_LEVEL=info": medianRatio(rounds, "fleet-quiet", "fleet") }
+      : {}),
     "fleet / baseline, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "baseline"),
     "fleet / raw ceiling, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "raw"),
     ...(args.targets.includes("fleet-quiet")
-      ? { "fleet LOG_LEVEL=warn / LOG_LEVEL=info, requests per server CPU-second": medianCpuRatio(rounds, "fleet-quiet", "fleet") }
+      ? {
+          "fleet LOG_LEVEL=warn / LOG_LEVEL=info, requests per server CPU-second": medianCpuRatio(
+            rounds,
+            "fleet-quiet",
+            "fleet",
+          ),
+        }
       : {}),
   };
   const verdict = (ok: boolean | null): Check["verdict"] => (ok === null ? "n/a" : ok ? "PASS" : "MISS");
@@ -351,17 +431,29 @@ async function main(): Promise<void> {
   const fh = health.find((h) => h.id === "fleet" && !h.skipped);
   const bh = health.find((h) => h.id === "baseline" && !h.skipped);
   const checks: Check[] = [
-    { name: "fleet vs baseline, GET /", target: "≥ 2× req/s", measured: fb === null ? "–" : `${fb.toFixed(2)}×`, verdict: verdict(fb === null ? null : fb >= 2) },
-    { name: "fleet vs raw node:http ceiling, GET /", target: "≥ 0.8× req/s", measured: fr === null ? "–" : `${fr.toFixed(2)}×`, verdict: verdict(fr === null ? null : fr >= 0.8) },
+    {
+      name: "fleet vs baseline, GET /",
+      target: "≥ 2× req/s",
+      measured: fb === null ? "–" : `${fb.toFixed(2)}×`,
+      verdict: verdict(fb === null ? null : fb >= 2),
+    },
+    {
+      name: "fleet vs raw node:http ceiling, GET /",
+      target: "≥ 0.8× req/s",
+      measured: fr === null ? "–" : `${fr.toFixed(2)}×`,
+      verdict: verdict(fr === null ? null : fr >= 0.8),
+    },
     {
       name: "fleet /healthcheck while CPU saturated",
       target: "p99 < 50 ms",
-      measured: fh ? `p99 ${fh.p99Ms.toFixed(1)} ms, ${fh.failures} failed${bh ? ` (baseline: p99 ${bh.p99Ms.toFixed(0)} ms, ${bh.failures} failed)` : ""}` : "–",
+      measured: fh
+        ? `p99 ${fh.p99Ms.toFixed(1)} ms, ${fh.failures} failed${bh ? ` (baseline: p99 ${bh.p99Ms.toFixed(0)} ms, ${bh.failures} failed)` : ""}`
+        : "–",
       verdict: verdict(fh ? fh.p99Ms < 50 && fh.failures === 0 : null),
     },
   ];
   notes.push(
-    "req/s is what this machine's load generator could get through each target; \"requests per server CPU-second\" divides the " +
+    'req/s is what this machine\'s load generator could get through each target; "requests per server CPU-second" divides the ' +
       "requests by the CPU time the target's processes spent, which does not depend on the load generator: it is the better guide " +
       "to what each would serve on an instance of its own behind the ALB.",
   );
@@ -369,7 +461,7 @@ async function main(): Promise<void> {
     notes.push(
       `This machine has ${CORES} cores: the load generator (autocannon, one thread in the bench process), the cluster primary and ` +
         "the workers all share them, so no target has the cores to itself and each req/s figure is partly the load generator's limit. " +
-        "On the ALB the load comes from elsewhere; compare the CPU-per-request figures for that."
+        "On the ALB the load comes from elsewhere; compare the CPU-per-request figures for that.",
     );
   }
   const othersAll = rounds.flatMap((r) => [...r.values()].map((x) => x.othersCpuShare));
@@ -380,11 +472,20 @@ async function main(): Promise<void> {
     );
   }
   if (health.some((h) => !h.skipped && h.samples < 200)) {
-    notes.push("With under 200 probes the health p99 is the slowest probe or close to it: one slow scheduling decision decides it.");
+    notes.push(
+      "With under 200 probes the health p99 is the slowest probe or close to it: one slow scheduling decision decides it.",
+    );
   }
   const report: BenchReport = {
     machine: machine(argv),
-    config: { durationS: args.durationS, warmupS: args.warmupS, connections: args.connections, rounds: args.rounds, healthSeconds: args.healthSeconds, logLevel: "info" },
+    config: {
+      durationS: args.durationS,
+      warmupS: args.warmupS,
+      connections: args.connections,
+      rounds: args.rounds,
+      healthSeconds: args.healthSeconds,
+      logLevel: "info",
+    },
     targets,
     ratios,
     health,
@@ -394,7 +495,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(args.out, { recursive: true });
   const stem = path.join(args.out, args.name);
   const md = renderMarkdown(report);
-  fs.writeFileSync(`${stem}.json`, JSON.stringify({ ...report, rounds: rounds.map((r) => Object.fromEntries(r)) }, null, 2) + "\n");
+  fs.writeFileSync(
+    `${stem}.json`,
+    JSON.stringify({ ...report, rounds: rounds.map((r) => Object.fromEntries(r)) }, null, 2) + "\n",
+  );
   fs.writeFileSync(`${stem}.md`, md);
   fs.writeFileSync(`${stem}.svg`, renderSvg(report));
   console.log(md);

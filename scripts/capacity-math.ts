@@ -52,7 +52,8 @@ export function ceilDiv(a: number, b: number): number {
 
 export function validateCapacityInput(input: CapacityInput): void {
   const { peakRps, perInstanceRps, targetCpuPercent, azs } = input;
-  if (!Number.isFinite(peakRps) || peakRps <= 0) throw new RangeError(`peak req/s must be a number > 0, got ${peakRps}`);
+  if (!Number.isFinite(peakRps) || peakRps <= 0)
+    throw new RangeError(`peak req/s must be a number > 0, got ${peakRps}`);
   if (!Number.isFinite(perInstanceRps) || perInstanceRps <= 0) {
     throw new RangeError(`per-instance req/s must be a number > 0, got ${perInstanceRps}`);
   }
@@ -71,7 +72,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const notes: string[] = [];
 
   const atTarget = Math.max(1, ceilDiv(peak, per * target));
-  steps.push(`at the CPU target: ⌈${f(peak)} / (${f(per)} × ${f(target)})⌉ = ⌈${f(peak / (per * target))}⌉ = ${atTarget} instance(s)`);
+  steps.push(
+    `at the CPU target: ⌈${f(peak)} / (${f(per)} × ${f(target)})⌉ = ⌈${f(peak / (per * target))}⌉ = ${atTarget} instance(s)`,
+  );
   const at100 = Math.max(1, ceilDiv(peak, per));
   steps.push(`at 100 % CPU:      ⌈${f(peak)} / ${f(per)}⌉ = ⌈${f(peak / per)}⌉ = ${at100} instance(s)`);
 
@@ -82,7 +85,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   let maxSize: number;
   if (azs === 1) {
     desiredCapacity = Math.max(minSize, atTarget);
-    steps.push(`desired = max(min ${minSize}, at target ${atTarget}) = ${desiredCapacity} (one AZ: no AZ-loss headroom possible)`);
+    steps.push(
+      `desired = max(min ${minSize}, at target ${atTarget}) = ${desiredCapacity} (one AZ: no AZ-loss headroom possible)`,
+    );
     maxSize = desiredCapacity + 1;
     steps.push(`max     = desired + 1 (N+1: one instance of headroom) = ${maxSize}`);
     notes.push("with a single AZ the fleet cannot survive an AZ outage; use --azs 2 or more for that.");
@@ -95,7 +100,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       `desired = max(at target ${atTarget} rounded up to a multiple of ${azs} = ${targetRounded}, ` +
         `AZ loss: ${azs} AZs × ⌈${at100} / ${azs - 1}⌉ = ${azs} × ${perAzSurvive} = ${survive}) = ${desiredCapacity}` +
         ` — if one AZ fails, ${azs - 1} × ${desiredCapacity / azs} = ${(desiredCapacity / azs) * (azs - 1)} instance(s) carry ` +
-        `${f(peak)} req/s at ${f((peak / (((desiredCapacity / azs) * (azs - 1)) * per)) * 100)} % CPU`,
+        `${f(peak)} req/s at ${f((peak / ((desiredCapacity / azs) * (azs - 1) * per)) * 100)} % CPU`,
     );
     const perAzMax = ceilDiv(atTarget, azs - 1);
     const scaleOut = perAzMax * azs;
@@ -117,8 +122,14 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
 }
 
 /** The `pulumi config set` lines that apply a plan to a stack. */
-export function pulumiConfigLines(plan: CapacityPlan, stack: string, targetCpuPercent: number, instanceType?: string): string[] {
-  const set = (key: string, value: string | number): string => `pulumi config set --stack ${stack} fleet:${key} ${value}`;
+export function pulumiConfigLines(
+  plan: CapacityPlan,
+  stack: string,
+  targetCpuPercent: number,
+  instanceType?: string,
+): string[] {
+  const set = (key: string, value: string | number): string =>
+    `pulumi config set --stack ${stack} fleet:${key} ${value}`;
   const lines = [
     set("minSize", plan.minSize),
     set("desiredCapacity", plan.desiredCapacity),
@@ -135,7 +146,8 @@ export function pulumiConfigLines(plan: CapacityPlan, stack: string, targetCpuPe
  */
 export function infraCaveats(targetCpuPercent: number, azs: number): string[] {
   const out: string[] = [];
-  if (targetCpuPercent < 10 || targetCpuPercent > 95) out.push(`the infra accepts fleet:cpuTargetPercent from 10 to 95, not ${targetCpuPercent}.`);
+  if (targetCpuPercent < 10 || targetCpuPercent > 95)
+    out.push(`the infra accepts fleet:cpuTargetPercent from 10 to 95, not ${targetCpuPercent}.`);
   if (azs < 2 || azs > 6) out.push(`the infra's VPC spans 2 to 6 AZs (fleet:availabilityZones), not ${azs}.`);
   return out;
 }

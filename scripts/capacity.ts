@@ -58,9 +58,15 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
   let measure = false;
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
-    const [flag, inline] = raw.includes("=") ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)] : [raw, undefined];
+    const [flag, inline] = raw.includes("=")
+      ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)]
+      : [raw, undefined];
     if (!FLAGS.has(flag!)) {
-      throw new UsageError(raw.startsWith("-") ? `unknown flag ${flag}` : `unexpected argument "${raw}": every value follows its flag, e.g. --peak-rps 4000`);
+      throw new UsageError(
+        raw.startsWith("-")
+          ? `unknown flag ${flag}`
+          : `unexpected argument "${raw}": every value follows its flag, e.g. --peak-rps 4000`,
+      );
     }
     if (flag === "--measure") {
       if (inline !== undefined) throw new UsageError("--measure takes no value");
@@ -68,11 +74,15 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`${flag} needs a value, e.g. ${flag} ${example(flag!)}`);
+    if (value === undefined || (inline === undefined && value.startsWith("--")))
+      throw new UsageError(`${flag} needs a value, e.g. ${flag} ${example(flag!)}`);
     if (values.has(flag!)) throw new UsageError(`${flag} is given twice`);
     values.set(flag!, value);
   }
-  const num = (flag: string, { integer = false, min = 0, max = Infinity, positive = false } = {}): number | undefined => {
+  const num = (
+    flag: string,
+    { integer = false, min = 0, max = Infinity, positive = false } = {},
+  ): number | undefined => {
     const text = values.get(flag);
     if (text === undefined) return undefined;
     const ok = integer ? /^\d+$/.test(text) : /^\d+(\.\d+)?$/.test(text);
@@ -85,7 +95,8 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
     return n;
   };
   const peakRps = num("--peak-rps", { positive: true });
-  if (peakRps === undefined) throw new UsageError("--peak-rps is required: the peak load in req/s, e.g. --peak-rps 4000");
+  if (peakRps === undefined)
+    throw new UsageError("--peak-rps is required: the peak load in req/s, e.g. --peak-rps 4000");
   const perInstanceRps = num("--per-instance-rps", { positive: true });
   if (perInstanceRps !== undefined && measure) {
     throw new UsageError("give either --per-instance-rps N (a known figure) or --measure (measure it here), not both");
@@ -94,15 +105,19 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
     throw new UsageError("say what one instance serves: --per-instance-rps N (req/s at 100 % CPU) or --measure");
   }
   if (!measure) {
-    for (const f of ["--path", "--seconds"]) if (values.has(f)) throw new UsageError(`${f} only applies with --measure`);
+    for (const f of ["--path", "--seconds"])
+      if (values.has(f)) throw new UsageError(`${f} only applies with --measure`);
   }
   const p = values.get("--path") ?? "/";
   if (!p.startsWith("/")) throw new UsageError(`--path must start with /, e.g. --path /api/100000; got "${p}"`);
   const stack = values.get("--stack") ?? "dev";
-  if (!/^[\w.\-/]+$/.test(stack)) throw new UsageError(`--stack must be a Pulumi stack name, e.g. --stack prod; got "${stack}"`);
+  if (!/^[\w.\-/]+$/.test(stack))
+    throw new UsageError(`--stack must be a Pulumi stack name, e.g. --stack prod; got "${stack}"`);
   const instanceType = values.get("--instance-type");
   if (instanceType !== undefined && !/^[a-z0-9]+\.[a-z0-9]+$/.test(instanceType)) {
-    throw new UsageError(`--instance-type must be an EC2 instance type, e.g. --instance-type c7i.large; got "${instanceType}"`);
+    throw new UsageError(
+      `--instance-type must be an EC2 instance type, e.g. --instance-type c7i.large; got "${instanceType}"`,
+    );
   }
   return {
     peakRps,
@@ -120,18 +135,20 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
 
 function example(flag: string): string {
   return (
-    {
-      "--peak-rps": "4000",
-      "--per-instance-rps": "900",
-      "--target-cpu": "70",
-      "--azs": "2",
-      "--stack": "prod",
-      "--instance-vcpus": "2",
-      "--instance-type": "c7i.large",
-      "--path": "/",
-      "--seconds": "5",
-    } as Record<string, string>
-  )[flag] ?? "VALUE";
+    (
+      {
+        "--peak-rps": "4000",
+        "--per-instance-rps": "900",
+        "--target-cpu": "70",
+        "--azs": "2",
+        "--stack": "prod",
+        "--instance-vcpus": "2",
+        "--instance-type": "c7i.large",
+        "--path": "/",
+        "--seconds": "5",
+      } as Record<string, string>
+    )[flag] ?? "VALUE"
+  );
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -142,9 +159,13 @@ async function measurePerCore(
   seconds: number,
 ): Promise<{ perCoreRps: number; measuredRps: number; cpuUsPerRequest: number; p99Ms: number; errors: number }> {
   console.log("building the service (npm run build)...");
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
+    {
+      stdio: "inherit",
+    },
+  );
   const main = path.join(ROOT, "dist/service/main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing after the build`);
   const target = await startTarget({
@@ -156,13 +177,28 @@ async function measurePerCore(
     readyPath: "/healthcheck",
   });
   try {
-    console.log(`measuring GET ${urlPath} on one worker (WEB_CONCURRENCY=1, LOG_LEVEL=info) at ${target.baseUrl}: 2 s warm-up, ${seconds} s measured...`);
-    const r = await runLoad({ url: target.baseUrl + urlPath, connections: 20, durationS: seconds, warmupS: 2, rssPid: target.pid });
+    console.log(
+      `measuring GET ${urlPath} on one worker (WEB_CONCURRENCY=1, LOG_LEVEL=info) at ${target.baseUrl}: 2 s warm-up, ${seconds} s measured...`,
+    );
+    const r = await runLoad({
+      url: target.baseUrl + urlPath,
+      connections: 20,
+      durationS: seconds,
+      warmupS: 2,
+      rssPid: target.pid,
+    });
     if (r.requests === 0) throw new Error(`no request answered on GET ${urlPath}`);
     if (r.errors > 0) console.warn(`warning: ${r.errors} of ${r.requests} requests failed or were not 2xx`);
     // A core serves 1 s / (CPU per request); req/s alone would be capped by the load generator on this same machine.
-    const perCoreRps = Number.isFinite(r.serverCpuUsPerRequest) && r.serverCpuUsPerRequest > 0 ? 1e6 / r.serverCpuUsPerRequest : r.rps;
-    return { perCoreRps, measuredRps: r.rps, cpuUsPerRequest: r.serverCpuUsPerRequest, p99Ms: r.p99Ms, errors: r.errors };
+    const perCoreRps =
+      Number.isFinite(r.serverCpuUsPerRequest) && r.serverCpuUsPerRequest > 0 ? 1e6 / r.serverCpuUsPerRequest : r.rps;
+    return {
+      perCoreRps,
+      measuredRps: r.rps,
+      cpuUsPerRequest: r.serverCpuUsPerRequest,
+      p99Ms: r.p99Ms,
+      errors: r.errors,
+    };
   } finally {
     await target.stop();
   }
@@ -197,7 +233,12 @@ async function main(): Promise<void> {
   } else {
     perInstance = args.perInstanceRps!;
   }
-  const plan = planCapacity({ peakRps: args.peakRps, perInstanceRps: perInstance, targetCpuPercent: args.targetCpu, azs: args.azs });
+  const plan = planCapacity({
+    peakRps: args.peakRps,
+    perInstanceRps: perInstance,
+    targetCpuPercent: args.targetCpu,
+    azs: args.azs,
+  });
   console.log(
     `\npeak ${args.peakRps} req/s, ${perInstance.toFixed(0)} req/s per instance at 100 % CPU, CPU target ${args.targetCpu} %, ${args.azs} AZ(s)\n`,
   );

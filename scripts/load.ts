@@ -162,7 +162,10 @@ export async function startTarget(spec: TargetSpec, readyTimeoutMs = 20_000): Pr
         // the group is empty
       }
       running.delete(child);
-      const { exitCode, signal } = await Promise.race([exited, sleep(2_000).then(() => ({ exitCode: null, signal: "SIGKILL" }))]);
+      const { exitCode, signal } = await Promise.race([
+        exited,
+        sleep(2_000).then(() => ({ exitCode: null, signal: "SIGKILL" })),
+      ]);
       return { exitCode, signal, killed };
     },
   };
@@ -177,7 +180,9 @@ export async function startTarget(spec: TargetSpec, readyTimeoutMs = 20_000): Pr
     await sleep(100);
   }
   await target.stop();
-  throw new Error(`${spec.id} did not answer 200 on ${spec.readyPath} within ${readyTimeoutMs} ms: ${tail.trim().slice(-1500)}`);
+  throw new Error(
+    `${spec.id} did not answer 200 on ${spec.readyPath} within ${readyTimeoutMs} ms: ${tail.trim().slice(-1500)}`,
+  );
 }
 
 /** Parent pid of every process, from /proc/<pid>/stat. */
@@ -302,7 +307,12 @@ export async function runLoad(opts: {
   let result: autocannon.Result;
   let peak = 0;
   try {
-    result = await autocannon({ url: opts.url, connections: opts.connections, duration: opts.durationS, pipelining: 1 });
+    result = await autocannon({
+      url: opts.url,
+      connections: opts.connections,
+      duration: opts.durationS,
+      pipelining: 1,
+    });
   } finally {
     peak = rss?.stop() ?? 0;
   }
@@ -380,7 +390,11 @@ export async function probeUnderLoad(opts: {
   const byStatus: Record<string, number> = {};
   const loaders = Array.from({ length: opts.concurrency }, async () => {
     while (!stopped) {
-      const r = await httpGet(opts.baseUrl + opts.loadPath, opts.settleMs + opts.sampleMs + opts.probeTimeoutMs + 5_000, agent);
+      const r = await httpGet(
+        opts.baseUrl + opts.loadPath,
+        opts.settleMs + opts.sampleMs + opts.probeTimeoutMs + 5_000,
+        agent,
+      );
       if (stopped) break;
       completed++;
       const key = r.status ? String(r.status) : "error";

@@ -37,7 +37,8 @@ export interface Io {
 
 const POLL_MS = 30_000;
 
-export const USAGE = "usage: npm run redeploy -- --stack <name> [--skip-bake] [--wait] [--dry-run] [--timeout-minutes N]";
+export const USAGE =
+  "usage: npm run redeploy -- --stack <name> [--skip-bake] [--wait] [--dry-run] [--timeout-minutes N]";
 
 export function parseArgs(argv: string[]): RedeployOptions {
   const options: RedeployOptions = { stack: "", skipBake: false, wait: false, dryRun: false, timeoutMinutes: 120 };
@@ -55,10 +56,12 @@ export function parseArgs(argv: string[]): RedeployOptions {
     else if (arg === "--timeout-minutes") {
       const raw = value();
       options.timeoutMinutes = Number(raw);
-      if (!/^\d+$/.test(raw) || options.timeoutMinutes < 1) throw new RedeployError(`--timeout-minutes must be a whole number of minutes ≥ 1, got ${JSON.stringify(raw)}`);
+      if (!/^\d+$/.test(raw) || options.timeoutMinutes < 1)
+        throw new RedeployError(`--timeout-minutes must be a whole number of minutes ≥ 1, got ${JSON.stringify(raw)}`);
     } else throw new RedeployError(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
   }
-  if (!options.stack) throw new RedeployError(`--stack is required (the Pulumi stack to redeploy, e.g. dev or prod)\n${USAGE}`);
+  if (!options.stack)
+    throw new RedeployError(`--stack is required (the Pulumi stack to redeploy, e.g. dev or prod)\n${USAGE}`);
   return options;
 }
 
@@ -71,13 +74,21 @@ function output(outputs: Record<string, unknown>, name: string, stack: string): 
 }
 
 /** Polls `read` until it returns one of `done`; throws on any of `failed` or when the deadline passes. */
-async function waitFor(io: Io, what: string, deadline: number, read: () => Promise<string>, done: string[], failed: string[]): Promise<void> {
+async function waitFor(
+  io: Io,
+  what: string,
+  deadline: number,
+  read: () => Promise<string>,
+  done: string[],
+  failed: string[],
+): Promise<void> {
   for (;;) {
     const status = (await read()).trim();
     io.log(`${what}: ${status}`);
     if (done.includes(status)) return;
     if (failed.includes(status)) throw new RedeployError(`${what} ended ${status}`);
-    if (io.now() + POLL_MS > deadline) throw new RedeployError(`${what} did not finish before the --timeout-minutes deadline (last status ${status})`);
+    if (io.now() + POLL_MS > deadline)
+      throw new RedeployError(`${what} did not finish before the --timeout-minutes deadline (last status ${status})`);
     await io.sleep(POLL_MS);
   }
 }
@@ -85,7 +96,10 @@ async function waitFor(io: Io, what: string, deadline: number, read: () => Promi
 export async function redeploy(options: RedeployOptions, io: Io): Promise<void> {
   const { stack } = options;
   const deadline = io.now() + options.timeoutMinutes * 60_000;
-  const outputs = JSON.parse(await io.run("pulumi", ["stack", "output", "--json", "--stack", stack])) as Record<string, unknown>;
+  const outputs = JSON.parse(await io.run("pulumi", ["stack", "output", "--json", "--stack", stack])) as Record<
+    string,
+    unknown
+  >;
   const pipelineArn = output(outputs, "imagePipelineArn", stack);
   const asgName = output(outputs, "asgName", stack);
   const region = (await io.run("pulumi", ["config", "get", "aws:region", "--stack", stack])).trim();
@@ -100,7 +114,16 @@ export async function redeploy(options: RedeployOptions, io: Io): Promise<void> 
 
   if (!options.skipBake) {
     io.log(`baking a new image with ${pipelineArn}`);
-    const build = (await aws(["imagebuilder", "start-image-pipeline-execution", "--image-pipeline-arn", pipelineArn, "--query", "imageBuildVersionArn"])).trim();
+    const build = (
+      await aws([
+        "imagebuilder",
+        "start-image-pipeline-execution",
+        "--image-pipeline-arn",
+        pipelineArn,
+        "--query",
+        "imageBuildVersionArn",
+      ])
+    ).trim();
     if (!options.dryRun) {
       await waitFor(
         io,
@@ -114,18 +137,39 @@ export async function redeploy(options: RedeployOptions, io: Io): Promise<void> 
   }
 
   io.log(`rolling ${asgName} onto the AMI in the stack's SSM parameter`);
-  const refresh = (await aws(["autoscaling", "start-instance-refresh", "--auto-scaling-group-name", asgName, "--query", "InstanceRefreshId"])).trim();
+  const refresh = (
+    await aws([
+      "autoscaling",
+      "start-instance-refresh",
+      "--auto-scaling-group-name",
+      asgName,
+      "--query",
+      "InstanceRefreshId",
+    ])
+  ).trim();
   if (options.dryRun) return;
   io.log(`instance refresh ${refresh} started`);
   if (!options.wait) {
-    io.log(`watch it: aws autoscaling describe-instance-refreshes --auto-scaling-group-name ${asgName} --instance-refresh-ids ${refresh} --region ${region}`);
+    io.log(
+      `watch it: aws autoscaling describe-instance-refreshes --auto-scaling-group-name ${asgName} --instance-refresh-ids ${refresh} --region ${region}`,
+    );
     return;
   }
   await waitFor(
     io,
     `instance refresh ${refresh}`,
     deadline,
-    () => aws(["autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", asgName, "--instance-refresh-ids", refresh, "--query", "InstanceRefreshes[0].Status"]),
+    () =>
+      aws([
+        "autoscaling",
+        "describe-instance-refreshes",
+        "--auto-scaling-group-name",
+        asgName,
+        "--instance-refresh-ids",
+        refresh,
+        "--query",
+        "InstanceRefreshes[0].Status",
+      ]),
     ["Successful"],
     ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"],
   );
@@ -136,14 +180,25 @@ const runCommand: Run = (command, args) =>
     execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-      reject(new RedeployError(missing ? `\`${command}\` is not installed or not on PATH` : `\`${command} ${args.join(" ")}\` failed: ${stderr.trim() || err.message}`));
+      reject(
+        new RedeployError(
+          missing
+            ? `\`${command}\` is not installed or not on PATH`
+            : `\`${command} ${args.join(" ")}\` failed: ${stderr.trim() || err.message}`,
+        ),
+      );
     }),
   );
 
 if (require.main === module) {
   (async () => {
     try {
-      await redeploy(parseArgs(process.argv.slice(2)), { run: runCommand, log: (line) => console.log(line), sleep, now: Date.now });
+      await redeploy(parseArgs(process.argv.slice(2)), {
+        run: runCommand,
+        log: (line) => console.log(line),
+        sleep,
+        now: Date.now,
+      });
     } catch (err) {
       if (!(err instanceof RedeployError)) throw err;
       console.error(`redeploy: ${err.message}`);

@@ -130,7 +130,11 @@ async function main(): Promise<void> {
     efficiencyMet: efficiency >= 0.9,
     /** Median share of the machine's CPU that other processes used during the parallel runs. */
     othersCpuShare: round(median(others), 3),
-    allRuns: { singleThreadMs: singleMs.map((x) => round(x)), parallelMs: parallelMs.map((x) => round(x)), othersCpuShare: others.map((x) => round(x, 3)) },
+    allRuns: {
+      singleThreadMs: singleMs.map((x) => round(x)),
+      parallelMs: parallelMs.map((x) => round(x)),
+      othersCpuShare: others.map((x) => round(x, 3)),
+    },
     slices: last!.slices.map((s) => ({ from: s.from, to: s.to, computeMs: round(s.computeMs) })),
   };
   if (json) {
@@ -139,7 +143,9 @@ async function main(): Promise<void> {
     const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
     console.log(`sum 0..${n} = ${result.sum}`);
     console.log(`check n(n+1)/2 = ${result.expected}: ${ok ? "exact" : "MISMATCH"}`);
-    console.log(`single thread:      ${result.singleThreadMs} ms (median of ${runs}: ${result.allRuns.singleThreadMs.join(", ")})`);
+    console.log(
+      `single thread:      ${result.singleThreadMs} ms (median of ${runs}: ${result.allRuns.singleThreadMs.join(", ")})`,
+    );
     console.log(
       `${threads} thread(s):        ${result.parallelMs} ms (median of ${runs}: ${result.allRuns.parallelMs.join(", ")}; ` +
         `+ ${result.threadStartupMs} ms to start the threads and load their code, not counted)`,
@@ -150,7 +156,9 @@ async function main(): Promise<void> {
       `parallel efficiency: ${(efficiency * 100).toFixed(1)}% of ${threads} thread(s) ` +
         `(target ≥ 90%: ${result.efficiencyMet ? "PASS" : "MISS"}) on ${cores} core(s), ${result.cpu}`,
     );
-    console.log(`other processes used ${pct(result.othersCpuShare)} of this machine's CPU during the parallel runs (${others.map(pct).join(", ")})`);
+    console.log(
+      `other processes used ${pct(result.othersCpuShare)} of this machine's CPU during the parallel runs (${others.map(pct).join(", ")})`,
+    );
   }
   if (!ok) {
     console.error(`sum: result ${result.sum} differs from n(n+1)/2 = ${result.expected}`);

@@ -35,120 +35,148 @@ export class StackFileError extends Error {}
 
 /** A tiny reader for the flat `config:` map of a Pulumi.<stack>.yaml (scalars only). */
 export function parseStackYaml(text: string, file = "stack file"): Record<string, string> {
-    const out: Record<string, string> = {};
-    let inConfig = false;
-    for (const [i, line] of text.split(/\r?\n/).entries()) {
-        if (/^\s*(#.*)?$/.test(line)) continue;
-        if (/^\S/.test(line)) {
-            inConfig = /^config:\s*(#.*)?$/.test(line);
-            continue;
-        }
-        if (!inConfig) continue;
-        const m = /^\s+("[^"]+"|[A-Za-z0-9_.:-]+):\s*(.*?)\s*$/.exec(line);
-        if (!m) throw new StackFileError(`${file}:${i + 1}: cannot read "${line.trim()}" (only flat key: value config is supported)`);
-        const key = m[1]!.replace(/^"|"$/g, "");
-        let value = m[2]!;
-        if (value === "" || value.startsWith("secure:") || value.startsWith("{") || value.startsWith("[")) {
-            throw new StackFileError(`${file}:${i + 1}: ${key} has a nested, secret or empty value, which the offline synth does not read`);
-        }
-        if (/^"/.test(value)) value = JSON.parse(value.replace(/\s+#.*$/, "")) as string;
-        else if (/^'/.test(value)) value = value.replace(/\s+#.*$/, "").slice(1, -1).replace(/''/g, "'");
-        else value = value.replace(/\s+#.*$/, "");
-        out[key] = value;
+  const out: Record<string, string> = {};
+  let inConfig = false;
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    if (/^\S/.test(line)) {
+      inConfig = /^config:\s*(#.*)?$/.test(line);
+      continue;
     }
-    return out;
+    if (!inConfig) continue;
+    const m = /^\s+("[^"]+"|[A-Za-z0-9_.:-]+):\s*(.*?)\s*$/.exec(line);
+    if (!m)
+      throw new StackFileError(
+        `${file}:${i + 1}: cannot read "${line.trim()}" (only flat key: value config is supported)`,
+      );
+    const key = m[1]!.replace(/^"|"$/g, "");
+    let value = m[2]!;
+    if (value === "" || value.startsWith("secure:") || value.startsWith("{") || value.startsWith("[")) {
+      throw new StackFileError(
+        `${file}:${i + 1}: ${key} has a nested, secret or empty value, which the offline synth does not read`,
+      );
+    }
+    if (/^"/.test(value)) value = JSON.parse(value.replace(/\s+#.*$/, "")) as string;
+    else if (/^'/.test(value))
+      value = value
+        .replace(/\s+#.*$/, "")
+        .slice(1, -1)
+        .replace(/''/g, "'");
+    else value = value.replace(/\s+#.*$/, "");
+    out[key] = value;
+  }
+  return out;
 }
 
 export function stackFile(stack: string, dir = ROOT): string {
-    return path.join(dir, `Pulumi.${stack}.yaml`);
+  return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
 export function readStackConfig(stack: string, dir = ROOT): Record<string, string> {
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`invalid stack name "${stack}"`);
-    const file = stackFile(stack, dir);
-    const shown = path.relative(process.cwd(), file) || file;
-    if (!fs.existsSync(file)) throw new StackFileError(`stack file ${shown} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`);
-    return parseStackYaml(fs.readFileSync(file, "utf8"), shown);
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`invalid stack name "${stack}"`);
+  const file = stackFile(stack, dir);
+  const shown = path.relative(process.cwd(), file) || file;
+  if (!fs.existsSync(file))
+    throw new StackFileError(
+      `stack file ${shown} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`,
+    );
+  return parseStackYaml(fs.readFileSync(file, "utf8"), shown);
 }
 
 /** Validates the `fleet:*` part of a config map exactly as infra/index.ts does. */
 export function validateStackConfig(config: Record<string, string>): void {
-    parseFleetConfig((key) => config[`fleet:${key}`]);
+  parseFleetConfig((key) => config[`fleet:${key}`]);
 }
 
 export interface SynthResource {
-    type: string;
-    name: string;
-    /** True for provider-managed resources; false for components (including remote ones like awsx:ec2:Vpc). */
-    custom: boolean;
-    inputs: Record<string, any>;
-    /** The mock's physical id and the outputs it added (arn, name, dnsName...), which other inputs reference. */
-    id: string;
-    outputs: Record<string, any>;
-    /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
-    options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
+  type: string;
+  name: string;
+  /** True for provider-managed resources; false for components (including remote ones like awsx:ec2:Vpc). */
+  custom: boolean;
+  inputs: Record<string, any>;
+  /** The mock's physical id and the outputs it added (arn, name, dnsName...), which other inputs reference. */
+  id: string;
+  outputs: Record<string, any>;
+  /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
+  options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
 }
 
 export interface SynthResult {
-    stack: string;
-    resources: SynthResource[];
-    outputs: Record<string, any>;
+  stack: string;
+  resources: SynthResource[];
+  outputs: Record<string, any>;
 }
 
 /** Plausible provider outputs for the resources the program reads outputs of. */
 function mockState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
-    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
-    switch (type) {
-        case "awsx:ec2:Vpc": {
-            const n = Number(inputs.numberOfAvailabilityZones ?? 3);
-            const ids = (kind: string) => Array.from({ length: n }, (_, i) => `subnet-${kind}-${i}`);
-            return { vpcId: `vpc-${name}`, publicSubnetIds: ids("public"), privateSubnetIds: ids("private"), isolatedSubnetIds: [] };
-        }
-        case "aws:s3/bucket:Bucket":
-            return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
-        case "aws:lb/loadBalancer:LoadBalancer":
-            return { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), arnSuffix: `app/${name}/50dc6c495c0c9188`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` };
-        case "aws:lb/targetGroup:TargetGroup":
-            return { arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
-        case "aws:ec2/launchTemplate:LaunchTemplate":
-            return { arn: arn("ec2", `launch-template/lt-${name}`), latestVersion: 1, defaultVersion: 1 };
-        case "aws:autoscaling/group:Group":
-            return { name: inputs.name ?? `${name}-asg-name`, arn: arn("autoscaling", `autoScalingGroup:${name}`) };
-        case "aws:imagebuilder/imagePipeline:ImagePipeline":
-            return { arn: arn("imagebuilder", `image-pipeline/${name}`) };
-        default:
-            return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+  switch (type) {
+    case "awsx:ec2:Vpc": {
+      const n = Number(inputs.numberOfAvailabilityZones ?? 3);
+      const ids = (kind: string) => Array.from({ length: n }, (_, i) => `subnet-${kind}-${i}`);
+      return {
+        vpcId: `vpc-${name}`,
+        publicSubnetIds: ids("public"),
+        privateSubnetIds: ids("private"),
+        isolatedSubnetIds: [],
+      };
     }
+    case "aws:s3/bucket:Bucket":
+      return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return {
+        arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
+        arnSuffix: `app/${name}/50dc6c495c0c9188`,
+        dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+      };
+    case "aws:lb/targetGroup:TargetGroup":
+      return {
+        arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`),
+        arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067`,
+      };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { arn: arn("ec2", `launch-template/lt-${name}`), latestVersion: 1, defaultVersion: 1 };
+    case "aws:autoscaling/group:Group":
+      return { name: inputs.name ?? `${name}-asg-name`, arn: arn("autoscaling", `autoScalingGroup:${name}`) };
+    case "aws:imagebuilder/imagePipeline:ImagePipeline":
+      return { arn: arn("imagebuilder", `image-pipeline/${name}`) };
+    default:
+      return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
+  }
 }
 
 /** Assets and archives hold promises; make them plain, printable descriptions of what would be uploaded. */
 async function plain(value: unknown): Promise<unknown> {
-    if (pulumi.asset.Archive.isInstance(value) || pulumi.asset.Asset.isInstance(value)) {
-        const v = value as any;
-        if (v.assets !== undefined) {
-            const assets = (await v.assets) as Record<string, unknown>;
-            const out: Record<string, unknown> = {};
-            for (const k of Object.keys(assets).sort()) out[k] = await plain(assets[k]);
-            return { archive: out };
-        }
-        if (v.path !== undefined) return { [pulumi.asset.Archive.isInstance(value) ? "fileArchive" : "fileAsset"]: path.relative(ROOT, await v.path) || "." };
-        if (v.text !== undefined) return { stringAsset: await v.text };
-        if (v.uri !== undefined) return { remote: await v.uri };
-        return {};
+  if (pulumi.asset.Archive.isInstance(value) || pulumi.asset.Asset.isInstance(value)) {
+    const v = value as any;
+    if (v.assets !== undefined) {
+      const assets = (await v.assets) as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(assets).sort()) out[k] = await plain(assets[k]);
+      return { archive: out };
     }
-    if (Array.isArray(value)) return Promise.all((value as unknown[]).map(plain));
-    if (value !== null && typeof value === "object") {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value)) out[k] = await plain(v);
-        return out;
-    }
-    return value;
+    if (v.path !== undefined)
+      return {
+        [pulumi.asset.Archive.isInstance(value) ? "fileArchive" : "fileAsset"]:
+          path.relative(ROOT, await v.path) || ".",
+      };
+    if (v.text !== undefined) return { stringAsset: await v.text };
+    if (v.uri !== undefined) return { remote: await v.uri };
+    return {};
+  }
+  if (Array.isArray(value)) return Promise.all((value as unknown[]).map(plain));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await plain(v);
+    return out;
+  }
+  return value;
 }
 
 function evictProgramModules(): void {
-    for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(PROGRAM_DIR + path.sep)) delete require.cache[file];
-    }
+  for (const file of Object.keys(require.cache)) {
+    if (file.startsWith(PROGRAM_DIR + path.sep)) delete require.cache[file];
+  }
 }
 
 /**
@@ -156,13 +184,13 @@ function evictProgramModules(): void {
  * absent from the typings; fall back to a macrotask turn if a future version drops it.
  */
 function waitForRPCs(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
-    return typeof settings.waitForRPCs === "function" ? settings.waitForRPCs() : new Promise((r) => setTimeout(r, 50));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+  return typeof settings.waitForRPCs === "function" ? settings.waitForRPCs() : new Promise((r) => setTimeout(r, 50));
 }
 
 function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => resolve(v)));
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
 /**
@@ -170,156 +198,183 @@ function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
  * and returns every registered resource with its inputs and options, plus the stack outputs. `sink`, if
  * given, receives each resource as it is registered (so a caller sees what a failing run registered).
  */
-export async function synth(stack: string, config: Record<string, string>, sink?: SynthResource[]): Promise<SynthResult> {
-    const region = config["aws:region"] ?? "us-east-1";
-    const recorded = new Map<string, SynthResource>();
-    const seen: pulumi.Resource[] = [];
-    const options = new Map<string, { opts: pulumi.ResourceOptions }>();
+export async function synth(
+  stack: string,
+  config: Record<string, string>,
+  sink?: SynthResource[],
+): Promise<SynthResult> {
+  const region = config["aws:region"] ?? "us-east-1";
+  const recorded = new Map<string, SynthResource>();
+  const seen: pulumi.Resource[] = [];
+  const options = new Map<string, { opts: pulumi.ResourceOptions }>();
 
-    pulumi.runtime.setAllConfig(config, []);
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-                const outputs = mockState(args.type, args.name, args.inputs, region);
-                const id = `${args.name}-id`;
-                const rec: SynthResource = { type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, id, outputs, options: {} };
-                recorded.set(`${args.type}::${args.name}`, rec);
-                sink?.push(rec);
-                return { id, state: { ...args.inputs, ...outputs } };
-            },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-                if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
-                if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
-                return args.inputs;
-            },
-        },
-        "fleet",
-        stack,
-        false,
-    );
-
-    evictProgramModules();
-    let programError: unknown;
-    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-            seen.push(args.resource);
-            options.set(`${args.type}::${args.name}`, { opts: args.opts });
-            return undefined;
-        });
-        // A throw escaping this callback would also reject promises inside the Stack resource that nobody
-        // awaits (an unhandled rejection that fails mocha), so hand it out of band instead.
-        try {
-            return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
-        } catch (err) {
-            programError = err;
-            return {};
-        }
-    });
-    // Let this run's last RPCs (e.g. the Stack's registerResourceOutputs) reach THIS mock monitor before
-    // anyone calls setMocks again; otherwise they hit the next run's monitor ("unknown resource").
-    await waitForRPCs();
-    if (programError !== undefined) throw programError;
-    // Every registration has completed once every URN has resolved.
-    const urns = await Promise.all(seen.map((r) => outputValue(r.urn)));
-    // "<type>::<name>" (names repeat across types: e.g. the bucket and its versioning are both "fleet-bundle").
-    const nameOfUrn = new Map<pulumi.Resource, string>(
-        seen.map((r, i) => {
-            const parts = urns[i]!.split("::");
-            return [r, `${parts[2]!.split("$").pop()}::${parts[3]}`];
-        }),
-    );
-
-    for (const rec of recorded.values()) rec.inputs = (await plain(rec.inputs)) as Record<string, any>;
-    for (const [key, { opts }] of options) {
-        const rec = recorded.get(key);
-        if (!rec) continue;
-        const deps = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
-        const dependsOn = (await Promise.all(deps.map((d) => Promise.resolve(d as pulumi.Input<pulumi.Resource>))))
-            .flat()
-            .map((r) => nameOfUrn.get(r as pulumi.Resource) ?? "?");
-        rec.options = {
-            ...(opts.ignoreChanges ? { ignoreChanges: opts.ignoreChanges } : {}),
-            ...(dependsOn.length ? { dependsOn } : {}),
-            ...(opts.parent ? { parent: nameOfUrn.get(opts.parent) ?? "?" } : {}),
-            ...(opts.customTimeouts ? { customTimeouts: opts.customTimeouts } : {}),
+  pulumi.runtime.setAllConfig(config, []);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const outputs = mockState(args.type, args.name, args.inputs, region);
+        const id = `${args.name}-id`;
+        const rec: SynthResource = {
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs: args.inputs,
+          id,
+          outputs,
+          options: {},
         };
+        recorded.set(`${args.type}::${args.name}`, rec);
+        sink?.push(rec);
+        return { id, state: { ...args.inputs, ...outputs } };
+      },
+      call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
+        if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+        return args.inputs;
+      },
+    },
+    "fleet",
+    stack,
+    false,
+  );
+
+  evictProgramModules();
+  let programError: unknown;
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      seen.push(args.resource);
+      options.set(`${args.type}::${args.name}`, { opts: args.opts });
+      return undefined;
+    });
+    // A throw escaping this callback would also reject promises inside the Stack resource that nobody
+    // awaits (an unhandled rejection that fails mocha), so hand it out of band instead.
+    try {
+      return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+    } catch (err) {
+      programError = err;
+      return {};
     }
-    return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };
+  });
+  // Let this run's last RPCs (e.g. the Stack's registerResourceOutputs) reach THIS mock monitor before
+  // anyone calls setMocks again; otherwise they hit the next run's monitor ("unknown resource").
+  await waitForRPCs();
+  if (programError !== undefined) throw programError;
+  // Every registration has completed once every URN has resolved.
+  const urns = await Promise.all(seen.map((r) => outputValue(r.urn)));
+  // "<type>::<name>" (names repeat across types: e.g. the bucket and its versioning are both "fleet-bundle").
+  const nameOfUrn = new Map<pulumi.Resource, string>(
+    seen.map((r, i) => {
+      const parts = urns[i]!.split("::");
+      return [r, `${parts[2]!.split("$").pop()}::${parts[3]}`];
+    }),
+  );
+
+  for (const rec of recorded.values()) rec.inputs = (await plain(rec.inputs)) as Record<string, any>;
+  for (const [key, { opts }] of options) {
+    const rec = recorded.get(key);
+    if (!rec) continue;
+    const deps = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
+    const dependsOn = (await Promise.all(deps.map((d) => Promise.resolve(d as pulumi.Input<pulumi.Resource>))))
+      .flat()
+      .map((r) => nameOfUrn.get(r as pulumi.Resource) ?? "?");
+    rec.options = {
+      ...(opts.ignoreChanges ? { ignoreChanges: opts.ignoreChanges } : {}),
+      ...(dependsOn.length ? { dependsOn } : {}),
+      ...(opts.parent ? { parent: nameOfUrn.get(opts.parent) ?? "?" } : {}),
+      ...(opts.customTimeouts ? { customTimeouts: opts.customTimeouts } : {}),
+    };
+  }
+  return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };
 }
 
 /** The inputs worth printing per resource type (everything else is noise for a reader). */
 const KEY_INPUTS: Record<string, string[]> = {
-    "awsx:ec2:Vpc": ["numberOfAvailabilityZones", "natGateways"],
-    "aws:lb/loadBalancer:LoadBalancer": ["idleTimeout", "dropInvalidHeaderFields", "enableDeletionProtection"],
-    "aws:lb/targetGroup:TargetGroup": ["port", "deregistrationDelay", "healthCheck"],
-    "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
-    "aws:ec2/launchTemplate:LaunchTemplate": ["imageId", "instanceType", "metadataOptions"],
-    "aws:autoscaling/group:Group": ["minSize", "desiredCapacity", "maxSize", "healthCheckType", "launchTemplate", "instanceRefresh"],
-    "aws:autoscaling/policy:Policy": ["targetTrackingConfiguration"],
-    "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "desiredCapacity", "maxSize"],
-    "aws:imagebuilder/imagePipeline:ImagePipeline": ["schedule"],
-    "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": ["distributions"],
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["fromPort", "cidrIpv4", "cidrIpv6", "referencedSecurityGroupId"],
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["fromPort", "cidrIpv4", "referencedSecurityGroupId"],
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
+  "awsx:ec2:Vpc": ["numberOfAvailabilityZones", "natGateways"],
+  "aws:lb/loadBalancer:LoadBalancer": ["idleTimeout", "dropInvalidHeaderFields", "enableDeletionProtection"],
+  "aws:lb/targetGroup:TargetGroup": ["port", "deregistrationDelay", "healthCheck"],
+  "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
+  "aws:ec2/launchTemplate:LaunchTemplate": ["imageId", "instanceType", "metadataOptions"],
+  "aws:autoscaling/group:Group": [
+    "minSize",
+    "desiredCapacity",
+    "maxSize",
+    "healthCheckType",
+    "launchTemplate",
+    "instanceRefresh",
+  ],
+  "aws:autoscaling/policy:Policy": ["targetTrackingConfiguration"],
+  "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "desiredCapacity", "maxSize"],
+  "aws:imagebuilder/imagePipeline:ImagePipeline": ["schedule"],
+  "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": ["distributions"],
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": [
+    "fromPort",
+    "cidrIpv4",
+    "cidrIpv6",
+    "referencedSecurityGroupId",
+  ],
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["fromPort", "cidrIpv4", "referencedSecurityGroupId"],
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
 };
 
 export function formatHuman(result: SynthResult): string {
-    const lines = [`stack ${result.stack}: ${result.resources.length} resources`, ""];
-    for (const r of result.resources) {
-        const keys = KEY_INPUTS[r.type] ?? [];
-        const shown = keys.filter((k) => r.inputs[k] !== undefined).map((k) => `${k}=${JSON.stringify(r.inputs[k])}`);
-        const opts = Object.keys(r.options).length ? ` options=${JSON.stringify(r.options)}` : "";
-        lines.push(`${r.custom ? "" : "[component] "}${r.type}  ${r.name}${shown.length ? "\n    " + shown.join("\n    ") : ""}${opts ? "\n   " + opts : ""}`);
-    }
-    lines.push("", "outputs:");
-    for (const [k, v] of Object.entries(result.outputs)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
-    return lines.join("\n") + "\n";
+  const lines = [`stack ${result.stack}: ${result.resources.length} resources`, ""];
+  for (const r of result.resources) {
+    const keys = KEY_INPUTS[r.type] ?? [];
+    const shown = keys.filter((k) => r.inputs[k] !== undefined).map((k) => `${k}=${JSON.stringify(r.inputs[k])}`);
+    const opts = Object.keys(r.options).length ? ` options=${JSON.stringify(r.options)}` : "";
+    lines.push(
+      `${r.custom ? "" : "[component] "}${r.type}  ${r.name}${shown.length ? "\n    " + shown.join("\n    ") : ""}${opts ? "\n   " + opts : ""}`,
+    );
+  }
+  lines.push("", "outputs:");
+  for (const [k, v] of Object.entries(result.outputs)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+  return lines.join("\n") + "\n";
 }
 
 export async function main(argv: string[]): Promise<number> {
-    const usage = "usage: npm run synth -- <stack> [--json] [--dir DIR]   (reads DIR/Pulumi.<stack>.yaml, DIR defaults to the repo root)\n";
-    let json = false;
-    let dir = ROOT;
-    const positional: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i]!;
-        if (a === "--json") json = true;
-        else if (a === "--dir" && argv[i + 1]) dir = path.resolve(argv[++i]!);
-        else if (a.startsWith("-")) {
-            process.stderr.write(`unknown option ${a}\n${usage}`);
-            return 1;
-        } else positional.push(a);
+  const usage =
+    "usage: npm run synth -- <stack> [--json] [--dir DIR]   (reads DIR/Pulumi.<stack>.yaml, DIR defaults to the repo root)\n";
+  let json = false;
+  let dir = ROOT;
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--json") json = true;
+    else if (a === "--dir" && argv[i + 1]) dir = path.resolve(argv[++i]!);
+    else if (a.startsWith("-")) {
+      process.stderr.write(`unknown option ${a}\n${usage}`);
+      return 1;
+    } else positional.push(a);
+  }
+  if (positional.length !== 1) {
+    process.stderr.write(usage);
+    return 1;
+  }
+  const stack = positional[0]!;
+  let config: Record<string, string>;
+  try {
+    config = readStackConfig(stack, dir);
+    validateStackConfig(config);
+  } catch (err) {
+    if (err instanceof StackFileError || err instanceof FleetConfigError) {
+      process.stderr.write(`synth ${stack}: ${err.message}\n`);
+      return 1;
     }
-    if (positional.length !== 1) {
-        process.stderr.write(usage);
-        return 1;
-    }
-    const stack = positional[0]!;
-    let config: Record<string, string>;
-    try {
-        config = readStackConfig(stack, dir);
-        validateStackConfig(config);
-    } catch (err) {
-        if (err instanceof StackFileError || err instanceof FleetConfigError) {
-            process.stderr.write(`synth ${stack}: ${err.message}\n`);
-            return 1;
-        }
-        throw err;
-    }
-    const result = await synth(stack, config);
-    process.stdout.write(json ? JSON.stringify(result, null, 2) + "\n" : formatHuman(result));
-    return 0;
+    throw err;
+  }
+  const result = await synth(stack, config);
+  process.stdout.write(json ? JSON.stringify(result, null, 2) + "\n" : formatHuman(result));
+  return 0;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (err: unknown) => {
-            process.stderr.write(`synth failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-            process.exitCode = 1;
-        },
-    );
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`synth failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

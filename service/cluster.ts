@@ -70,7 +70,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     tracked.set(state.worker.id, state);
     state.worker.on("listening", (address) => {
       state.listening = true;
-      log.info({ worker: state.worker.id, workerPid: state.worker.process.pid, port: address.port }, "worker listening");
+      log.info(
+        { worker: state.worker.id, workerPid: state.worker.process.pid, port: address.port },
+        "worker listening",
+      );
       if (!ready && [...tracked.values()].filter((s) => s.listening).length === size) {
         ready = true;
         log.info({ workers: size, address: address.address, port: address.port }, "ready");
@@ -102,7 +105,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     crashes.push(now);
     while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
     if (crashes.length > maxCrashes) {
-      fatal({ ...who, crashes: crashes.length, windowMs: crashWindowMs }, "crash loop: too many unexpected worker exits");
+      fatal(
+        { ...who, crashes: crashes.length, windowMs: crashWindowMs },
+        "crash loop: too many unexpected worker exits",
+      );
       return;
     }
     const delayMs = backoffDelay(crashes.length, backoffBaseMs, backoffMaxMs);
@@ -172,13 +178,18 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (!tracked.has(state.worker.id)) continue; // it died meanwhile and was respawned already
       const replacement = fork(true);
       if (!(await listened(replacement))) {
-        log.error({ worker: replacement.worker.id }, "reload abandoned: the new worker did not listen; the old workers keep serving");
+        log.error(
+          { worker: replacement.worker.id },
+          "reload abandoned: the new worker did not listen; the old workers keep serving",
+        );
         break;
       }
       replacement.replacement = false;
       state.retiring = true;
       drain(state);
-      await new Promise((resolve) => (tracked.has(state.worker.id) ? state.worker.once("exit", resolve) : resolve(null)));
+      await new Promise((resolve) =>
+        tracked.has(state.worker.id) ? state.worker.once("exit", resolve) : resolve(null),
+      );
     }
     reloading = false;
     log.info({ workers: tracked.size }, "reload finished");

@@ -37,11 +37,15 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   const cores = os.availableParallelism();
   const host = env.HOST?.trim() || "0.0.0.0";
   if (/\s|\//.test(host)) {
-    throw new ConfigError(`HOST=${JSON.stringify(env.HOST)} is invalid: expected an IP address or host name, such as 0.0.0.0 or 127.0.0.1`);
+    throw new ConfigError(
+      `HOST=${JSON.stringify(env.HOST)} is invalid: expected an IP address or host name, such as 0.0.0.0 or 127.0.0.1`,
+    );
   }
   const logLevel = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
+    throw new ConfigError(
+      `LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`,
+    );
   }
   return {
     port: integer(env, "PORT", SERVICE_PORT, 0, 65535),

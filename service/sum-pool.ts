@@ -42,7 +42,8 @@ export function createSumPool(options: SumPoolOptions): SumPool {
 
   return {
     async sum(n, signal) {
-      if (pending >= capacity) throw new PoolBusyError(`all ${options.threads} threads busy and ${options.maxQueue} tasks queued`);
+      if (pending >= capacity)
+        throw new PoolBusyError(`all ${options.threads} threads busy and ${options.maxQueue} tasks queued`);
       const deadline = AbortSignal.timeout(options.taskTimeoutMs);
       pending++;
       try {

@@ -2,50 +2,54 @@ import * as assert from "node:assert/strict";
 import type { SynthResource, SynthResult } from "../../scripts/synth";
 
 export const T = {
-    vpc: "awsx:ec2:Vpc",
-    bucket: "aws:s3/bucket:Bucket",
-    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    versioning: "aws:s3/bucketVersioning:BucketVersioning",
-    object: "aws:s3/bucketObjectv2:BucketObjectv2",
-    component: "aws:imagebuilder/component:Component",
-    recipe: "aws:imagebuilder/imageRecipe:ImageRecipe",
-    infra: "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration",
-    distribution: "aws:imagebuilder/distributionConfiguration:DistributionConfiguration",
-    pipeline: "aws:imagebuilder/imagePipeline:ImagePipeline",
-    image: "aws:imagebuilder/image:Image",
-    role: "aws:iam/role:Role",
-    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    profile: "aws:iam/instanceProfile:InstanceProfile",
-    sg: "aws:ec2/securityGroup:SecurityGroup",
-    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    alb: "aws:lb/loadBalancer:LoadBalancer",
-    tg: "aws:lb/targetGroup:TargetGroup",
-    listener: "aws:lb/listener:Listener",
-    lt: "aws:ec2/launchTemplate:LaunchTemplate",
-    asg: "aws:autoscaling/group:Group",
-    policy: "aws:autoscaling/policy:Policy",
-    schedule: "aws:autoscaling/schedule:Schedule",
+  vpc: "awsx:ec2:Vpc",
+  bucket: "aws:s3/bucket:Bucket",
+  publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  object: "aws:s3/bucketObjectv2:BucketObjectv2",
+  component: "aws:imagebuilder/component:Component",
+  recipe: "aws:imagebuilder/imageRecipe:ImageRecipe",
+  infra: "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration",
+  distribution: "aws:imagebuilder/distributionConfiguration:DistributionConfiguration",
+  pipeline: "aws:imagebuilder/imagePipeline:ImagePipeline",
+  image: "aws:imagebuilder/image:Image",
+  role: "aws:iam/role:Role",
+  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  profile: "aws:iam/instanceProfile:InstanceProfile",
+  sg: "aws:ec2/securityGroup:SecurityGroup",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  alb: "aws:lb/loadBalancer:LoadBalancer",
+  tg: "aws:lb/targetGroup:TargetGroup",
+  listener: "aws:lb/listener:Listener",
+  lt: "aws:ec2/launchTemplate:LaunchTemplate",
+  asg: "aws:autoscaling/group:Group",
+  policy: "aws:autoscaling/policy:Policy",
+  schedule: "aws:autoscaling/schedule:Schedule",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {
-    return result.resources.filter((r) => r.type === type);
+  return result.resources.filter((r) => r.type === type);
 }
 
 /** The one resource of `type` (named `name` if given); fails if there is not exactly one. */
 export function one(result: SynthResult, type: string, name?: string): SynthResource {
-    const found = all(result, type).filter((r) => name === undefined || r.name === name);
-    assert.equal(found.length, 1, `expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    return found[0]!;
+  const found = all(result, type).filter((r) => name === undefined || r.name === name);
+  assert.equal(
+    found.length,
+    1,
+    `expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${found.map((r) => r.name).join(", ") || "none"}`,
+  );
+  return found[0]!;
 }
 
 /** The mock id of a resource, as other resources' inputs reference it. */
 export function idOf(r: SynthResource): string {
-    return `${r.name}-id`;
+  return `${r.name}-id`;
 }
 
 export function key(r: SynthResource): string {
-    return `${r.type}::${r.name}`;
+  return `${r.type}::${r.name}`;
 }

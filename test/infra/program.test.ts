@@ -8,12 +8,12 @@ import * as assert from "node:assert/strict";
 import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/config";
 import {
-    ALB_IDLE_TIMEOUT_S,
-    DEREGISTRATION_DELAY_S,
-    HEALTH_CHECK_PATH,
-    HEALTHY_THRESHOLD,
-    KEEP_ALIVE_TIMEOUT_MS,
-    SERVICE_PORT,
+  ALB_IDLE_TIMEOUT_S,
+  DEREGISTRATION_DELAY_S,
+  HEALTH_CHECK_PATH,
+  HEALTHY_THRESHOLD,
+  KEEP_ALIVE_TIMEOUT_MS,
+  SERVICE_PORT,
 } from "../../service/timing";
 import { all, idOf, key, one, T } from "./helpers";
 
@@ -21,319 +21,374 @@ const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e
 const OUTPUT_KEYS = ["albDnsName", "amiParameterName", "asgName", "imagePipelineArn", "stack", "targetGroupArn", "url"];
 
 function fleetConfigOf(config: Record<string, string>): FleetConfig {
-    return parseFleetConfig((k) => config[`fleet:${k}`]);
+  return parseFleetConfig((k) => config[`fleet:${k}`]);
 }
 
 /** The managed policy ARNs attached to the role an instance profile carries. */
 function policiesOfProfile(r: SynthResult, profile: SynthResource): string[] {
-    const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role);
-    assert.ok(role, `role of instance profile ${profile.name}`);
-    return all(r, T.attachment)
-        .filter((a) => a.inputs.role === role.outputs.name)
-        .map((a) => a.inputs.policyArn as string)
-        .sort();
+  const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role);
+  assert.ok(role, `role of instance profile ${profile.name}`);
+  return all(r, T.attachment)
+    .filter((a) => a.inputs.role === role.outputs.name)
+    .map((a) => a.inputs.policyArn as string)
+    .sort();
 }
 
 for (const stack of ["dev", "prod"]) {
-    describe(`infra program under mocks: ${stack} stack`, () => {
-        let r: SynthResult;
-        let cfg: FleetConfig;
-        const res = (type: string, name?: string) => one(r, type, name);
+  describe(`infra program under mocks: ${stack} stack`, () => {
+    let r: SynthResult;
+    let cfg: FleetConfig;
+    const res = (type: string, name?: string) => one(r, type, name);
 
-        before(async () => {
-            const config = readStackConfig(stack);
-            cfg = fleetConfigOf(config);
-            r = await synth(stack, config);
-        });
-
-        it("exports the frontend contract", () => {
-            assert.deepEqual(Object.keys(r.outputs).sort(), OUTPUT_KEYS);
-            assert.equal(r.outputs.stack, stack);
-            assert.equal(r.outputs.url, `http://${r.outputs.albDnsName}`);
-            assert.equal(r.outputs.amiParameterName, `/fleet/${stack}/ami`);
-            assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
-            assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
-            assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
-        });
-
-        it("builds a VPC over at least 2 AZs with the stack's NAT strategy; ALB public, instances private", () => {
-            const vpc = res(T.vpc);
-            assert.ok(vpc.inputs.numberOfAvailabilityZones >= 2);
-            assert.equal(vpc.inputs.numberOfAvailabilityZones, cfg.availabilityZones);
-            assert.deepEqual(vpc.inputs.natGateways, { strategy: cfg.natStrategy });
-            const alb = res(T.alb);
-            const asg = res(T.asg);
-            assert.deepEqual(alb.inputs.subnets, vpc.outputs.publicSubnetIds);
-            assert.deepEqual(asg.inputs.vpcZoneIdentifiers, vpc.outputs.privateSubnetIds);
-            assert.ok(asg.inputs.vpcZoneIdentifiers.length >= 2 && alb.inputs.subnets.length >= 2);
-            assert.ok(vpc.outputs.privateSubnetIds.includes(res(T.infra).inputs.subnetId), "image builds run in a private subnet");
-        });
-
-        it("keeps the bundle in a private, encrypted, versioned bucket", () => {
-            const bucket = res(T.bucket);
-            const pab = res(T.publicAccessBlock);
-            assert.equal(pab.inputs.bucket, idOf(bucket));
-            for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab.inputs[k], true, k);
-            const sse = res(T.sse);
-            assert.equal(sse.inputs.bucket, idOf(bucket));
-            assert.match(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, /^(AES256|aws:kms)$/);
-            const ver = res(T.versioning);
-            assert.equal(ver.inputs.bucket, idOf(bucket));
-            assert.equal(ver.inputs.versioningConfiguration.status, "Enabled");
-            const obj = res(T.object);
-            assert.equal(obj.inputs.bucket, idOf(bucket));
-            assert.deepEqual(obj.inputs.source, {
-                archive: {
-                    "dist/service": { fileArchive: "dist/service" },
-                    "package-lock.json": { fileAsset: "package-lock.json" },
-                    "package.json": { fileAsset: "package.json" },
-                },
-            });
-            assert.ok(obj.options.dependsOn?.includes(key(pab)), "uploaded only once the bucket is private");
-        });
-
-        it("builds the image on AL2023 with the generated component, encrypted gp3, IMDSv2 and a least-privilege builder", () => {
-            const component = res(T.component);
-            const bucket = res(T.bucket);
-            assert.equal(component.inputs.platform, "Linux");
-            assert.match(component.inputs.data, /^schemaVersion: 1\.0$/m);
-            assert.ok(component.inputs.data.includes(`s3://${bucket.outputs.bucket}/`), "downloads from the bundle bucket");
-            const recipe = res(T.recipe);
-            const arch = cfg.architecture === "arm64" ? "arm64" : "x86";
-            assert.equal(recipe.inputs.parentImage, `arn:aws:imagebuilder:eu-central-1:aws:image/amazon-linux-2023-${arch}/x.x.x`);
-            assert.deepEqual(recipe.inputs.components, [{ componentArn: component.outputs.arn }]);
-            const ebs = recipe.inputs.blockDeviceMappings[0].ebs;
-            assert.equal(ebs.encrypted, "true");
-            assert.equal(ebs.volumeType, "gp3");
-
-            const infra = res(T.infra);
-            assert.equal(infra.inputs.terminateInstanceOnFailure, true);
-            assert.equal(infra.inputs.instanceMetadataOptions.httpTokens, "required");
-            assert.deepEqual(infra.inputs.instanceTypes, [cfg.instanceType]);
-            const profile = all(r, T.profile).find((p) => p.outputs.name === infra.inputs.instanceProfileName)!;
-            assert.deepEqual(policiesOfProfile(r, profile), [
-                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder",
-            ]);
-            const inline = all(r, T.rolePolicy);
-            assert.equal(inline.length, 1);
-            const statements = JSON.parse(inline[0]!.inputs.policy).Statement as Array<{ Action: string[]; Resource: string[] }>;
-            const actions = statements.flatMap((s) => s.Action).sort();
-            assert.deepEqual(actions, ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]);
-            for (const s of statements) for (const resArn of s.Resource) assert.ok(resArn.startsWith(bucket.outputs.arn), `${resArn} is within the bundle bucket`);
-        });
-
-        it("distributes the AMI id to /fleet/<stack>/ami as an aws:ec2:image parameter", () => {
-            const dist = res(T.distribution);
-            assert.equal(dist.inputs.distributions.length, 1);
-            assert.equal(dist.inputs.distributions[0].region, "eu-central-1");
-            assert.deepEqual(dist.inputs.distributions[0].ssmParameterConfigurations, [{ parameterName: `/fleet/${stack}/ami`, dataType: "aws:ec2:image" }]);
-        });
-
-        it("runs the pipeline nightly before the drain, even when the parent image did not change", () => {
-            const p = res(T.pipeline);
-            assert.equal(p.inputs.schedule.scheduleExpression, toAwsCron(cfg.pipelineCron));
-            assert.match(p.inputs.schedule.scheduleExpression, /^cron\(\S+ \S+ \S+ \S+ \S+ \*\)$/);
-            assert.equal(p.inputs.schedule.timezone, cfg.timeZone);
-            assert.equal(p.inputs.schedule.pipelineExecutionStartCondition, "EXPRESSION_MATCH_ONLY");
-            const img = res(T.image);
-            for (const k of ["imageRecipeArn", "infrastructureConfigurationArn", "distributionConfigurationArn"]) {
-                assert.ok(p.inputs[k], k);
-                assert.equal(img.inputs[k], p.inputs[k], `the first image uses the pipeline's ${k}`);
-            }
-            assert.equal(p.inputs.imageRecipeArn, res(T.recipe).outputs.arn);
-            assert.equal(p.inputs.distributionConfigurationArn, res(T.distribution).outputs.arn);
-        });
-
-        it("fronts the fleet with a hardened ALB whose idle timeout is below the service's keepAlive", () => {
-            const alb = res(T.alb);
-            assert.equal(alb.inputs.loadBalancerType, "application");
-            assert.equal(alb.inputs.internal, false);
-            assert.equal(alb.inputs.dropInvalidHeaderFields, true);
-            assert.equal(alb.inputs.idleTimeout, ALB_IDLE_TIMEOUT_S);
-            assert.ok(alb.inputs.idleTimeout * 1000 < KEEP_ALIVE_TIMEOUT_MS);
-            assert.equal(alb.inputs.enableDeletionProtection, cfg.deletionProtection);
-            assert.equal(alb.inputs.enableDeletionProtection, stack === "prod");
-            assert.deepEqual(alb.inputs.securityGroups, [idOf(res(T.sg, "fleet-alb"))]);
-        });
-
-        it("health-checks /healthcheck on the service port and lets in-flight requests finish on deregistration", () => {
-            const tg = res(T.tg);
-            assert.equal(tg.inputs.port, SERVICE_PORT);
-            assert.equal(tg.inputs.protocol, "HTTP");
-            assert.equal(tg.inputs.deregistrationDelay, DEREGISTRATION_DELAY_S);
-            const hc = tg.inputs.healthCheck;
-            assert.equal(hc.path, HEALTH_CHECK_PATH);
-            assert.ok(hc.interval <= 10);
-            assert.equal(hc.healthyThreshold, HEALTHY_THRESHOLD);
-            assert.equal(hc.healthyThreshold, 2);
-            assert.equal(hc.matcher, "200");
-        });
-
-        it("without a certificate, serves HTTP on 80 forwarding to the target group", () => {
-            const listener = res(T.listener);
-            assert.equal(listener.inputs.port, 80);
-            assert.equal(listener.inputs.protocol, "HTTP");
-            assert.deepEqual(listener.inputs.defaultActions, [{ type: "forward", targetGroupArn: res(T.tg).outputs.arn }]);
-            assert.equal(listener.inputs.loadBalancerArn, res(T.alb).outputs.arn);
-        });
-
-        it("admits the service port to instances from the ALB's group only; the ALB talks only to them", () => {
-            const albSg = res(T.sg, "fleet-alb");
-            const instSg = res(T.sg, "fleet-instances");
-            const toInstances = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(instSg));
-            assert.equal(toInstances.length, 1, "exactly one ingress rule on the instances");
-            const rule = toInstances[0]!;
-            assert.equal(rule.inputs.referencedSecurityGroupId, idOf(albSg));
-            assert.equal(rule.inputs.fromPort, SERVICE_PORT);
-            assert.equal(rule.inputs.toPort, SERVICE_PORT);
-            assert.equal(rule.inputs.cidrIpv4, undefined);
-            assert.equal(rule.inputs.cidrIpv6, undefined);
-            for (const sg of all(r, T.sg)) assert.equal(sg.inputs.ingress, undefined, `${sg.name}: no inline ingress`);
-            for (const ing of all(r, T.ingress)) assert.ok(!(ing.inputs.fromPort <= 22 && ing.inputs.toPort >= 22), `${ing.name} opens 22`);
-            const albIngress = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
-            assert.deepEqual([...new Set(albIngress.map((x) => x.inputs.fromPort))].sort(), [443, 80]);
-            const albEgress = all(r, T.egress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
-            assert.equal(albEgress.length, 1);
-            assert.equal(albEgress[0]!.inputs.referencedSecurityGroupId, idOf(instSg));
-            assert.equal(albEgress[0]!.inputs.fromPort, SERVICE_PORT);
-            assert.equal(albEgress[0]!.inputs.cidrIpv4, undefined);
-        });
-
-        it("launches from the SSM-resolved AMI with IMDSv2, encryption, monitoring and no key pair", () => {
-            const lt = res(T.lt);
-            assert.equal(lt.inputs.imageId, `resolve:ssm:/fleet/${stack}/ami`);
-            assert.equal(lt.inputs.instanceType, cfg.instanceType);
-            assert.deepEqual(
-                { ...lt.inputs.metadataOptions, instanceMetadataTags: undefined },
-                { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: undefined },
-            );
-            assert.equal(lt.inputs.keyName, undefined);
-            assert.deepEqual(lt.inputs.monitoring, { enabled: true });
-            const ebs = lt.inputs.blockDeviceMappings[0].ebs;
-            assert.equal(ebs.encrypted, "true");
-            assert.equal(ebs.volumeType, "gp3");
-            assert.deepEqual(lt.inputs.vpcSecurityGroupIds, [idOf(res(T.sg, "fleet-instances"))]);
-            assert.ok(lt.inputs.tagSpecifications.some((t: { resourceType: string }) => t.resourceType === "instance"));
-            const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.inputs.iamInstanceProfile.arn)!;
-            assert.ok(profile, "launch template's instance profile");
-            assert.deepEqual(policiesOfProfile(r, profile), [
-                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-            ]);
-        });
-
-        it("runs an ELB-checked group on a fixed template version that pulumi up never resizes", () => {
-            const asg = res(T.asg);
-            const lt = res(T.lt);
-            assert.deepEqual([asg.inputs.minSize, asg.inputs.desiredCapacity, asg.inputs.maxSize], [cfg.minSize, cfg.desiredCapacity, cfg.maxSize]);
-            assert.equal(asg.inputs.launchTemplate.id, idOf(lt));
-            assert.equal(asg.inputs.launchTemplate.version, String(lt.outputs.latestVersion));
-            assert.notEqual(asg.inputs.launchTemplate.version, "$Latest");
-            assert.deepEqual(asg.inputs.targetGroupArns, [res(T.tg).outputs.arn]);
-            assert.equal(asg.inputs.healthCheckType, "ELB");
-            assert.ok(asg.inputs.healthCheckGracePeriod > 0);
-            assert.ok(asg.inputs.defaultInstanceWarmup > 0);
-            assert.equal(asg.inputs.instanceRefresh.strategy, "Rolling");
-            assert.ok(asg.inputs.instanceRefresh.preferences.minHealthyPercentage >= 90);
-            assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
-            assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");
-            assert.ok(asg.options.dependsOn?.includes(key(res(T.image))), "the group waits for the first image (the AMI parameter)");
-            assert.ok(lt.options.dependsOn?.includes(key(res(T.image))), "so does the launch template that references it");
-        });
-
-        it("tracks CPU, and requests per target only when configured", () => {
-            const asg = res(T.asg);
-            const policies = all(r, T.policy);
-            for (const p of policies) {
-                assert.equal(p.inputs.autoscalingGroupName, asg.outputs.name);
-                assert.equal(p.inputs.policyType, "TargetTrackingScaling");
-            }
-            const cpu = policies.filter((p) => p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType === "ASGAverageCPUUtilization");
-            assert.equal(cpu.length, 1);
-            assert.equal(cpu[0]!.inputs.targetTrackingConfiguration.targetValue, cfg.cpuTargetPercent);
-            const req = policies.filter((p) => p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget");
-            if (cfg.requestsPerTargetPerMinute === undefined) {
-                assert.equal(req.length, 0);
-            } else {
-                assert.equal(req.length, 1);
-                const spec = req[0]!.inputs.targetTrackingConfiguration;
-                assert.equal(spec.targetValue, cfg.requestsPerTargetPerMinute);
-                const label = spec.predefinedMetricSpecification.resourceLabel as string;
-                const albSuffix = res(T.alb).outputs.arnSuffix;
-                const tgSuffix = res(T.tg).outputs.arnSuffix;
-                assert.equal(label, `${albSuffix}/${tgSuffix}`);
-                assert.match(label, /^app\/[^/]+\/[^/]+\/targetgroup\/[^/]+\/[^/]+$/);
-                assert.ok(req[0]!.options.dependsOn?.includes(key(res(T.listener))), "waits for the listener");
-            }
-            assert.equal(req.length > 0, stack === "prod", "prod scales on requests too, dev on CPU only");
-        });
-
-        it("drains to zero at the drain cron and restores min/desired, leaving max unchanged (-1)", () => {
-            const schedules = all(r, T.schedule);
-            assert.equal(schedules.length, 2);
-            const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
-            const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
-            assert.ok(drain && restore && drain !== restore);
-            assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-            assert.deepEqual([restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize], [cfg.minSize, cfg.desiredCapacity, -1]);
-            for (const s of schedules) {
-                assert.equal(s.inputs.timeZone, cfg.timeZone);
-                assert.equal(s.inputs.autoscalingGroupName, res(T.asg).outputs.name);
-            }
-            assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
-        });
-
-        it("wraps everything in components: every AWS resource has a component parent", () => {
-            const components = new Set(r.resources.filter((x) => !x.custom && x.type.startsWith("fleet:")).map(key));
-            assert.deepEqual(
-                [...components].map((k) => k.split("::")[0]).sort(),
-                ["fleet:fleet:Fleet", "fleet:image:Image", "fleet:lb:LoadBalancer", "fleet:network:Network", "fleet:night:Night", "fleet:scaling:Scaling"],
-            );
-            for (const x of r.resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("awsx:"))) {
-                assert.ok(x.options.parent && components.has(x.options.parent), `${key(x)} has parent ${x.options.parent}`);
-            }
-        });
+    before(async () => {
+      const config = readStackConfig(stack);
+      cfg = fleetConfigOf(config);
+      r = await synth(stack, config);
     });
+
+    it("exports the frontend contract", () => {
+      assert.deepEqual(Object.keys(r.outputs).sort(), OUTPUT_KEYS);
+      assert.equal(r.outputs.stack, stack);
+      assert.equal(r.outputs.url, `http://${r.outputs.albDnsName}`);
+      assert.equal(r.outputs.amiParameterName, `/fleet/${stack}/ami`);
+      assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
+      assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
+      assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
+    });
+
+    it("builds a VPC over at least 2 AZs with the stack's NAT strategy; ALB public, instances private", () => {
+      const vpc = res(T.vpc);
+      assert.ok(vpc.inputs.numberOfAvailabilityZones >= 2);
+      assert.equal(vpc.inputs.numberOfAvailabilityZones, cfg.availabilityZones);
+      assert.deepEqual(vpc.inputs.natGateways, { strategy: cfg.natStrategy });
+      const alb = res(T.alb);
+      const asg = res(T.asg);
+      assert.deepEqual(alb.inputs.subnets, vpc.outputs.publicSubnetIds);
+      assert.deepEqual(asg.inputs.vpcZoneIdentifiers, vpc.outputs.privateSubnetIds);
+      assert.ok(asg.inputs.vpcZoneIdentifiers.length >= 2 && alb.inputs.subnets.length >= 2);
+      assert.ok(
+        vpc.outputs.privateSubnetIds.includes(res(T.infra).inputs.subnetId),
+        "image builds run in a private subnet",
+      );
+    });
+
+    it("keeps the bundle in a private, encrypted, versioned bucket", () => {
+      const bucket = res(T.bucket);
+      const pab = res(T.publicAccessBlock);
+      assert.equal(pab.inputs.bucket, idOf(bucket));
+      for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+        assert.equal(pab.inputs[k], true, k);
+      const sse = res(T.sse);
+      assert.equal(sse.inputs.bucket, idOf(bucket));
+      assert.match(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, /^(AES256|aws:kms)$/);
+      const ver = res(T.versioning);
+      assert.equal(ver.inputs.bucket, idOf(bucket));
+      assert.equal(ver.inputs.versioningConfiguration.status, "Enabled");
+      const obj = res(T.object);
+      assert.equal(obj.inputs.bucket, idOf(bucket));
+      assert.deepEqual(obj.inputs.source, {
+        archive: {
+          "dist/service": { fileArchive: "dist/service" },
+          "package-lock.json": { fileAsset: "package-lock.json" },
+          "package.json": { fileAsset: "package.json" },
+        },
+      });
+      assert.ok(obj.options.dependsOn?.includes(key(pab)), "uploaded only once the bucket is private");
+    });
+
+    it("builds the image on AL2023 with the generated component, encrypted gp3, IMDSv2 and a least-privilege builder", () => {
+      const component = res(T.component);
+      const bucket = res(T.bucket);
+      assert.equal(component.inputs.platform, "Linux");
+      assert.match(component.inputs.data, /^schemaVersion: 1\.0$/m);
+      assert.ok(component.inputs.data.includes(`s3://${bucket.outputs.bucket}/`), "downloads from the bundle bucket");
+      const recipe = res(T.recipe);
+      const arch = cfg.architecture === "arm64" ? "arm64" : "x86";
+      assert.equal(
+        recipe.inputs.parentImage,
+        `arn:aws:imagebuilder:eu-central-1:aws:image/amazon-linux-2023-${arch}/x.x.x`,
+      );
+      assert.deepEqual(recipe.inputs.components, [{ componentArn: component.outputs.arn }]);
+      const ebs = recipe.inputs.blockDeviceMappings[0].ebs;
+      assert.equal(ebs.encrypted, "true");
+      assert.equal(ebs.volumeType, "gp3");
+
+      const infra = res(T.infra);
+      assert.equal(infra.inputs.terminateInstanceOnFailure, true);
+      assert.equal(infra.inputs.instanceMetadataOptions.httpTokens, "required");
+      assert.deepEqual(infra.inputs.instanceTypes, [cfg.instanceType]);
+      const profile = all(r, T.profile).find((p) => p.outputs.name === infra.inputs.instanceProfileName)!;
+      assert.deepEqual(policiesOfProfile(r, profile), [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder",
+      ]);
+      const inline = all(r, T.rolePolicy);
+      assert.equal(inline.length, 1);
+      const statements = JSON.parse(inline[0]!.inputs.policy).Statement as Array<{
+        Action: string[];
+        Resource: string[];
+      }>;
+      const actions = statements.flatMap((s) => s.Action).sort();
+      assert.deepEqual(actions, ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]);
+      for (const s of statements)
+        for (const resArn of s.Resource)
+          assert.ok(resArn.startsWith(bucket.outputs.arn), `${resArn} is within the bundle bucket`);
+    });
+
+    it("distributes the AMI id to /fleet/<stack>/ami as an aws:ec2:image parameter", () => {
+      const dist = res(T.distribution);
+      assert.equal(dist.inputs.distributions.length, 1);
+      assert.equal(dist.inputs.distributions[0].region, "eu-central-1");
+      assert.deepEqual(dist.inputs.distributions[0].ssmParameterConfigurations, [
+        { parameterName: `/fleet/${stack}/ami`, dataType: "aws:ec2:image" },
+      ]);
+    });
+
+    it("runs the pipeline nightly before the drain, even when the parent image did not change", () => {
+      const p = res(T.pipeline);
+      assert.equal(p.inputs.schedule.scheduleExpression, toAwsCron(cfg.pipelineCron));
+      assert.match(p.inputs.schedule.scheduleExpression, /^cron\(\S+ \S+ \S+ \S+ \S+ \*\)$/);
+      assert.equal(p.inputs.schedule.timezone, cfg.timeZone);
+      assert.equal(p.inputs.schedule.pipelineExecutionStartCondition, "EXPRESSION_MATCH_ONLY");
+      const img = res(T.image);
+      for (const k of ["imageRecipeArn", "infrastructureConfigurationArn", "distributionConfigurationArn"]) {
+        assert.ok(p.inputs[k], k);
+        assert.equal(img.inputs[k], p.inputs[k], `the first image uses the pipeline's ${k}`);
+      }
+      assert.equal(p.inputs.imageRecipeArn, res(T.recipe).outputs.arn);
+      assert.equal(p.inputs.distributionConfigurationArn, res(T.distribution).outputs.arn);
+    });
+
+    it("fronts the fleet with a hardened ALB whose idle timeout is below the service's keepAlive", () => {
+      const alb = res(T.alb);
+      assert.equal(alb.inputs.loadBalancerType, "application");
+      assert.equal(alb.inputs.internal, false);
+      assert.equal(alb.inputs.dropInvalidHeaderFields, true);
+      assert.equal(alb.inputs.idleTimeout, ALB_IDLE_TIMEOUT_S);
+      assert.ok(alb.inputs.idleTimeout * 1000 < KEEP_ALIVE_TIMEOUT_MS);
+      assert.equal(alb.inputs.enableDeletionProtection, cfg.deletionProtection);
+      assert.equal(alb.inputs.enableDeletionProtection, stack === "prod");
+      assert.deepEqual(alb.inputs.securityGroups, [idOf(res(T.sg, "fleet-alb"))]);
+    });
+
+    it("health-checks /healthcheck on the service port and lets in-flight requests finish on deregistration", () => {
+      const tg = res(T.tg);
+      assert.equal(tg.inputs.port, SERVICE_PORT);
+      assert.equal(tg.inputs.protocol, "HTTP");
+      assert.equal(tg.inputs.deregistrationDelay, DEREGISTRATION_DELAY_S);
+      const hc = tg.inputs.healthCheck;
+      assert.equal(hc.path, HEALTH_CHECK_PATH);
+      assert.ok(hc.interval <= 10);
+      assert.equal(hc.healthyThreshold, HEALTHY_THRESHOLD);
+      assert.equal(hc.healthyThreshold, 2);
+      assert.equal(hc.matcher, "200");
+    });
+
+    it("without a certificate, serves HTTP on 80 forwarding to the target group", () => {
+      const listener = res(T.listener);
+      assert.equal(listener.inputs.port, 80);
+      assert.equal(listener.inputs.protocol, "HTTP");
+      assert.deepEqual(listener.inputs.defaultActions, [{ type: "forward", targetGroupArn: res(T.tg).outputs.arn }]);
+      assert.equal(listener.inputs.loadBalancerArn, res(T.alb).outputs.arn);
+    });
+
+    it("admits the service port to instances from the ALB's group only; the ALB talks only to them", () => {
+      const albSg = res(T.sg, "fleet-alb");
+      const instSg = res(T.sg, "fleet-instances");
+      const toInstances = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(instSg));
+      assert.equal(toInstances.length, 1, "exactly one ingress rule on the instances");
+      const rule = toInstances[0]!;
+      assert.equal(rule.inputs.referencedSecurityGroupId, idOf(albSg));
+      assert.equal(rule.inputs.fromPort, SERVICE_PORT);
+      assert.equal(rule.inputs.toPort, SERVICE_PORT);
+      assert.equal(rule.inputs.cidrIpv4, undefined);
+      assert.equal(rule.inputs.cidrIpv6, undefined);
+      for (const sg of all(r, T.sg)) assert.equal(sg.inputs.ingress, undefined, `${sg.name}: no inline ingress`);
+      for (const ing of all(r, T.ingress))
+        assert.ok(!(ing.inputs.fromPort <= 22 && ing.inputs.toPort >= 22), `${ing.name} opens 22`);
+      const albIngress = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
+      assert.deepEqual([...new Set(albIngress.map((x) => x.inputs.fromPort))].sort(), [443, 80]);
+      const albEgress = all(r, T.egress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
+      assert.equal(albEgress.length, 1);
+      assert.equal(albEgress[0]!.inputs.referencedSecurityGroupId, idOf(instSg));
+      assert.equal(albEgress[0]!.inputs.fromPort, SERVICE_PORT);
+      assert.equal(albEgress[0]!.inputs.cidrIpv4, undefined);
+    });
+
+    it("launches from the SSM-resolved AMI with IMDSv2, encryption, monitoring and no key pair", () => {
+      const lt = res(T.lt);
+      assert.equal(lt.inputs.imageId, `resolve:ssm:/fleet/${stack}/ami`);
+      assert.equal(lt.inputs.instanceType, cfg.instanceType);
+      assert.deepEqual(
+        { ...lt.inputs.metadataOptions, instanceMetadataTags: undefined },
+        {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: undefined,
+        },
+      );
+      assert.equal(lt.inputs.keyName, undefined);
+      assert.deepEqual(lt.inputs.monitoring, { enabled: true });
+      const ebs = lt.inputs.blockDeviceMappings[0].ebs;
+      assert.equal(ebs.encrypted, "true");
+      assert.equal(ebs.volumeType, "gp3");
+      assert.deepEqual(lt.inputs.vpcSecurityGroupIds, [idOf(res(T.sg, "fleet-instances"))]);
+      assert.ok(lt.inputs.tagSpecifications.some((t: { resourceType: string }) => t.resourceType === "instance"));
+      const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.inputs.iamInstanceProfile.arn)!;
+      assert.ok(profile, "launch template's instance profile");
+      assert.deepEqual(policiesOfProfile(r, profile), [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+      ]);
+    });
+
+    it("runs an ELB-checked group on a fixed template version that pulumi up never resizes", () => {
+      const asg = res(T.asg);
+      const lt = res(T.lt);
+      assert.deepEqual(
+        [asg.inputs.minSize, asg.inputs.desiredCapacity, asg.inputs.maxSize],
+        [cfg.minSize, cfg.desiredCapacity, cfg.maxSize],
+      );
+      assert.equal(asg.inputs.launchTemplate.id, idOf(lt));
+      assert.equal(asg.inputs.launchTemplate.version, String(lt.outputs.latestVersion));
+      assert.notEqual(asg.inputs.launchTemplate.version, "$Latest");
+      assert.deepEqual(asg.inputs.targetGroupArns, [res(T.tg).outputs.arn]);
+      assert.equal(asg.inputs.healthCheckType, "ELB");
+      assert.ok(asg.inputs.healthCheckGracePeriod > 0);
+      assert.ok(asg.inputs.defaultInstanceWarmup > 0);
+      assert.equal(asg.inputs.instanceRefresh.strategy, "Rolling");
+      assert.ok(asg.inputs.instanceRefresh.preferences.minHealthyPercentage >= 90);
+      assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
+      assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");
+      assert.ok(
+        asg.options.dependsOn?.includes(key(res(T.image))),
+        "the group waits for the first image (the AMI parameter)",
+      );
+      assert.ok(lt.options.dependsOn?.includes(key(res(T.image))), "so does the launch template that references it");
+    });
+
+    it("tracks CPU, and requests per target only when configured", () => {
+      const asg = res(T.asg);
+      const policies = all(r, T.policy);
+      for (const p of policies) {
+        assert.equal(p.inputs.autoscalingGroupName, asg.outputs.name);
+        assert.equal(p.inputs.policyType, "TargetTrackingScaling");
+      }
+      const cpu = policies.filter(
+        (p) =>
+          p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
+          "ASGAverageCPUUtilization",
+      );
+      assert.equal(cpu.length, 1);
+      assert.equal(cpu[0]!.inputs.targetTrackingConfiguration.targetValue, cfg.cpuTargetPercent);
+      const req = policies.filter(
+        (p) =>
+          p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
+          "ALBRequestCountPerTarget",
+      );
+      if (cfg.requestsPerTargetPerMinute === undefined) {
+        assert.equal(req.length, 0);
+      } else {
+        assert.equal(req.length, 1);
+        const spec = req[0]!.inputs.targetTrackingConfiguration;
+        assert.equal(spec.targetValue, cfg.requestsPerTargetPerMinute);
+        const label = spec.predefinedMetricSpecification.resourceLabel as string;
+        const albSuffix = res(T.alb).outputs.arnSuffix;
+        const tgSuffix = res(T.tg).outputs.arnSuffix;
+        assert.equal(label, `${albSuffix}/${tgSuffix}`);
+        assert.match(label, /^app\/[^/]+\/[^/]+\/targetgroup\/[^/]+\/[^/]+$/);
+        assert.ok(req[0]!.options.dependsOn?.includes(key(res(T.listener))), "waits for the listener");
+      }
+      assert.equal(req.length > 0, stack === "prod", "prod scales on requests too, dev on CPU only");
+    });
+
+    it("drains to zero at the drain cron and restores min/desired, leaving max unchanged (-1)", () => {
+      const schedules = all(r, T.schedule);
+      assert.equal(schedules.length, 2);
+      const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
+      const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
+      assert.ok(drain && restore && drain !== restore);
+      assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
+      assert.deepEqual(
+        [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
+        [cfg.minSize, cfg.desiredCapacity, -1],
+      );
+      for (const s of schedules) {
+        assert.equal(s.inputs.timeZone, cfg.timeZone);
+        assert.equal(s.inputs.autoscalingGroupName, res(T.asg).outputs.name);
+      }
+      assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
+    });
+
+    it("wraps everything in components: every AWS resource has a component parent", () => {
+      const components = new Set(r.resources.filter((x) => !x.custom && x.type.startsWith("fleet:")).map(key));
+      assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
+        "fleet:fleet:Fleet",
+        "fleet:image:Image",
+        "fleet:lb:LoadBalancer",
+        "fleet:network:Network",
+        "fleet:night:Night",
+        "fleet:scaling:Scaling",
+      ]);
+      for (const x of r.resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("awsx:"))) {
+        assert.ok(x.options.parent && components.has(x.options.parent), `${key(x)} has parent ${x.options.parent}`);
+      }
+    });
+  });
 }
 
 describe("infra program under mocks: variations", () => {
-    it("with a certificate, serves HTTPS with a TLS 1.3 policy and redirects HTTP with a 301", async () => {
-        const config = { ...readStackConfig("prod"), "fleet:certificateArn": CERT };
-        const r = await synth("prod", config);
-        const listeners = all(r, T.listener);
-        assert.equal(listeners.length, 2);
-        const https = listeners.find((l) => l.inputs.port === 443)!;
-        const http = listeners.find((l) => l.inputs.port === 80)!;
-        assert.equal(https.inputs.protocol, "HTTPS");
-        assert.equal(https.inputs.certificateArn, CERT);
-        assert.match(https.inputs.sslPolicy, /^ELBSecurityPolicy-TLS13-/);
-        assert.deepEqual(https.inputs.defaultActions, [{ type: "forward", targetGroupArn: one(r, T.tg).outputs.arn }]);
-        assert.deepEqual(http.inputs.defaultActions, [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
-        assert.equal(r.outputs.url, `https://${r.outputs.albDnsName}`);
-        const req = all(r, T.policy).find((p) => p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType === "ALBRequestCountPerTarget")!;
-        assert.ok(req.options.dependsOn?.includes(key(https)), "the request policy waits for the forwarding (HTTPS) listener");
-    });
+  it("with a certificate, serves HTTPS with a TLS 1.3 policy and redirects HTTP with a 301", async () => {
+    const config = { ...readStackConfig("prod"), "fleet:certificateArn": CERT };
+    const r = await synth("prod", config);
+    const listeners = all(r, T.listener);
+    assert.equal(listeners.length, 2);
+    const https = listeners.find((l) => l.inputs.port === 443)!;
+    const http = listeners.find((l) => l.inputs.port === 80)!;
+    assert.equal(https.inputs.protocol, "HTTPS");
+    assert.equal(https.inputs.certificateArn, CERT);
+    assert.match(https.inputs.sslPolicy, /^ELBSecurityPolicy-TLS13-/);
+    assert.deepEqual(https.inputs.defaultActions, [{ type: "forward", targetGroupArn: one(r, T.tg).outputs.arn }]);
+    assert.deepEqual(http.inputs.defaultActions, [
+      { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+    ]);
+    assert.equal(r.outputs.url, `https://${r.outputs.albDnsName}`);
+    const req = all(r, T.policy).find(
+      (p) =>
+        p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
+        "ALBRequestCountPerTarget",
+    )!;
+    assert.ok(
+      req.options.dependsOn?.includes(key(https)),
+      "the request policy waits for the forwarding (HTTPS) listener",
+    );
+  });
 
-    it("on Graviton instance types, builds from the arm64 parent image", async () => {
-        const r = await synth("dev", { ...readStackConfig("dev"), "fleet:instanceType": "t4g.small" });
-        assert.match(one(r, T.recipe).inputs.parentImage, /amazon-linux-2023-arm64\/x\.x\.x$/);
-        assert.match(one(r, T.component).inputs.data, /linux-arm64/);
-        assert.deepEqual(one(r, T.infra).inputs.instanceTypes, ["t4g.small"]);
-    });
+  it("on Graviton instance types, builds from the arm64 parent image", async () => {
+    const r = await synth("dev", { ...readStackConfig("dev"), "fleet:instanceType": "t4g.small" });
+    assert.match(one(r, T.recipe).inputs.parentImage, /amazon-linux-2023-arm64\/x\.x\.x$/);
+    assert.match(one(r, T.component).inputs.data, /linux-arm64/);
+    assert.deepEqual(one(r, T.infra).inputs.instanceTypes, ["t4g.small"]);
+  });
 
-    it("a config error names the key and stops the program before any resource is registered", async () => {
-        const sink: SynthResource[] = [];
-        await assert.rejects(
-            synth("dev", { ...readStackConfig("dev"), "fleet:maxSize": "0" }, sink),
-            // Not `instanceof`: each run loads infra/ afresh, so the program's FleetConfigError is another class object.
-            (err: unknown) => err instanceof Error && err.name === FleetConfigError.name && /^fleet:maxSize = "0"/.test(err.message),
-        );
-        assert.deepEqual(sink.map((x) => x.type), ["pulumi:pulumi:Stack"], "only the root stack was registered");
-    });
+  it("a config error names the key and stops the program before any resource is registered", async () => {
+    const sink: SynthResource[] = [];
+    await assert.rejects(
+      synth("dev", { ...readStackConfig("dev"), "fleet:maxSize": "0" }, sink),
+      // Not `instanceof`: each run loads infra/ afresh, so the program's FleetConfigError is another class object.
+      (err: unknown) =>
+        err instanceof Error && err.name === FleetConfigError.name && /^fleet:maxSize = "0"/.test(err.message),
+    );
+    assert.deepEqual(
+      sink.map((x) => x.type),
+      ["pulumi:pulumi:Stack"],
+      "only the root stack was registered",
+    );
+  });
 
-    it("a missing aws:region stops the program", async () => {
-        const { "aws:region": _omitted, ...config } = readStackConfig("dev");
-        await assert.rejects(synth("dev", config), /aws:region/);
-    });
+  it("a missing aws:region stops the program", async () => {
+    const { "aws:region": _omitted, ...config } = readStackConfig("dev");
+    await assert.rejects(synth("dev", config), /aws:region/);
+  });
 });

@@ -10,77 +10,100 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function runSynth(...args: string[]) {
-    return spawnSync(TSX, [path.join(ROOT, "scripts", "synth.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  return spawnSync(TSX, [path.join(ROOT, "scripts", "synth.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
 }
 
 describe("synth (offline, under Pulumi mocks)", function () {
-    this.timeout(60_000);
+  this.timeout(60_000);
 
-    for (const stack of ["dev", "prod"]) {
-        it(`prints every resource and the outputs of ${stack} as JSON`, () => {
-            const run = runSynth(stack, "--json");
-            assert.equal(run.status, 0, run.stderr);
-            const result = JSON.parse(run.stdout) as { stack: string; resources: Array<{ type: string; name: string }>; outputs: Record<string, string> };
-            assert.equal(result.stack, stack);
-            const types = new Set(result.resources.map((r) => r.type));
-            for (const t of [
-                "awsx:ec2:Vpc",
-                "aws:imagebuilder/imagePipeline:ImagePipeline",
-                "aws:imagebuilder/image:Image",
-                "aws:lb/loadBalancer:LoadBalancer",
-                "aws:ec2/launchTemplate:LaunchTemplate",
-                "aws:autoscaling/group:Group",
-                "aws:autoscaling/schedule:Schedule",
-            ]) {
-                assert.ok(types.has(t), `${t} in synth output`);
-            }
-            assert.match(result.outputs.url!, /^http:\/\/.+\.elb\.amazonaws\.com$/);
-            assert.equal(result.outputs.amiParameterName, `/fleet/${stack}/ami`);
-        });
+  for (const stack of ["dev", "prod"]) {
+    it(`prints every resource and the outputs of ${stack} as JSON`, () => {
+      const run = runSynth(stack, "--json");
+      assert.equal(run.status, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as {
+        stack: string;
+        resources: Array<{ type: string; name: string }>;
+        outputs: Record<string, string>;
+      };
+      assert.equal(result.stack, stack);
+      const types = new Set(result.resources.map((r) => r.type));
+      for (const t of [
+        "awsx:ec2:Vpc",
+        "aws:imagebuilder/imagePipeline:ImagePipeline",
+        "aws:imagebuilder/image:Image",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:autoscaling/group:Group",
+        "aws:autoscaling/schedule:Schedule",
+      ]) {
+        assert.ok(types.has(t), `${t} in synth output`);
+      }
+      assert.match(result.outputs.url!, /^http:\/\/.+\.elb\.amazonaws\.com$/);
+      assert.equal(result.outputs.amiParameterName, `/fleet/${stack}/ami`);
+    });
+  }
+
+  it("prints a human-readable listing by default", () => {
+    const run = runSynth("dev");
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^stack dev: \d+ resources$/m);
+    assert.match(run.stdout, /aws:autoscaling\/schedule:Schedule\s+fleet-drain/);
+    assert.match(run.stdout, /^outputs:$/m);
+  });
+
+  it("exits 1 naming the file for a stack without a stack file", () => {
+    const run = runSynth("no-such-stack");
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /Pulumi\.no-such-stack\.yaml not found/);
+    assert.equal(run.stdout, "");
+  });
+
+  it("exits 1 printing the validation message for a bad config", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+    try {
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.broken.yaml"),
+        fs
+          .readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")
+          .replace(/fleet:restoreCron: .*/, 'fleet:restoreCron: "0 2 * * *"'),
+      );
+      const run = runSynth("broken", "--json", "--dir", dir);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /fleet:restoreCron = "0 2 \* \* \*" is invalid/);
+      assert.equal(run.stdout, "");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
 
-    it("prints a human-readable listing by default", () => {
-        const run = runSynth("dev");
-        assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stdout, /^stack dev: \d+ resources$/m);
-        assert.match(run.stdout, /aws:autoscaling\/schedule:Schedule\s+fleet-drain/);
-        assert.match(run.stdout, /^outputs:$/m);
-    });
+  it("exits 1 without arguments", () => {
+    const run = runSynth();
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /usage/);
+  });
 
-    it("exits 1 naming the file for a stack without a stack file", () => {
-        const run = runSynth("no-such-stack");
-        assert.equal(run.status, 1);
-        assert.match(run.stderr, /Pulumi\.no-such-stack\.yaml not found/);
-        assert.equal(run.stdout, "");
+  it("reads the flat config map of a stack file", () => {
+    const cfg = parseStackYaml(
+      [
+        "# comment",
+        "encryptionsalt: x",
+        "config:",
+        "  aws:region: eu-west-1",
+        '  fleet:minSize: "2"  # two',
+        "  fleet:timeZone: 'Europe/Berlin'",
+        "  fleet:natGateways: Single # one",
+      ].join("\n"),
+    );
+    assert.deepEqual(cfg, {
+      "aws:region": "eu-west-1",
+      "fleet:minSize": "2",
+      "fleet:timeZone": "Europe/Berlin",
+      "fleet:natGateways": "Single",
     });
-
-    it("exits 1 printing the validation message for a bad config", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
-        try {
-            fs.writeFileSync(
-                path.join(dir, "Pulumi.broken.yaml"),
-                fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").replace(/fleet:restoreCron: .*/, 'fleet:restoreCron: "0 2 * * *"'),
-            );
-            const run = runSynth("broken", "--json", "--dir", dir);
-            assert.equal(run.status, 1);
-            assert.match(run.stderr, /fleet:restoreCron = "0 2 \* \* \*" is invalid/);
-            assert.equal(run.stdout, "");
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
-
-    it("exits 1 without arguments", () => {
-        const run = runSynth();
-        assert.equal(run.status, 1);
-        assert.match(run.stderr, /usage/);
-    });
-
-    it("reads the flat config map of a stack file", () => {
-        const cfg = parseStackYaml(
-            ["# comment", "encryptionsalt: x", "config:", "  aws:region: eu-west-1", '  fleet:minSize: "2"  # two', "  fleet:timeZone: 'Europe/Berlin'", "  fleet:natGateways: Single # one"].join("\n"),
-        );
-        assert.deepEqual(cfg, { "aws:region": "eu-west-1", "fleet:minSize": "2", "fleet:timeZone": "Europe/Berlin", "fleet:natGateways": "Single" });
-        assert.throws(() => parseStackYaml("config:\n  fleet:secret:\n    secure: abc"), StackFileError);
-    });
+    assert.throws(() => parseStackYaml("config:\n  fleet:secret:\n    secure: abc"), StackFileError);
+  });
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ceilDiv, infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute, roundUpToMultiple } from "../../scripts/capacity-math";
+import {
+  ceilDiv,
+  infraCaveats,
+  planCapacity,
+  pulumiConfigLines,
+  requestsPerTargetPerMinute,
+  roundUpToMultiple,
+} from "../../scripts/capacity-math";
 import { parseCapacityArgs } from "../../scripts/capacity";
 
 describe("capacity math", () => {
@@ -21,7 +28,10 @@ describe("capacity math", () => {
     assert.equal(plan.minSize, 2);
     assert.equal(plan.desiredCapacity, 10); // 2 AZs × ⌈5 / 1⌉: one AZ alone carries the peak at ≤ 100 %
     assert.equal(plan.maxSize, 14); // 2 × ⌈7 / 1⌉
-    assert.ok(plan.notes.some((n) => n.includes("≤ 50 %")), "warns that 70 % > (azs−1)/azs");
+    assert.ok(
+      plan.notes.some((n) => n.includes("≤ 50 %")),
+      "warns that 70 % > (azs−1)/azs",
+    );
   });
 
   it("applies the AZ-loss rule: after losing any one AZ the rest carry the peak at ≤ 100 % CPU", () => {
@@ -30,18 +40,32 @@ describe("capacity math", () => {
         for (const targetCpuPercent of [40, 70, 100]) {
           for (const azs of [2, 3, 4, 6]) {
             const p = planCapacity({ peakRps, perInstanceRps, targetCpuPercent, azs });
-            const ctx = JSON.stringify({ peakRps, perInstanceRps, targetCpuPercent, azs, p: [p.minSize, p.desiredCapacity, p.maxSize] });
+            const ctx = JSON.stringify({
+              peakRps,
+              perInstanceRps,
+              targetCpuPercent,
+              azs,
+              p: [p.minSize, p.desiredCapacity, p.maxSize],
+            });
             assert.equal(p.desiredCapacity % azs, 0, `desired is a multiple of azs ${ctx}`);
             assert.equal(p.maxSize % azs, 0, `max is a multiple of azs ${ctx}`);
             assert.ok(p.minSize === azs && p.minSize <= p.desiredCapacity && p.desiredCapacity <= p.maxSize, ctx);
             const survivors = (p.desiredCapacity / azs) * (azs - 1);
             assert.ok(survivors * perInstanceRps >= peakRps, `desired survives an AZ loss ${ctx}`);
-            assert.ok(p.desiredCapacity * perInstanceRps * (targetCpuPercent / 100) >= peakRps - 1e-9, `desired holds the peak at target ${ctx}`);
+            assert.ok(
+              p.desiredCapacity * perInstanceRps * (targetCpuPercent / 100) >= peakRps - 1e-9,
+              `desired holds the peak at target ${ctx}`,
+            );
             const maxSurvivors = (p.maxSize / azs) * (azs - 1);
-            assert.ok(maxSurvivors * perInstanceRps * (targetCpuPercent / 100) >= peakRps - 1e-9, `max lets survivors reach the target ${ctx}`);
+            assert.ok(
+              maxSurvivors * perInstanceRps * (targetCpuPercent / 100) >= peakRps - 1e-9,
+              `max lets survivors reach the target ${ctx}`,
+            );
             // Minimal: one instance fewer per AZ would not survive the AZ loss or the target (whichever binds).
             const fewer = p.desiredCapacity / azs - 1;
-            const fewerOk = fewer * (azs - 1) * perInstanceRps >= peakRps && fewer * azs * perInstanceRps * (targetCpuPercent / 100) >= peakRps;
+            const fewerOk =
+              fewer * (azs - 1) * perInstanceRps >= peakRps &&
+              fewer * azs * perInstanceRps * (targetCpuPercent / 100) >= peakRps;
             assert.ok(p.desiredCapacity === azs || !fewerOk, `desired is the least that works ${ctx}`);
           }
         }
@@ -115,7 +139,10 @@ describe("capacity flags", () => {
     [["--peak-rps", "4000"], /--per-instance-rps N .* or --measure/],
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--measure"], /not both/],
     [["--peak-rps", "lots", "--per-instance-rps", "900"], /--peak-rps must be a number/],
-    [["--peak-rps", "4000", "--per-instance-rps", "900", "--target-cpu", "0"], /--target-cpu must be a number from 1 to 100/],
+    [
+      ["--peak-rps", "4000", "--per-instance-rps", "900", "--target-cpu", "0"],
+      /--target-cpu must be a number from 1 to 100/,
+    ],
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--target-cpu", "101"], /--target-cpu/],
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--azs", "0"], /--azs must be an integer ≥ 1/],
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--azs", "1.5"], /--azs/],

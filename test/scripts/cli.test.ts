@@ -20,10 +20,15 @@ interface Run {
 /** Runs `tsx scripts/<script> ...args` with a hard timeout; never rejects. */
 function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, timeout: timeoutMs, killSignal: "SIGINT" }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [TSX, path.join(ROOT, "scripts", script), ...args],
+      { cwd: ROOT, timeout: timeoutMs, killSignal: "SIGINT" },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,11 +63,23 @@ describe("npm run sum (child process)", () => {
     assert.ok(j.othersCpuShare >= 0 && j.othersCpuShare <= 1);
   });
 
-  for (const args of [["-5"], ["1.5"], ["abc"], ["1e12"], ["1e6", "7"], ["--threads", "0"], ["--runs", "x"], ["--fast"]]) {
+  for (const args of [
+    ["-5"],
+    ["1.5"],
+    ["abc"],
+    ["1e12"],
+    ["1e6", "7"],
+    ["--threads", "0"],
+    ["--runs", "x"],
+    ["--fast"],
+  ]) {
     it(`exits 1 with a message for ${args.join(" ")}`, async () => {
       const r = await runScript("sum.ts", args);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^sum: .*(n must be an integer from 0 to 1e11|extra argument|--threads must|--runs must|unknown flag)/);
+      assert.match(
+        r.stderr,
+        /^sum: .*(n must be an integer from 0 to 1e11|extra argument|--threads must|--runs must|unknown flag)/,
+      );
       assert.match(r.stderr, /usage: npm run sum/);
     });
   }
@@ -103,7 +120,11 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
     this.timeout(60_000);
     // npm run build, without npm's start-up cost; a service that does not build yet just leaves fleet out.
     try {
-      execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "pipe" });
+      execFileSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
+        { cwd: ROOT, stdio: "pipe" },
+      );
     } catch {
       // reported by the bench as "not run"
     }
@@ -119,7 +140,24 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-smoke-"));
     try {
       const targets = fleetBuilt() ? "fleet,fleet-1,baseline,raw" : "baseline,raw";
-      const args = ["--quick", "--duration", "0.5", "--warmup", "0", "--connections", "10", "--health-seconds", "0.5", "--no-build", "--targets", targets, "--out", out, "--name", "smoke"];
+      const args = [
+        "--quick",
+        "--duration",
+        "0.5",
+        "--warmup",
+        "0",
+        "--connections",
+        "10",
+        "--health-seconds",
+        "0.5",
+        "--no-build",
+        "--targets",
+        targets,
+        "--out",
+        out,
+        "--name",
+        "smoke",
+      ];
       const r = await runScript("bench.ts", args, 55_000);
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(fs.readFileSync(path.join(out, "smoke.json"), "utf8")) as {
@@ -128,7 +166,10 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
         checks: { verdict: string }[];
         machine: { cores: number; node: string; command: string };
       };
-      assert.deepEqual(report.targets.map((t) => t.id), targets.split(","));
+      assert.deepEqual(
+        report.targets.map((t) => t.id),
+        targets.split(","),
+      );
       for (const t of report.targets) {
         assert.equal(t.skipped, undefined, `${t.id} ran`);
         assert.ok(t.rps > 0, `${t.id} served requests`);
@@ -144,7 +185,11 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
       assert.match(md, /\| target \| GET \/ req\/s \|/);
       const svg = fs.readFileSync(path.join(out, "smoke.svg"), "utf8");
       assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-      assert.equal((svg.match(/<rect /g) ?? []).length, targets.split(",").length + 1, "one bar per target and a background");
+      assert.equal(
+        (svg.match(/<rect /g) ?? []).length,
+        targets.split(",").length + 1,
+        "one bar per target and a background",
+      );
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -17,7 +17,10 @@ describe("parallel sum: slicing 0..n", () => {
         const lengths = s.map((x) => x.to - x.from + 1);
         assert.ok(lengths.every((l) => l >= 1));
         assert.ok(Math.max(...lengths) - Math.min(...lengths) <= 1, "balanced to within one");
-        assert.equal(lengths.reduce((a, b) => a + b, 0), n + 1);
+        assert.equal(
+          lengths.reduce((a, b) => a + b, 0),
+          n + 1,
+        );
       }
     }
   });

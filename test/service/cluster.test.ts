@@ -38,7 +38,8 @@ describe("cluster bootstrap (real processes on loopback)", function () {
     for (let kills = 1; kills <= 6; kills++) {
       const pids = workerPids(fleet);
       process.kill(pids[pids.length - 1]!, "SIGKILL");
-      if (kills < 6) await fleet.waitFor((l) => l.msg === "worker listening" && workerPids(fleet!).length === kills + 1);
+      if (kills < 6)
+        await fleet.waitFor((l) => l.msg === "worker listening" && workerPids(fleet!).length === kills + 1);
     }
     assert.equal(await fleet.exited, 1);
     const fatal = fleet.lines.find((l) => l.level === 60);
@@ -78,7 +79,10 @@ describe("cluster bootstrap (real processes on loopback)", function () {
     assert.equal(answer.status, 200);
     assert.equal(JSON.parse(answer.body).sum, expectedSum(n).toString());
     assert.equal(answer.headers.connection, "close", "a draining worker closes the connection after the response");
-    assert.ok((await idleClosed) < answered, "the idle keep-alive socket was closed before the in-flight request ended");
+    assert.ok(
+      (await idleClosed) < answered,
+      "the idle keep-alive socket was closed before the in-flight request ended",
+    );
     assert.equal(await fleet.exited, 0);
     await assert.rejects(get(fleet.port, "/healthcheck"), /ECONNREFUSED/);
     agent.destroy();
@@ -149,7 +153,12 @@ describe("cluster bootstrap (real processes on loopback)", function () {
   });
 
   it("refuses bad environment values before forking, naming the variable", async () => {
-    for (const [name, value] of [["WEB_CONCURRENCY", "two"], ["PORT", "70000"], ["SHUTDOWN_TIMEOUT_MS", "600000"], ["LOG_LEVEL", "loud"]]) {
+    for (const [name, value] of [
+      ["WEB_CONCURRENCY", "two"],
+      ["PORT", "70000"],
+      ["SHUTDOWN_TIMEOUT_MS", "600000"],
+      ["LOG_LEVEL", "loud"],
+    ]) {
       fleet = await startFleet({ [name!]: value! }, false);
       assert.equal(await fleet.exited, 1, `${name}=${value}`);
       const lines = fleet.stderr().trim().split("\n");

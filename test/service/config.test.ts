@@ -17,8 +17,22 @@ describe("service config from the environment", () => {
   });
 
   it("reads every variable", () => {
-    const env = { PORT: "8080", HOST: "127.0.0.1", WEB_CONCURRENCY: "3", API_MAX_N: "1000", SHUTDOWN_TIMEOUT_MS: "5000", LOG_LEVEL: "warn" };
-    assert.deepEqual(loadConfig(env), { port: 8080, host: "127.0.0.1", webConcurrency: 3, apiMaxN: 1000, shutdownTimeoutMs: 5000, logLevel: "warn" });
+    const env = {
+      PORT: "8080",
+      HOST: "127.0.0.1",
+      WEB_CONCURRENCY: "3",
+      API_MAX_N: "1000",
+      SHUTDOWN_TIMEOUT_MS: "5000",
+      LOG_LEVEL: "warn",
+    };
+    assert.deepEqual(loadConfig(env), {
+      port: 8080,
+      host: "127.0.0.1",
+      webConcurrency: 3,
+      apiMaxN: 1000,
+      shutdownTimeoutMs: 5000,
+      logLevel: "warn",
+    });
   });
 
   const bad: Array<[string, string, RegExp]> = [
@@ -29,13 +43,24 @@ describe("service config from the environment", () => {
     ["WEB_CONCURRENCY", "100000", /WEB_CONCURRENCY="100000"/],
     ["API_MAX_N", "-5", /API_MAX_N="-5" is invalid: expected an integer from 0 to 9007199254740991/],
     ["API_MAX_N", "1e9", /API_MAX_N="1e9"/],
-    ["SHUTDOWN_TIMEOUT_MS", String(MAX_SHUTDOWN_TIMEOUT_MS + 1), new RegExp(`expected an integer from 1 to ${MAX_SHUTDOWN_TIMEOUT_MS}`)],
-    ["LOG_LEVEL", "loud", /LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/],
+    [
+      "SHUTDOWN_TIMEOUT_MS",
+      String(MAX_SHUTDOWN_TIMEOUT_MS + 1),
+      new RegExp(`expected an integer from 1 to ${MAX_SHUTDOWN_TIMEOUT_MS}`),
+    ],
+    [
+      "LOG_LEVEL",
+      "loud",
+      /LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/,
+    ],
     ["HOST", "http://x", /HOST="http:\/\/x" is invalid/],
   ];
   for (const [name, value, message] of bad) {
     it(`${name}=${value} is refused with a message naming it`, () => {
-      assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 });

@@ -52,7 +52,11 @@ export async function startFleet(env: Record<string, string>, ready = true): Pro
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no matching log line within ${timeoutMs} ms; saw:\n${lines.map((l) => JSON.stringify(l)).join("\n")}\n${err}`));
+        reject(
+          new Error(
+            `no matching log line within ${timeoutMs} ms; saw:\n${lines.map((l) => JSON.stringify(l)).join("\n")}\n${err}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => (clearTimeout(timer), waiters.delete(check));
       waiters.add(check);
@@ -78,14 +82,21 @@ export interface Answer {
 }
 
 /** One GET on 127.0.0.1; rejects on socket errors and after timeoutMs. */
-export function get(port: number, urlPath: string, agent: http.Agent | false = false, timeoutMs = 30_000): Promise<Answer> {
+export function get(
+  port: number,
+  urlPath: string,
+  agent: http.Agent | false = false,
+  timeoutMs = 30_000,
+): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body, ms: performance.now() - started }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body, ms: performance.now() - started }),
+      );
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out after ${timeoutMs} ms`)));
