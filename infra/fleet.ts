@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { instanceRole } from "./instanceRole";
 import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../service/timing";
 
 export interface FleetArgs {
@@ -98,20 +99,12 @@ export class Fleet extends pulumi.ComponentResource {
     );
 
     // --- Identity: SSM Session Manager (instead of SSH) and the CloudWatch agent, nothing else.
-    const role = new aws.iam.Role(
+    const { attachments, profile } = instanceRole(
       `${name}-instance`,
-      { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }), tags },
-      { parent: this },
+      ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"],
+      this,
+      tags,
     );
-    const attachments = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"].map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-instance-${policy}`,
-          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
-          { parent: this },
-        ),
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags }, { parent: this });
 
     const template = new aws.ec2.LaunchTemplate(
       `${name}-lt`,

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { renderImageComponent } from "./imageComponent";
 import { toAwsCron } from "./config";
+import { instanceRole } from "./instanceRole";
 
 export interface ImageArgs {
   stack: string;
@@ -125,21 +126,11 @@ export class Image extends pulumi.ComponentResource {
     );
 
     // --- The build instance: SSM-managed, reads the bundle bucket only, IMDSv2.
-    const role = new aws.iam.Role(
+    const { role, attachments, profile } = instanceRole(
       `${name}-builder`,
-      {
-        assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "ec2.amazonaws.com" }),
-        tags,
-      },
-      { parent: this },
-    );
-    const policies = ["EC2InstanceProfileForImageBuilder", "AmazonSSMManagedInstanceCore"].map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-builder-${policy}`,
-          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
-          { parent: this },
-        ),
+      ["EC2InstanceProfileForImageBuilder", "AmazonSSMManagedInstanceCore"],
+      this,
+      tags,
     );
     const readBundle = new aws.iam.RolePolicy(
       `${name}-builder-read-bundle`,
@@ -159,7 +150,6 @@ export class Image extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const profile = new aws.iam.InstanceProfile(`${name}-builder`, { role: role.name, tags }, { parent: this });
     const buildSg = new aws.ec2.SecurityGroup(
       `${name}-builder`,
       {
@@ -190,7 +180,7 @@ export class Image extends pulumi.ComponentResource {
         instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
         tags,
       },
-      { parent: this, dependsOn: [...policies, readBundle] },
+      { parent: this, dependsOn: [...attachments, readBundle] },
     );
 
     // --- Distribution: the AMI id lands in /fleet/<stack>/ami.
