@@ -1,7 +1,7 @@
 /**
  * The golden image: the service bundle in a private bucket, an EC2 Image Builder component / recipe /
  * infrastructure / distribution, a nightly pipeline, and one image built at the first `pulumi up`.
- * Every successful build writes its AMI id to the SSM parameter `/fleet/<stack>/ami` (data type
+ * Every successful build writes its AMI id to the SSM parameter `/imagebuilder/fleet/<stack>/ami` (data type
  * aws:ec2:image), which the launch template resolves at launch.
  */
 import * as path from "node:path";
@@ -30,8 +30,13 @@ export interface ImageArgs {
 
 export const BUNDLE_KEY = "bundle/fleet-service.zip";
 
+/**
+ * Under /imagebuilder/ because Image Builder writes the parameter with its service-linked role
+ * (AWSServiceRoleForImageBuilder), which may put parameters only below parameter/imagebuilder/*; any
+ * other path needs a custom execution role, or the distribution (and so the first `pulumi up`) fails.
+ */
 export function amiParameterName(stack: string): string {
-  return `/fleet/${stack}/ami`;
+  return `/imagebuilder/fleet/${stack}/ami`;
 }
 
 export function parentImageArn(region: string, architecture: "x86_64" | "arm64"): string {
@@ -183,7 +188,7 @@ export class Image extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...attachments, readBundle] },
     );
 
-    // --- Distribution: the AMI id lands in /fleet/<stack>/ami.
+    // --- Distribution: the AMI id lands in /imagebuilder/fleet/<stack>/ami.
     const distribution = new aws.imagebuilder.DistributionConfiguration(
       `${name}-dist`,
       {

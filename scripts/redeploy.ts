@@ -1,7 +1,7 @@
 /**
  * Redeploy now, instead of waiting for the night: bake a fresh AMI with the stack's image pipeline, wait
  * until Image Builder has written it to the SSM parameter, then roll the Auto Scaling Group onto it with an
- * instance refresh (new instances resolve `resolve:ssm:/fleet/<stack>/ami` at launch).
+ * instance refresh (new instances resolve `resolve:ssm:/imagebuilder/fleet/<stack>/ami` at launch).
  *
  *   npm run redeploy -- --stack prod [--skip-bake] [--wait] [--dry-run]
  *

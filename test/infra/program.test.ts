@@ -50,7 +50,7 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual(Object.keys(r.outputs).sort(), OUTPUT_KEYS);
       assert.equal(r.outputs.stack, stack);
       assert.equal(r.outputs.url, `http://${r.outputs.albDnsName}`);
-      assert.equal(r.outputs.amiParameterName, `/fleet/${stack}/ami`);
+      assert.equal(r.outputs.amiParameterName, `/imagebuilder/fleet/${stack}/ami`);
       assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
       assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
       assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
@@ -135,13 +135,21 @@ for (const stack of ["dev", "prod"]) {
           assert.ok(resArn.startsWith(bucket.outputs.arn), `${resArn} is within the bundle bucket`);
     });
 
-    it("distributes the AMI id to /fleet/<stack>/ami as an aws:ec2:image parameter", () => {
+    it("distributes the AMI id to /imagebuilder/fleet/<stack>/ami as an aws:ec2:image parameter", () => {
       const dist = res(T.distribution);
       assert.equal(dist.inputs.distributions.length, 1);
       assert.equal(dist.inputs.distributions[0].region, "eu-central-1");
       assert.deepEqual(dist.inputs.distributions[0].ssmParameterConfigurations, [
-        { parameterName: `/fleet/${stack}/ami`, dataType: "aws:ec2:image" },
+        { parameterName: `/imagebuilder/fleet/${stack}/ami`, dataType: "aws:ec2:image" },
       ]);
+    });
+
+    it("writes the parameter where Image Builder's service-linked role may (no execution role is given)", () => {
+      // AWSServiceRoleForImageBuilder allows ssm:PutParameter on parameter/imagebuilder/* only: any other
+      // path makes the distribution, and so the first image and the whole first `pulumi up`, fail.
+      for (const type of [T.image, T.pipeline]) assert.equal(res(type).inputs.executionRole, undefined);
+      for (const config of res(T.distribution).inputs.distributions[0].ssmParameterConfigurations)
+        assert.match(config.parameterName, /^\/imagebuilder\//);
     });
 
     it("runs the pipeline nightly before the drain, even when the parent image did not change", () => {
@@ -217,7 +225,7 @@ for (const stack of ["dev", "prod"]) {
 
     it("launches from the SSM-resolved AMI with IMDSv2, encryption, monitoring and no key pair", () => {
       const lt = res(T.lt);
-      assert.equal(lt.inputs.imageId, `resolve:ssm:/fleet/${stack}/ami`);
+      assert.equal(lt.inputs.imageId, `resolve:ssm:/imagebuilder/fleet/${stack}/ami`);
       assert.equal(lt.inputs.instanceType, cfg.instanceType);
       assert.deepEqual(
         { ...lt.inputs.metadataOptions, instanceMetadataTags: undefined },

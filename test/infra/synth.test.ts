@@ -43,7 +43,7 @@ describe("synth (offline, under Pulumi mocks)", function () {
         assert.ok(types.has(t), `${t} in synth output`);
       }
       assert.match(result.outputs.url!, /^http:\/\/.+\.elb\.amazonaws\.com$/);
-      assert.equal(result.outputs.amiParameterName, `/fleet/${stack}/ami`);
+      assert.equal(result.outputs.amiParameterName, `/imagebuilder/fleet/${stack}/ami`);
     });
   }
 
