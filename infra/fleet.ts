@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { instanceRole } from "./instanceRole";
+import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
 import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../service/timing";
 
 export interface FleetArgs {
@@ -30,7 +31,6 @@ export interface FleetArgs {
 export const HEALTH_CHECK_GRACE_PERIOD_S = 120;
 /** How long a new instance's metrics are kept out of scaling decisions: boot plus becoming healthy. */
 export const DEFAULT_INSTANCE_WARMUP_S = 60 + HEALTH_CHECK_INTERVAL_S * HEALTHY_THRESHOLD;
-export const MIN_HEALTHY_PERCENTAGE = 90;
 
 export const ENABLED_METRICS = [
   "GroupMinSize",
@@ -155,7 +155,7 @@ export class Fleet extends pulumi.ComponentResource {
         defaultInstanceWarmup: DEFAULT_INSTANCE_WARMUP_S,
         instanceRefresh: {
           strategy: "Rolling",
-          preferences: { minHealthyPercentage: MIN_HEALTHY_PERCENTAGE, maxHealthyPercentage: 200, skipMatching: false },
+          preferences: { ...INSTANCE_REFRESH_PREFERENCES },
         },
         enabledMetrics: [...ENABLED_METRICS],
         metricsGranularity: "1Minute",

@@ -9,6 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { INSTANCE_REFRESH_PREFERENCES } from "../infra/refresh";
 
 export class RedeployError extends Error {
   override name = "RedeployError";
@@ -36,6 +37,13 @@ export interface Io {
 }
 
 const POLL_MS = 30_000;
+
+/** The group's own refresh settings, in the CLI's spelling: a bare CLI refresh would use AWS's defaults. */
+const refreshPreferences = JSON.stringify({
+  MinHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.minHealthyPercentage,
+  MaxHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.maxHealthyPercentage,
+  SkipMatching: INSTANCE_REFRESH_PREFERENCES.skipMatching,
+});
 
 export const USAGE =
   "usage: npm run redeploy -- --stack <name> [--skip-bake] [--wait] [--dry-run] [--timeout-minutes N]";
@@ -143,6 +151,8 @@ export async function redeploy(options: RedeployOptions, io: Io): Promise<void> 
       "start-instance-refresh",
       "--auto-scaling-group-name",
       asgName,
+      "--preferences",
+      refreshPreferences,
       "--query",
       "InstanceRefreshId",
     ])

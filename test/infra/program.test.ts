@@ -267,6 +267,7 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(asg.inputs.defaultInstanceWarmup > 0);
       assert.equal(asg.inputs.instanceRefresh.strategy, "Rolling");
       assert.ok(asg.inputs.instanceRefresh.preferences.minHealthyPercentage >= 90);
+      assert.equal(asg.inputs.instanceRefresh.preferences.maxHealthyPercentage, 200, "launch before terminate");
       assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
       assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");
       assert.ok(
