@@ -127,6 +127,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       try {
         return { n, sum: await options.pool.sum(n, gone.signal), pid: process.pid };
       } catch (err) {
+        if (gone.signal.aborted) {
+          // Its socket is gone, so Fastify writes no line for it: this is its line. 499 is nginx's
+          // "client closed request", which keeps it out of the server-error counts.
+          request.log.info(
+            { method: request.method, url: request.url, statusCode: 499, ms: Math.round(reply.elapsedTime) },
+            "client went away; its computation was stopped",
+          );
+          return reply.code(499).send();
+        }
         if (err instanceof PoolBusyError || err instanceof TaskTimeoutError) {
           reply.header("retry-after", String(RETRY_AFTER_S));
           return reply.code(503).send({ statusCode: 503, error: "Service Unavailable", message: err.message });

@@ -3,7 +3,7 @@
  * speak. It knows nothing about routes: a worker is anything that listens and can drain.
  */
 import cluster, { type Worker } from "node:cluster";
-import type { Logger } from "pino";
+import type { LogFn, Logger } from "pino";
 
 export interface PrimaryOptions {
   workers: number;
@@ -13,7 +13,7 @@ export interface PrimaryOptions {
   /** More unexpected exits than this within crashWindowMs is a crash loop: the primary gives up. */
   maxCrashes?: number;
   crashWindowMs?: number;
-  /** Respawn delay: base × 2^(recent crashes − 1), capped, with ±50% jitter. */
+  /** Respawn delay: base × 2^(recent crashes − 1), capped, jittered to 50–100 % of that. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** How long a replacement may take to listen during a reload before the reload is abandoned. */
@@ -24,7 +24,7 @@ export interface PrimaryOptions {
 export const DRAIN_MESSAGE = { type: "fleet:drain" } as const;
 
 /** Extra time the primary gives workers beyond their own deadline before it SIGKILLs them. */
-const PRIMARY_GRACE_MS = 2_000;
+export const PRIMARY_GRACE_MS = 2_000;
 
 interface Tracked {
   worker: Worker;
@@ -35,9 +35,10 @@ interface Tracked {
   replacement: boolean;
 }
 
+/** base × 2^(crashes − 1), capped at maxMs, then jittered down to between half and all of it. */
 export function backoffDelay(crashes: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, crashes - 1));
-  return Math.round(exponential * (0.5 + random()));
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, crashes - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
 }
 
 /**
@@ -80,6 +81,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
     });
     state.worker.on("exit", (code, signal) => onExit(state, code, signal));
+    // A send on a channel that closed under us is reported here; the exit that follows is handled above.
+    state.worker.on("error", (err) => log.warn({ worker: state.worker.id, err }, "worker channel error"));
     return state;
   }
 
@@ -97,10 +100,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       return;
     }
     if (state.replacement && !state.listening) return; // the reload that forked it reports it
-    if (!state.listening) {
+    if (!state.listening && !ready) {
       fatal(who, "worker exited before it listened: a start-up failure that respawning would only repeat");
       return;
     }
+    // From here on a death (even of a respawn that never listened) is a crash: backoff, and the
+    // crash-loop breaker below if they keep coming.
     const now = Date.now();
     crashes.push(now);
     while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
@@ -126,8 +131,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   }
 
   function drain(state: Tracked): void {
-    if (state.worker.isConnected()) state.worker.send(DRAIN_MESSAGE);
-    else state.worker.kill("SIGTERM");
+    const signal = () => state.worker.process.kill("SIGTERM");
+    if (state.worker.isConnected()) state.worker.send(DRAIN_MESSAGE, (err: Error | null) => err && signal());
+    else signal();
   }
 
   function shutdown(reason: string, code = 0): void {
@@ -185,6 +191,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         break;
       }
       replacement.replacement = false;
+      if (!tracked.has(state.worker.id)) {
+        // The old worker crashed while its replacement started, and a respawn was scheduled for it:
+        // the replacement takes its place, else the group would end one worker too many.
+        const respawn = respawns.values().next().value;
+        if (respawn) {
+          clearTimeout(respawn);
+          respawns.delete(respawn);
+        } else {
+          replacement.retiring = true;
+          drain(replacement);
+        }
+        continue;
+      }
       state.retiring = true;
       drain(state);
       await new Promise((resolve) =>
@@ -203,30 +222,26 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   return done;
 }
 
-export interface Drainable {
-  /** Stop taking work and resolve once in-flight work is done. */
-  drain(): Promise<void>;
-  /** The deadline passed: drop whatever is left. */
-  abort(): void;
-}
-
 /**
  * The worker's half of the protocol: drain on the primary's message, or on SIGTERM/SIGINT sent to the
  * worker itself (a terminal's Ctrl-C reaches the whole process group). Exits 0 after a clean drain and
  * 1 when the deadline cuts it short.
  */
-export function drainOnRequest(target: Drainable, shutdownTimeoutMs: number, log: Logger): void {
+export function drainOnRequest(
+  drain: () => Promise<void>,
+  shutdownTimeoutMs: number,
+  log: { info: LogFn; error: LogFn },
+): void {
   let draining = false;
   const start = (reason: string) => {
     if (draining) return;
     draining = true;
     log.info({ reason, deadlineMs: shutdownTimeoutMs }, "worker draining");
     const deadline = setTimeout(() => {
-      log.error({ deadlineMs: shutdownTimeoutMs }, "drain deadline passed; closing the remaining connections");
-      target.abort();
+      log.error({ deadlineMs: shutdownTimeoutMs }, "drain deadline passed; exiting with requests still open");
       process.exit(1);
     }, shutdownTimeoutMs);
-    target.drain().then(
+    drain().then(
       () => {
         clearTimeout(deadline);
         log.info("worker drained");

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, SERVICE_PORT } from "./timing";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, LONGEST_REQUEST_MS, MAX_SHUTDOWN_TIMEOUT_MS, SERVICE_PORT } from "./timing";
 
 /** The service's settings, read from the environment once, before any worker is forked. */
 export interface ServiceConfig {
@@ -53,8 +53,15 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     // More workers than cores only adds context switches; the cap stops a typo from forking hundreds.
     webConcurrency: integer(env, "WEB_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
     apiMaxN: integer(env, "API_MAX_N", DEFAULT_API_MAX_N, 0, Number.MAX_SAFE_INTEGER),
-    // Above this, systemd's TimeoutStopSec would SIGKILL a drain that is still going cleanly.
-    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", DEFAULT_SHUTDOWN_TIMEOUT_MS, 1, MAX_SHUTDOWN_TIMEOUT_MS),
+    // Below the longest request, a drain cuts requests the service accepted; above the maximum,
+    // systemd's TimeoutStopSec would SIGKILL a drain that is still going cleanly.
+    shutdownTimeoutMs: integer(
+      env,
+      "SHUTDOWN_TIMEOUT_MS",
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      LONGEST_REQUEST_MS,
+      MAX_SHUTDOWN_TIMEOUT_MS,
+    ),
     logLevel,
   };
 }

@@ -35,7 +35,7 @@ export function createSumPool(options: SumPoolOptions): SumPool {
     maxThreads: options.threads,
     maxQueue: options.maxQueue,
     // Threads live as long as the process: spawning one costs tens of ms on a hot path.
-    idleTimeout: Number.MAX_SAFE_INTEGER,
+    idleTimeout: Infinity,
   });
   let pending = 0;
   const capacity = options.threads + options.maxQueue;

@@ -2,7 +2,6 @@ import cluster from "node:cluster";
 import net from "node:net";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import pino from "pino";
 import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
@@ -23,7 +22,8 @@ const IDLE_NOTICE_MS = 500;
 
 /** One cluster worker: the app on the shared port, with its own CPU pool. */
 export async function runWorker(config: ServiceConfig): Promise<void> {
-  // Workers × threads must not oversubscribe the cores, or CPU work starves every event loop.
+  // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
+  // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
   const pool = createSumPool({ threads, maxQueue: threads * QUEUE_PER_THREAD, taskTimeoutMs: LONGEST_REQUEST_MS });
   const app = buildApp({
@@ -31,22 +31,18 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
     pool,
     logger: { level: config.logLevel, base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id } },
   });
-  const log = pino({ level: config.logLevel, base: { pid: process.pid, worker: cluster.worker?.id } });
   drainOnRequest(
-    {
-      async drain() {
-        app.draining = true;
-        // Net-level close: no new connections (the primary hands them to other workers), but unlike
-        // http.Server#close it leaves the open keep-alive sockets alone for now.
-        net.Server.prototype.close.call(app.server);
-        await sleep(IDLE_NOTICE_MS);
-        await app.close(); // closes the sockets still idle and waits for the requests in flight
-        await pool.close();
-      },
-      abort: () => app.server.closeAllConnections(),
+    async () => {
+      app.draining = true;
+      // Net-level close: no new connections (the primary hands them to other workers), but unlike
+      // http.Server#close it leaves the open keep-alive sockets alone for now.
+      net.Server.prototype.close.call(app.server);
+      await sleep(IDLE_NOTICE_MS);
+      await app.close(); // closes the sockets still idle and waits for the requests in flight
+      await pool.close();
     },
     config.shutdownTimeoutMs,
-    log,
+    app.log,
   );
   await app.listen({ port: config.port, host: config.host });
 }

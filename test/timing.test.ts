@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { PRIMARY_GRACE_MS } from "../service/cluster";
 import * as t from "../service/timing";
 
 // The relations of shared/design.md, "The numbers that must agree". Each failure here is a production
@@ -20,6 +21,8 @@ describe("the numbers that service, load balancer and systemd share", () => {
   it("every allowed drain deadline ends before systemd's SIGKILL", () => {
     assert.ok(t.DEFAULT_SHUTDOWN_TIMEOUT_MS <= t.MAX_SHUTDOWN_TIMEOUT_MS);
     assert.ok(t.MAX_SHUTDOWN_TIMEOUT_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000);
+    // The primary waits this much longer than its workers before it gives up on them.
+    assert.ok(t.MAX_SHUTDOWN_TIMEOUT_MS + PRIMARY_GRACE_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000);
   });
 
   it("a new instance takes traffic within 20 s of answering its health check", () => {

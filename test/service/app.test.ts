@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/app";
 import { createSumPool, type SumPool } from "../../service/sum-pool";
@@ -76,6 +79,45 @@ describe("service app (inject)", () => {
     const res = await app.inject("/nope");
     assert.equal(res.statusCode, 404);
     assert.equal(res.json().error, "Not Found");
+  });
+});
+
+describe("a client that hangs up during /api", () => {
+  it("frees its thread and is logged once, as 499, not as a server error", async () => {
+    const pool = createSumPool({ threads: 1, maxQueue: 0, taskTimeoutMs: 20_000 });
+    const lines: Array<{ level: number; msg: string; statusCode?: number; url?: string }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = buildApp({ apiMaxN: 5_000_000_000, pool, logger: { level: "info", stream } });
+    try {
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      const { port } = app.server.address() as AddressInfo;
+      const req = http.get({ host: "127.0.0.1", port, path: "/api/5000000000" });
+      req.on("error", () => {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      req.destroy();
+      // One thread and no queue: /api/10 is refused for as long as the abandoned sum holds the thread (4 s).
+      const started = Date.now();
+      let answer = await app.inject("/api/10");
+      while (answer.statusCode === 503 && Date.now() - started < 3_000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        answer = await app.inject("/api/10");
+      }
+      assert.equal(answer.json().sum, "55", "the thread was freed well before the sum would have ended");
+      const gone = lines.filter((l) => l.url === "/api/5000000000");
+      assert.deepEqual(
+        gone.map((l) => [l.level, l.statusCode, l.msg]),
+        [[30, 499, "client went away; its computation was stopped"]],
+      );
+      assert.ok(!lines.some((l) => l.level >= 50), "no error logged");
+    } finally {
+      await app.close();
+      await pool.close();
+    }
   });
 });
 

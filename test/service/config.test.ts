@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import os from "node:os";
 import { ConfigError, DEFAULT_API_MAX_N, loadConfig } from "../../service/config";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, SERVICE_PORT } from "../../service/timing";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  LONGEST_REQUEST_MS,
+  MAX_SHUTDOWN_TIMEOUT_MS,
+  SERVICE_PORT,
+} from "../../service/timing";
 
 describe("service config from the environment", () => {
   it("defaults: port 3000 on all interfaces, a worker per core, the documented maximum n", () => {
@@ -22,7 +27,7 @@ describe("service config from the environment", () => {
       HOST: "127.0.0.1",
       WEB_CONCURRENCY: "3",
       API_MAX_N: "1000",
-      SHUTDOWN_TIMEOUT_MS: "5000",
+      SHUTDOWN_TIMEOUT_MS: "35000",
       LOG_LEVEL: "warn",
     };
     assert.deepEqual(loadConfig(env), {
@@ -30,7 +35,7 @@ describe("service config from the environment", () => {
       host: "127.0.0.1",
       webConcurrency: 3,
       apiMaxN: 1000,
-      shutdownTimeoutMs: 5000,
+      shutdownTimeoutMs: 35000,
       logLevel: "warn",
     });
   });
@@ -46,8 +51,10 @@ describe("service config from the environment", () => {
     [
       "SHUTDOWN_TIMEOUT_MS",
       String(MAX_SHUTDOWN_TIMEOUT_MS + 1),
-      new RegExp(`expected an integer from 1 to ${MAX_SHUTDOWN_TIMEOUT_MS}`),
+      new RegExp(`expected an integer from ${LONGEST_REQUEST_MS} to ${MAX_SHUTDOWN_TIMEOUT_MS}`),
     ],
+    // A drain shorter than the longest request would cut requests the service had accepted.
+    ["SHUTDOWN_TIMEOUT_MS", String(LONGEST_REQUEST_MS - 1), /SHUTDOWN_TIMEOUT_MS="24999" is invalid/],
     [
       "LOG_LEVEL",
       "loud",
