@@ -14,7 +14,7 @@ export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 export interface FleetConfig {
   /** EC2 instance type of the fleet and of the Image Builder build instance. */
   instanceType: string;
-  /** CPU architecture implied by the instance type (Graviton families end in "g"). */
+  /** CPU architecture implied by the instance type (Graviton: a "g" after the generation, or a1). */
   architecture: "x86_64" | "arm64";
   minSize: number;
   desiredCapacity: number;
@@ -55,7 +55,9 @@ export const DEFAULTS = {
 } as const;
 
 /** The pipeline must start at least this long before the drain, so the AMI is built and distributed in time. */
-export const MIN_PIPELINE_LEAD_MINUTES = 30;
+// An Image Builder build with its test phase takes 20-45 min; a shorter lead lets the restore boot
+// yesterday's image.
+export const MIN_PIPELINE_LEAD_MINUTES = 60;
 /** The restore must follow the drain within this: a longer outage is a misconfiguration, not a night. */
 export const MAX_DRAINED_HOURS = 12;
 /** ...and at most this long: "the freshest image" is one built the same night, not a day-old one. */
@@ -223,7 +225,7 @@ function checkNightOrder(
         "pipelineCron",
         raw("pipelineCron") ?? c.pipelineCron,
         `the image pipeline must run before each drain ("${c.drainCron}", ${c.timeZone}), between ${MAX_PIPELINE_LEAD_HOURS} h and ${MIN_PIPELINE_LEAD_MINUTES} min ahead of it, so the night brings back a freshly built image; it does not before the drain of ${new Date(drain).toISOString()}`,
-        `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, avoid the skipped hour: e.g. "30 1 * * *")`,
+        `schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *" (in zones with daylight saving, leave an hour of real time on the night clocks go forward: e.g. "0 1 * * *")`,
       );
     }
   }
@@ -245,7 +247,8 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
       `use a type such as "t3.small" or "c7g.large"`,
     );
   }
-  const architecture = m[3]!.startsWith("g") ? "arm64" : "x86_64";
+  // Graviton: a "g" after the generation (t4g, c7gn, m7gd), or a1, the first generation.
+  const architecture = m[3]!.startsWith("g") || m[1] === "a" ? "arm64" : "x86_64";
 
   const minSize = integer(get, "minSize", DEFAULTS.minSize, 0, 1000)!;
   const maxSize = integer(get, "maxSize", Math.max(DEFAULTS.maxSize, minSize), 1, 1000)!;
@@ -358,13 +361,13 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
 
 /**
  * Converts a 5-field Unix cron into EC2 Image Builder's `cron(min hour dom month dow year)` form: one
- * of day-of-month / day-of-week must be "?", and day-of-week numbers are 1-7 from Sunday instead of 0-6.
+ * of day-of-month / day-of-week must be "?", and days of the week are 1-7 from Sunday instead of 0-6
+ * (or 7). The days are written as a list, since a Unix range such as 5-7 (Friday to Sunday) would wrap
+ * around the week in AWS's numbering.
  */
 export function toAwsCron(unix: string): string {
   const [min, hour, dom, month, dow] = unix.split(" ") as [string, string, string, string, string];
-  let awsDom = dom;
-  let awsDow = dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
-  if (dow === "*") awsDow = "?";
-  else awsDom = "?";
-  return `cron(${min} ${hour} ${awsDom} ${month} ${awsDow} *)`;
+  if (dow === "*") return `cron(${min} ${hour} ${dom} ${month} ? *)`;
+  const days = CronExpressionParser.parse(unix).fields.dayOfWeek.values.map((d) => (Number(d) % 7) + 1);
+  return `cron(${min} ${hour} ? ${month} ${[...new Set(days)].sort((x, y) => x - y).join(",")} *)`;
 }

@@ -1,6 +1,6 @@
 /**
  * The fleet's Pulumi program: reads the stack's config and wires the components, nothing more.
- * Stack outputs are the frontend's contract (docs/infra.md).
+ * Stack outputs are the frontend's contract (README, "Stack outputs: the frontend's contract").
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";

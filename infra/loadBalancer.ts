@@ -51,8 +51,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
       { vpcId: args.vpcId, description: "fleet ALB: HTTP/HTTPS from the internet, egress only to the instances", tags },
       { parent: this },
     );
-    // IPv4 only, like the ALB (ipAddressType defaults to ipv4).
-    for (const port of [80, 443]) {
+    // IPv4 only, like the ALB (ipAddressType defaults to ipv4); 443 only where something listens on it.
+    for (const port of https ? [80, 443] : [80]) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-${port}`,
         {

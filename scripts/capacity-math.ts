@@ -141,7 +141,7 @@ export function pulumiConfigLines(
 }
 
 /**
- * The infra's own bounds (docs/infra.md): it accepts a CPU target of 10..95 % and 2..6 AZs. The math
+ * The infra's own bounds (infra/config.ts): it accepts a CPU target of 10..95 % and 2..6 AZs. The math
  * works outside them; this says where the infra would refuse the result.
  */
 export function infraCaveats(targetCpuPercent: number, azs: number): string[] {

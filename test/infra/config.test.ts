@@ -33,7 +33,7 @@ describe("infra config (fleet:*)", () => {
       deletionProtection: "true",
       albIdleTimeoutSeconds: "30",
       timeZone: "America/New_York",
-      pipelineCron: "30 1 * * *",
+      pipelineCron: "0 1 * * *",
       certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11",
     });
     assert.deepEqual(
@@ -76,6 +76,12 @@ describe("infra config (fleet:*)", () => {
     ["pipeline on another day", { pipelineCron: "0 2 * * 1", drainCron: "0 3 * * *" }, "pipelineCron"],
     ["restore the next evening", { drainCron: "0 3 * * *", restoreCron: "0 20 * * *" }, "restoreCron", /within 12 h/],
     ["pipeline too close to drain", { pipelineCron: "45 2 * * *" }, "pipelineCron"],
+    ["pipeline 30 min before the drain: shorter than a build", { pipelineCron: "30 2 * * *" }, "pipelineCron"],
+    [
+      "Berlin 01:30: only 30 real minutes before the drain on the spring-forward night",
+      { timeZone: "Europe/Berlin", pipelineCron: "30 1 * * *" },
+      "pipelineCron",
+    ],
     [
       "pipeline in the DST-skipped hour",
       { timeZone: "Europe/Berlin", pipelineCron: "0 2 * * *" },
@@ -118,15 +124,31 @@ describe("infra config (fleet:*)", () => {
     });
   }
 
+  it("builds arm64 images for every Graviton family, x86_64 for the rest", () => {
+    for (const [type, arch] of [
+      ["a1.large", "arm64"],
+      ["t4g.small", "arm64"],
+      ["c7gn.large", "arm64"],
+      ["m7gd.xlarge", "arm64"],
+      ["c7i.large", "x86_64"],
+      ["t3.small", "x86_64"],
+      ["m5ad.large", "x86_64"],
+    ])
+      assert.equal(parse({ instanceType: type }).architecture, arch, type);
+  });
+
   it("accepts a DST zone once the pipeline avoids the skipped hour", () => {
-    const c = parse({ timeZone: "Europe/Berlin", pipelineCron: "30 1 * * *" });
+    const c = parse({ timeZone: "Europe/Berlin", pipelineCron: "0 1 * * *" });
     assert.equal(c.timeZone, "Europe/Berlin");
   });
 
   it("translates Unix cron to Image Builder's cron()", () => {
     assert.equal(toAwsCron("0 2 * * *"), "cron(0 2 * * ? *)");
     assert.equal(toAwsCron("30 1 * * 0"), "cron(30 1 ? * 1 *)", "Sunday is 0 in Unix cron, 1 in AWS");
-    assert.equal(toAwsCron("0 2 * * 1-5"), "cron(0 2 ? * 2-6 *)");
+    assert.equal(toAwsCron("0 2 * * 1-5"), "cron(0 2 ? * 2,3,4,5,6 *)");
+    // Friday to Sunday: a plain renumbering would give the wrapping, invalid range 6-1.
+    assert.equal(toAwsCron("0 2 * * 5-7"), "cron(0 2 ? * 1,6,7 *)");
+    assert.equal(toAwsCron("0 2 * * 0"), "cron(0 2 ? * 1 *)");
     assert.equal(toAwsCron("0 2 1 * *"), "cron(0 2 1 * ? *)");
   });
 });

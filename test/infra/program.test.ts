@@ -215,7 +215,11 @@ for (const stack of ["dev", "prod"]) {
       for (const ing of all(r, T.ingress))
         assert.ok(!(ing.inputs.fromPort <= 22 && ing.inputs.toPort >= 22), `${ing.name} opens 22`);
       const albIngress = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
-      assert.deepEqual([...new Set(albIngress.map((x) => x.inputs.fromPort))].sort(), [443, 80]);
+      // Neither stack in the repo has a certificate: only HTTP is open (443 comes with a certificate).
+      assert.deepEqual(
+        albIngress.map((x) => [x.inputs.fromPort, x.inputs.toPort, x.inputs.cidrIpv4]),
+        [[80, 80, "0.0.0.0/0"]],
+      );
       const albEgress = all(r, T.egress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
       assert.equal(albEgress.length, 1);
       assert.equal(albEgress[0]!.inputs.referencedSecurityGroupId, idOf(instSg));
@@ -363,6 +367,9 @@ describe("infra program under mocks: variations", () => {
       { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
     ]);
     assert.equal(r.outputs.url, `https://${r.outputs.albDnsName}`);
+    const albSg = one(r, T.sg, "fleet-alb");
+    const albPorts = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
+    assert.deepEqual(albPorts.map((x) => x.inputs.fromPort).sort(), [443, 80]);
     const req = all(r, T.policy).find(
       (p) =>
         p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
