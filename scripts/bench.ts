@@ -157,7 +157,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
 function specs(): Record<TargetId, TargetSpec> {
   const fleetMain = path.join(ROOT, "dist/service/main.js");
   // The production default logging (info: one line per request), and a short drain so stopping is quick.
-  const fleetEnv = { LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "3000" };
+  const fleetEnv = { LOG_LEVEL: "info" };
   return {
     fleet: {
       id: "fleet",

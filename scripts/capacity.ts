@@ -173,7 +173,7 @@ async function measurePerCore(
     label: "fleet, one worker",
     command: process.execPath,
     args: [main],
-    env: { WEB_CONCURRENCY: "1", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "3000" },
+    env: { WEB_CONCURRENCY: "1", LOG_LEVEL: "info" },
     readyPath: "/healthcheck",
   });
   try {
