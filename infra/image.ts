@@ -29,6 +29,8 @@ export interface ImageArgs {
 }
 
 export const BUNDLE_KEY = "bundle/fleet-service.zip";
+/** How long a replaced bundle stays in the bucket as a noncurrent version. */
+export const BUNDLE_VERSIONS_KEPT_DAYS = 30;
 
 /**
  * Under /imagebuilder/ because Image Builder writes the parameter with its service-linked role
@@ -55,7 +57,7 @@ export class Image extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     this.amiParameterName = amiParameterName(args.stack);
 
-    // --- The bundle: private, encrypted, versioned.
+    // --- The bundle: private, encrypted, versioned, TLS only, owned by this account alone.
     const bucket = new aws.s3.Bucket(`${name}-bundle`, { forceDestroy: true, tags }, { parent: this });
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-bundle`,
@@ -81,6 +83,49 @@ export class Image extends pulumi.ComponentResource {
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
       { parent: this },
     );
+    const ownership = new aws.s3.BucketOwnershipControls(
+      `${name}-bundle`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
+    const tlsOnly = new aws.s3.BucketPolicy(
+      `${name}-bundle-tls-only`,
+      {
+        bucket: bucket.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyPlainHttp",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      },
+      // A bucket policy written while the public access block is still being applied can be refused.
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    // Every upload keeps the previous bundle as a version: enough for a rollback, not forever.
+    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+      `${name}-bundle`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            id: "expire-old-bundles",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: BUNDLE_VERSIONS_KEPT_DAYS },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+        ],
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
     // Pulumi zips an archive source on upload. Run `npm run build` first: dist/service must exist.
     const bundle = new aws.s3.BucketObjectv2(
       `${name}-bundle`,
@@ -95,7 +140,7 @@ export class Image extends pulumi.ComponentResource {
         }),
         tags,
       },
-      { parent: this, dependsOn: [publicAccess, encryption, versioning] },
+      { parent: this, dependsOn: [publicAccess, encryption, versioning, ownership, tlsOnly, lifecycle] },
     );
     this.bucketName = bucket.bucket;
 

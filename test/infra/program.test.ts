@@ -96,6 +96,27 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(obj.options.dependsOn?.includes(key(pab)), "uploaded only once the bucket is private");
     });
 
+    it("refuses plain HTTP to the bundle, owns its objects, and expires replaced bundles", () => {
+      const bucket = res(T.bucket);
+      assert.equal(res(T.ownership).inputs.rule.objectOwnership, "BucketOwnerEnforced");
+      const policy = JSON.parse(res(T.bucketPolicy).inputs.policy);
+      assert.deepEqual(policy.Statement, [
+        {
+          Sid: "DenyPlainHttp",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucket.outputs.arn, `${bucket.outputs.arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ]);
+      const rule = res(T.lifecycle).inputs.rules[0];
+      assert.equal(rule.status, "Enabled");
+      assert.ok(rule.noncurrentVersionExpiration.noncurrentDays >= 1, "old bundles expire");
+      for (const type of [T.ownership, T.bucketPolicy, T.lifecycle])
+        assert.equal(res(type).inputs.bucket, idOf(bucket));
+    });
+
     it("builds the image on AL2023 with the generated component, encrypted gp3, IMDSv2 and a least-privilege builder", () => {
       const component = res(T.component);
       const bucket = res(T.bucket);
