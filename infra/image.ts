@@ -29,6 +29,8 @@ export interface ImageArgs {
 }
 
 export const BUNDLE_KEY = "bundle/fleet-service.zip";
+/** Nightly images kept (a week of rollbacks); older AMIs and their snapshots are deleted. */
+export const IMAGES_KEPT = 7;
 /** How long a replaced bundle stays in the bucket as a noncurrent version. */
 export const BUNDLE_VERSIONS_KEPT_DAYS = 30;
 
@@ -280,6 +282,38 @@ export class Image extends pulumi.ComponentResource {
       `${name}-initial`,
       { ...common },
       { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
+    );
+
+    // --- Retention: a new AMI every night would otherwise pile up AMIs and snapshots forever.
+    const lifecycleRole = new aws.iam.Role(
+      `${name}-lifecycle`,
+      { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "imagebuilder.amazonaws.com" }), tags },
+      { parent: this },
+    );
+    const lifecycleAccess = new aws.iam.RolePolicyAttachment(
+      `${name}-lifecycle`,
+      {
+        role: lifecycleRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/EC2ImageBuilderLifecycleExecutionPolicy",
+      },
+      { parent: this },
+    );
+    new aws.imagebuilder.LifecyclePolicy(
+      `${name}-retention`,
+      {
+        description: `Keep the newest ${IMAGES_KEPT} fleet ${args.stack} images; delete older AMIs and their snapshots`,
+        executionRole: lifecycleRole.arn,
+        resourceType: "AMI_IMAGE",
+        resourceSelection: { recipes: [{ name: recipe.name, semanticVersion: recipe.version }] },
+        policyDetails: [
+          {
+            action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },
+            filter: { type: "COUNT", value: IMAGES_KEPT },
+          },
+        ],
+        tags,
+      },
+      { parent: this, dependsOn: [lifecycleAccess] },
     );
     this.pipelineArn = pipeline.arn;
     this.registerOutputs({

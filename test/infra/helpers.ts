@@ -17,6 +17,7 @@ export const T = {
   distribution: "aws:imagebuilder/distributionConfiguration:DistributionConfiguration",
   pipeline: "aws:imagebuilder/imagePipeline:ImagePipeline",
   image: "aws:imagebuilder/image:Image",
+  lifecyclePolicy: "aws:imagebuilder/lifecyclePolicy:LifecyclePolicy",
   role: "aws:iam/role:Role",
   attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",

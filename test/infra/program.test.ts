@@ -165,6 +165,31 @@ for (const stack of ["dev", "prod"]) {
       ]);
     });
 
+    it("deletes all but the newest week of nightly AMIs, with their snapshots", () => {
+      const policy = res(T.lifecyclePolicy);
+      assert.equal(policy.inputs.resourceType, "AMI_IMAGE");
+      assert.deepEqual(policy.inputs.resourceSelection.recipes, [
+        {
+          name: res(T.recipe).inputs.name ?? res(T.recipe).outputs.name,
+          semanticVersion: res(T.recipe).inputs.version,
+        },
+      ]);
+      assert.deepEqual(policy.inputs.policyDetails, [
+        {
+          action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },
+          filter: { type: "COUNT", value: 7 },
+        },
+      ]);
+      const role = all(r, T.role).find((x) => x.outputs.arn === policy.inputs.executionRole)!;
+      const trust = role.inputs.assumeRolePolicy;
+      const doc = typeof trust === "string" ? JSON.parse(trust) : trust;
+      assert.equal(
+        doc.Statement[0].Principal.Service,
+        "imagebuilder.amazonaws.com",
+        "Image Builder runs the deletions",
+      );
+    });
+
     it("writes the parameter where Image Builder's service-linked role may (no execution role is given)", () => {
       // AWSServiceRoleForImageBuilder allows ssm:PutParameter on parameter/imagebuilder/* only: any other
       // path makes the distribution, and so the first image and the whole first `pulumi up`, fail.
