@@ -28,6 +28,7 @@ import {
   type RunningTarget,
   type TargetSpec,
 } from "./load";
+import { parseOrExit, UsageError } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const CORES = os.availableParallelism();
@@ -49,8 +50,6 @@ const USAGE = `usage: npm run bench -- [options]
   --out DIR           where to write the results (default bench/results)
   --name NAME         file name stem of the results (default latest)
   --quick             smoke run: --duration 1 --warmup 0.5 --rounds 1 --health-seconds 1 (flags after it still apply)`;
-
-class UsageError extends Error {}
 
 export interface BenchArgs {
   durationS: number;
@@ -267,14 +266,7 @@ function medianCpuRatio(rounds: Map<TargetId, LoadResult>[], a: TargetId, b: Tar
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  let args: BenchArgs;
-  try {
-    args = parseBenchArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`bench: ${err.message}\n${USAGE}`);
-    process.exit(1);
-  }
+  const args = parseOrExit("bench", USAGE, parseBenchArgs);
   const all = specs();
   const skipped = new Map<TargetId, string>();
   if (args.targets.some((t) => t.startsWith("fleet"))) {

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute } from "./capacity-math";
 import { runLoad, startTarget } from "./load";
+import { parseOrExit, UsageError } from "./cli";
 
 const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]
   --peak-rps N          peak load the fleet must serve, req/s (required)
@@ -24,8 +25,6 @@ const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | -
   --instance-type T     also print fleet:instanceType T
   --path P              with --measure: the path to load (default /)
   --seconds S           with --measure: measuring time, 1..60 s (default 5)`;
-
-class UsageError extends Error {}
 
 export interface CapacityArgs {
   peakRps: number;
@@ -205,14 +204,7 @@ async function measurePerCore(
 }
 
 async function main(): Promise<void> {
-  let args: CapacityArgs;
-  try {
-    args = parseCapacityArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`capacity: ${err.message}\n${USAGE}`);
-    process.exit(1);
-  }
+  const args = parseOrExit("capacity", USAGE, parseCapacityArgs);
   let perInstance: number;
   if (args.measure) {
     const m = await measurePerCore(args.path, args.seconds);

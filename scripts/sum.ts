@@ -12,6 +12,7 @@ import os from "node:os";
 import { expectedSum } from "../service/sum";
 import { parallelSum, parseN, singleThreadSum, type SumRun } from "./parallel-sum";
 import { othersCpuShare } from "./proc-stat";
+import { parseOrExit, UsageError } from "./cli";
 
 const USAGE = `usage: npm run sum -- [n] [--threads N] [--runs N] [--json]
   n           integer 0..1e11 (default 1e9), e.g. 1000000000, 1_000_000_000 or 1e9
@@ -25,8 +26,6 @@ interface Args {
   runs: number;
   json: boolean;
 }
-
-class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): Args {
   let n: number | undefined;
@@ -77,14 +76,7 @@ function round(x: number, digits = 1): number {
 }
 
 async function main(): Promise<void> {
-  let args: Args;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`sum: ${err.message}\n${USAGE}`);
-    process.exit(1);
-  }
+  const args = parseOrExit("sum", USAGE, parseArgs);
   const { n, threads, runs, json } = args;
   const expected = expectedSum(n);
   const singleMs: number[] = [];
