@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import http from "node:http";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { expectedSum } from "../../service/sum";
 import { get, startFleet, stopFleet, workerPids, type FleetProcess } from "./fleet-process";
@@ -46,6 +47,31 @@ describe("cluster bootstrap (real processes on loopback)", function () {
     assert.match(fatal!.msg, /crash loop/);
     assert.equal(fatal!.crashes, 6);
     assert.equal(workerPids(fleet).length, 6, "no worker forked after the sixth crash");
+  });
+
+  it("treats a respawned worker that dies before it listens as one more crash, not a reason to give up", async () => {
+    fleet = await startFleet({ WEB_CONCURRENCY: "1" });
+    const primary = fleet.proc.pid!;
+    const children = () =>
+      readFileSync(`/proc/${primary}/task/${primary}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const [first] = workerPids(fleet);
+    process.kill(first!, "SIGKILL");
+    // Catch the respawn while it is still loading, before it can listen.
+    const deadline = Date.now() + 10_000;
+    let respawn: number | undefined;
+    while (respawn === undefined && Date.now() < deadline) {
+      respawn = children().find((pid) => pid !== first);
+      if (respawn === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(respawn, "the primary respawned a worker");
+    process.kill(respawn, "SIGKILL");
+    await fleet.waitFor((l) => l.msg === "worker died unexpectedly; respawning" && l.workerPid === respawn);
+    const listening = await fleet.waitFor((l) => l.msg === "worker listening" && l.workerPid !== first);
+    assert.notEqual(listening.workerPid, respawn, "a third worker took over");
+    assert.equal(fleet.proc.exitCode, null, "the primary is still running");
+    assert.ok(!fleet.lines.some((l) => l.level === 60), "nothing fatal");
+    // With its only worker gone the primary released the shared port; PORT=0 then picks a new one.
+    assert.equal((await get(listening.port as number, "/healthcheck")).status, 200);
   });
 
   it("exits non-zero, without respawning, when a worker dies before it listens", async () => {
