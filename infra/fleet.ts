@@ -44,9 +44,6 @@ export const ENABLED_METRICS = [
 
 export class Fleet extends pulumi.ComponentResource {
   readonly asgName: pulumi.Output<string>;
-  readonly asgArn: pulumi.Output<string>;
-  readonly securityGroupId: pulumi.Output<string>;
-  readonly launchTemplateId: pulumi.Output<string>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:fleet:Fleet", name, {}, opts);
@@ -175,13 +172,6 @@ export class Fleet extends pulumi.ComponentResource {
     );
 
     this.asgName = group.name;
-    this.asgArn = group.arn;
-    this.securityGroupId = sg.id;
-    this.launchTemplateId = template.id;
-    this.registerOutputs({
-      asgName: this.asgName,
-      securityGroupId: this.securityGroupId,
-      launchTemplateId: this.launchTemplateId,
-    });
+    this.registerOutputs({ asgName: this.asgName });
   }
 }

@@ -48,7 +48,6 @@ export function parentImageArn(region: string, architecture: "x86_64" | "arm64")
 }
 
 export class Image extends pulumi.ComponentResource {
-  readonly bucketName: pulumi.Output<string>;
   readonly amiParameterName: string;
   readonly pipelineArn: pulumi.Output<string>;
   /** The image built at the first `pulumi up`; depend on it to know the SSM parameter exists. */
@@ -144,7 +143,6 @@ export class Image extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [publicAccess, encryption, versioning, ownership, tlsOnly, lifecycle] },
     );
-    this.bucketName = bucket.bucket;
 
     // --- The component and recipe (autonamed: a changed document replaces them under a new name).
     const component = new aws.imagebuilder.Component(
@@ -317,7 +315,6 @@ export class Image extends pulumi.ComponentResource {
     );
     this.pipelineArn = pipeline.arn;
     this.registerOutputs({
-      bucketName: this.bucketName,
       amiParameterName: this.amiParameterName,
       pipelineArn: this.pipelineArn,
     });

@@ -28,7 +28,6 @@ export interface LoadBalancerArgs {
 
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
-  readonly albArn: pulumi.Output<string>;
   readonly albArnSuffix: pulumi.Output<string>;
   readonly dnsName: pulumi.Output<string>;
   readonly targetGroupArn: pulumi.Output<string>;
@@ -36,7 +35,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** The listener that forwards to the target group (HTTPS with a certificate, else HTTP). */
   readonly forwardingListener: aws.lb.Listener;
-  readonly listeners: aws.lb.Listener[];
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:lb:LoadBalancer", name, {}, opts);
@@ -122,7 +120,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const httpListener = new aws.lb.Listener(
+      new aws.lb.Listener(
         `${name}-http`,
         {
           loadBalancerArn: alb.arn,
@@ -134,7 +132,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
         { parent: this },
       );
       this.forwardingListener = httpsListener;
-      this.listeners = [httpListener, httpsListener];
     } else {
       const httpListener = new aws.lb.Listener(
         `${name}-http`,
@@ -142,11 +139,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         { parent: this },
       );
       this.forwardingListener = httpListener;
-      this.listeners = [httpListener];
     }
 
     this.securityGroupId = sg.id;
-    this.albArn = alb.arn;
     this.albArnSuffix = alb.arnSuffix;
     this.dnsName = alb.dnsName;
     this.targetGroupArn = tg.arn;

@@ -22,11 +22,9 @@ export function requestCountResourceLabel(
 }
 
 export class Scaling extends pulumi.ComponentResource {
-  readonly policyNames: pulumi.Output<string>[];
-
   constructor(name: string, args: ScalingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:scaling:Scaling", name, {}, opts);
-    const cpu = new aws.autoscaling.Policy(
+    new aws.autoscaling.Policy(
       `${name}-cpu`,
       {
         autoscalingGroupName: args.asgName,
@@ -38,9 +36,8 @@ export class Scaling extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.policyNames = [cpu.name];
     if (args.requestsPerTargetPerMinute !== undefined) {
-      const requests = new aws.autoscaling.Policy(
+      new aws.autoscaling.Policy(
         `${name}-requests`,
         {
           autoscalingGroupName: args.asgName,
@@ -55,8 +52,7 @@ export class Scaling extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [args.listener] },
       );
-      this.policyNames.push(requests.name);
     }
-    this.registerOutputs({ policyNames: this.policyNames });
+    this.registerOutputs({});
   }
 }
