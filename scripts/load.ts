@@ -31,6 +31,7 @@ export function sleep(ms: number): Promise<void> {
 export interface GetResult {
   /** HTTP status, or 0 when the request failed (timeout, refused, reset). */
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
   ms: number;
   error?: string;
@@ -50,14 +51,16 @@ export function httpGet(url: string, timeoutMs: number, agent: http.Agent | fals
     const req = http.get(url, { agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", (err) => finish({ status: 0, body: "", error: err.message }));
+      res.on("end", () =>
+        finish({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+      );
+      res.on("error", (err) => finish({ status: 0, headers: {}, body: "", error: err.message }));
     });
     const timer = setTimeout(() => {
-      finish({ status: 0, body: "", error: `timeout after ${timeoutMs} ms` });
+      finish({ status: 0, headers: {}, body: "", error: `timeout after ${timeoutMs} ms` });
       req.destroy();
     }, timeoutMs);
-    req.on("error", (err) => finish({ status: 0, body: "", error: err.message }));
+    req.on("error", (err) => finish({ status: 0, headers: {}, body: "", error: err.message }));
   });
 }
 

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { httpGet, type GetResult } from "../../scripts/load";
 
 export const MAIN = path.resolve(__dirname, "../../dist/service/main.js");
 
@@ -74,34 +75,16 @@ export async function stopFleet(fleet: FleetProcess | undefined): Promise<void> 
   await fleet.exited;
 }
 
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  ms: number;
-}
-
-/** One GET on 127.0.0.1; rejects on socket errors and after timeoutMs. */
-export function get(
+/** One GET on 127.0.0.1, the bench's helper, but rejecting on socket errors and after timeoutMs. */
+export async function get(
   port: number,
   urlPath: string,
   agent: http.Agent | false = false,
   timeoutMs = 30_000,
-): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () =>
-        resolve({ status: res.statusCode!, headers: res.headers, body, ms: performance.now() - started }),
-      );
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out after ${timeoutMs} ms`)));
-    req.on("error", reject);
-  });
+): Promise<GetResult> {
+  const answer = await httpGet(`http://127.0.0.1:${port}${urlPath}`, timeoutMs, agent);
+  if (answer.error !== undefined) throw new Error(`GET ${urlPath}: ${answer.error}`);
+  return answer;
 }
 
 export const workerPids = (fleet: FleetProcess): number[] =>
