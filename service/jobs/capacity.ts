@@ -1,0 +1,36 @@
+/**
+ * The worker fleet's sizing arithmetic, in one place: `npm run capacity` prints it and the Pulumi program
+ * sets the scaling target from it, so the two cannot disagree.
+ */
+
+export interface JobLoad {
+  /** Jobs arriving per minute at the peak. */
+  jobsPerMinute: number;
+  /** Average seconds one job keeps one worker slot busy. */
+  jobSeconds: number;
+}
+
+/** Little's law: slots busy on average = arrival rate × time in service. */
+export function busySlots(load: JobLoad): number {
+  return (load.jobsPerMinute / 60) * load.jobSeconds;
+}
+
+export interface BacklogTargetInput {
+  /** The longest a job should wait in the queue before a worker starts it. */
+  maxWaitSeconds: number;
+  jobSeconds: number;
+  /** Jobs one instance runs at once (WORKER_CONCURRENCY on the worker fleet). */
+  jobsPerInstance: number;
+}
+
+/**
+ * Backlog per instance that target tracking should hold (EC2 Auto Scaling's "scaling based on Amazon SQS"):
+ * one instance clears jobsPerInstance / jobSeconds jobs a second, so a backlog of
+ * maxWait × jobsPerInstance / jobSeconds per instance is worked off within maxWait.
+ */
+export function backlogPerInstanceTarget(input: BacklogTargetInput): number {
+  for (const [name, value] of Object.entries(input)) {
+    if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  }
+  return (input.maxWaitSeconds * input.jobsPerInstance) / input.jobSeconds;
+}
