@@ -1,13 +1,46 @@
 /**
  * How an instance refresh replaces instances, whether `pulumi up` starts it (a new launch template
- * version) or `npm run redeploy` does. AWS keeps no default on the group: a refresh started without
- * these gets MaxHealthyPercentage 100, which terminates before it launches, an outage for a group of one.
+ * version), `npm run redeploy` does, or the nightly schedule in `refresh` mode does. AWS keeps no default
+ * on the group: a refresh started without these gets MaxHealthyPercentage 100, which terminates before it
+ * launches, an outage for a group of one.
+ *
+ * AWS's rule (RefreshPreferences / InstanceMaintenancePolicy, Auto Scaling API reference): min in 0..100,
+ * max in 100..200, both given when either is, and max − min ≤ 100. The provider checks each value alone,
+ * so a pair that breaks the rule passes `pulumi preview` and fails at StartInstanceRefresh, after the
+ * group already points at the new template version. `refreshPreferenceProblems` is that rule, and the
+ * tests and the policy pack run it.
  */
 export const INSTANCE_REFRESH_PREFERENCES = {
-  /** Never below 90 % of the desired capacity in service. */
-  minHealthyPercentage: 90,
-  /** Launch the replacement first (up to 2× capacity), then terminate. */
+  /** Keep the whole desired capacity in service: with max 200 the replacement launches first. */
+  minHealthyPercentage: 100,
+  /** Launch the replacement first (up to 2× capacity), then terminate. 200 − 100 ≤ 100, as AWS requires. */
   maxHealthyPercentage: 200,
   /** Replace every instance, even those already on the latest template: the AMI comes from SSM at launch. */
   skipMatching: false,
 } as const;
+
+/** AWS's largest allowed gap between max and min healthy percentage. */
+export const MAX_HEALTHY_RANGE_PERCENT = 100;
+
+export interface RefreshPercentages {
+  minHealthyPercentage?: number | undefined;
+  maxHealthyPercentage?: number | undefined;
+}
+
+/** The reasons AWS would reject these preferences at StartInstanceRefresh; empty when it accepts them. */
+export function refreshPreferenceProblems(p: RefreshPercentages): string[] {
+  const { minHealthyPercentage: min, maxHealthyPercentage: max } = p;
+  const problems: string[] = [];
+  if (min === undefined && max === undefined) return problems;
+  if (min === undefined || max === undefined) {
+    problems.push("MinHealthyPercentage and MaxHealthyPercentage must be set together");
+    return problems;
+  }
+  if (!Number.isInteger(min) || min < 0 || min > 100) problems.push(`MinHealthyPercentage ${min} is not in 0..100`);
+  if (!Number.isInteger(max) || max < 100 || max > 200) problems.push(`MaxHealthyPercentage ${max} is not in 100..200`);
+  if (max - min > MAX_HEALTHY_RANGE_PERCENT)
+    problems.push(
+      `MaxHealthyPercentage − MinHealthyPercentage = ${max - min} exceeds ${MAX_HEALTHY_RANGE_PERCENT}`,
+    );
+  return problems;
+}

@@ -15,6 +15,7 @@ import {
   KEEP_ALIVE_TIMEOUT_MS,
   SERVICE_PORT,
 } from "../../service/timing";
+import { refreshPreferenceProblems } from "../../infra/refresh";
 import { all, idOf, key, one, T } from "./helpers";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
@@ -316,7 +317,8 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(asg.inputs.healthCheckGracePeriod > 0);
       assert.ok(asg.inputs.defaultInstanceWarmup > 0);
       assert.equal(asg.inputs.instanceRefresh.strategy, "Rolling");
-      assert.ok(asg.inputs.instanceRefresh.preferences.minHealthyPercentage >= 90);
+      assert.deepEqual(refreshPreferenceProblems(asg.inputs.instanceRefresh.preferences), [], "AWS accepts them");
+      assert.equal(asg.inputs.instanceRefresh.preferences.minHealthyPercentage, 100);
       assert.equal(asg.inputs.instanceRefresh.preferences.maxHealthyPercentage, 200, "launch before terminate");
       assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
       assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");

@@ -49,8 +49,9 @@ describe("scripts/redeploy", () => {
       [/^aws imagebuilder get-image/, "TESTING\n"],
       [/^aws imagebuilder get-image/, "AVAILABLE\n"],
       [
-        // Launch before terminating, never below 90 %: AWS's defaults would take a group of one down.
-        /^aws autoscaling start-instance-refresh --auto-scaling-group-name fleet-prod-asg --preferences \{"MinHealthyPercentage":90,"MaxHealthyPercentage":200,"SkipMatching":false\} .*--region eu-central-1/,
+        // Launch before terminating, never below 100 % (AWS's defaults would take a group of one down),
+        // and a pair AWS accepts (max − min ≤ 100).
+        /^aws autoscaling start-instance-refresh --auto-scaling-group-name fleet-prod-asg --preferences \{"MinHealthyPercentage":100,"MaxHealthyPercentage":200,"SkipMatching":false\} .*--region eu-central-1/,
         "refresh-1\n",
       ],
     ]);
