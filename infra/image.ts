@@ -31,6 +31,15 @@ export interface ImageArgs {
 export const BUNDLE_KEY = "bundle/fleet-service.zip";
 /** Nightly images kept (a week of rollbacks); older AMIs and their snapshots are deleted. */
 export const IMAGES_KEPT = 7;
+/**
+ * Tags that let the lifecycle policy find this stack's images without naming the (autonamed, replaced on
+ * every component change) recipe, and keep the one image Pulumi manages: deleting the image made at the
+ * first `pulumi up` would drop it from state at the next refresh and make the next `up` rebuild it
+ * (20-90 min).
+ */
+export const IMAGE_SELECTION_TAG = "fleet:image-of";
+export const IMAGE_KEEP_TAG = "fleet:lifecycle";
+export const IMAGE_KEEP_VALUE = "managed-by-pulumi";
 /** How long a replaced bundle stays in the bucket as a noncurrent version. */
 export const BUNDLE_VERSIONS_KEPT_DAYS = 30;
 
@@ -252,18 +261,21 @@ export class Image extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const imageTags = { ...tags, [IMAGE_SELECTION_TAG]: `fleet-${args.stack}` };
     const common = {
       imageRecipeArn: recipe.arn,
       infrastructureConfigurationArn: infrastructure.arn,
       distributionConfigurationArn: distribution.arn,
       imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
       enhancedImageMetadataEnabled: true,
-      tags,
     };
     const pipeline = new aws.imagebuilder.ImagePipeline(
       `${name}-pipeline`,
       {
         ...common,
+        // The lifecycle policy selects on this tag; that the pipeline's images inherit it is an assumption
+        // a real account must confirm (README, "What has and has not been verified").
+        tags: imageTags,
         description: `Nightly fleet image for ${args.stack}`,
         status: "ENABLED",
         schedule: {
@@ -278,7 +290,7 @@ export class Image extends pulumi.ComponentResource {
     // One build now, so the SSM parameter exists before the group launches.
     this.image = new aws.imagebuilder.Image(
       `${name}-initial`,
-      { ...common },
+      { ...common, tags: { ...imageTags, [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE } },
       { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
     );
 
@@ -302,11 +314,15 @@ export class Image extends pulumi.ComponentResource {
         description: `Keep the newest ${IMAGES_KEPT} fleet ${args.stack} images; delete older AMIs and their snapshots`,
         executionRole: lifecycleRole.arn,
         resourceType: "AMI_IMAGE",
-        resourceSelection: { recipes: [{ name: recipe.name, semanticVersion: recipe.version }] },
+        // By tag, not by recipe: the recipe is autonamed and replaced when the component changes, and a
+        // selection by recipe would then stop cleaning the older recipe's images.
+        resourceSelection: { tagMap: { [IMAGE_SELECTION_TAG]: `fleet-${args.stack}` } },
         policyDetails: [
           {
             action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },
             filter: { type: "COUNT", value: IMAGES_KEPT },
+            // Never the image Pulumi manages (the first `pulumi up`'s), nor its AMI.
+            exclusionRules: { tagMap: { [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE } },
           },
         ],
         tags,

@@ -166,21 +166,24 @@ for (const stack of ["dev", "prod"]) {
       ]);
     });
 
-    it("deletes all but the newest week of nightly AMIs, with their snapshots", () => {
+    it("deletes all but the newest week of nightly AMIs, with their snapshots, never the image Pulumi manages", () => {
       const policy = res(T.lifecyclePolicy);
       assert.equal(policy.inputs.resourceType, "AMI_IMAGE");
-      assert.deepEqual(policy.inputs.resourceSelection.recipes, [
-        {
-          name: res(T.recipe).inputs.name ?? res(T.recipe).outputs.name,
-          semanticVersion: res(T.recipe).inputs.version,
-        },
-      ]);
-      assert.deepEqual(policy.inputs.policyDetails, [
-        {
-          action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },
-          filter: { type: "COUNT", value: 7 },
-        },
-      ]);
+      assert.deepEqual(policy.inputs.policyDetails.length, 1);
+      const detail = policy.inputs.policyDetails[0];
+      assert.deepEqual(detail.action, { type: "DELETE", includeResources: { amis: true, snapshots: true } });
+      assert.deepEqual(detail.filter, { type: "COUNT", value: 7 });
+      // Selected by tags, not by the autonamed recipe (replaced with every component change).
+      assert.equal(policy.inputs.resourceSelection.recipes, undefined);
+      const selects = (tags: Record<string, string>) =>
+        Object.entries(policy.inputs.resourceSelection.tagMap as Record<string, string>).some(
+          ([k, v]) => tags[k] === v,
+        );
+      const excluded = (tags: Record<string, string>) =>
+        Object.entries((detail.exclusionRules?.tagMap ?? {}) as Record<string, string>).some(([k, v]) => tags[k] === v);
+      const mayDelete = (tags: Record<string, string>) => selects(tags) && !excluded(tags);
+      assert.ok(mayDelete(res(T.pipeline).inputs.tags), "the nightly images (the pipeline's tags) are cleaned up");
+      assert.ok(!mayDelete(res(T.image).inputs.tags), "the image of the first `pulumi up` is kept");
       const role = all(r, T.role).find((x) => x.outputs.arn === policy.inputs.executionRole)!;
       const trust = role.inputs.assumeRolePolicy;
       const doc = typeof trust === "string" ? JSON.parse(trust) : trust;
