@@ -11,6 +11,19 @@ import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
+/**
+ * How the group gets onto the image built that night: `drain` scales to zero and back (an outage of the
+ * drain-to-restore window), `refresh` starts an instance refresh at the drain time (launch before
+ * terminate, no outage).
+ */
+export const NIGHTLY_MODES = ["drain", "refresh"] as const;
+export type NightlyMode = (typeof NIGHTLY_MODES)[number];
+
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
 export interface FleetConfig {
   /** EC2 instance type of the fleet and of the Image Builder build instance. */
   instanceType: string;
@@ -37,6 +50,13 @@ export interface FleetConfig {
   deletionProtection: boolean;
   /** ALB idle timeout (s); below the service's keepAliveTimeout. */
   albIdleTimeoutSeconds: number;
+  nightly: NightlyMode;
+  /** A stack with deletion protection and no certificate serves plain HTTP only when this says so. */
+  allowPlainHttp: boolean;
+  /** Retention of the instances' log group (days, a value CloudWatch accepts). */
+  logRetentionDays: number;
+  /** Optional address subscribed to the alarm topic (AWS mails a confirmation link first). */
+  alarmEmail?: string;
 }
 
 export const DEFAULTS = {
@@ -49,10 +69,64 @@ export const DEFAULTS = {
   restoreCron: "10 3 * * *",
   pipelineCron: "0 2 * * *",
   timeZone: "UTC",
-  natStrategy: "Single" as NatStrategy,
+  natGateways: "Single" as NatStrategy,
   deletionProtection: false,
   albIdleTimeoutSeconds: ALB_IDLE_TIMEOUT_S,
+  nightly: "drain" as NightlyMode,
+  allowPlainHttp: false,
+  logRetentionDays: 30,
 } as const;
+
+/** The keys that are unset unless a stack sets them. */
+export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "certificateArn", "alarmEmail"] as const;
+
+/**
+ * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS, so a key added to either
+ * is known here. A test checks this list against the keys parseFleetConfig reads.
+ */
+export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS];
+
+/** Levenshtein distance, case-insensitive (`minsize` is one keystroke from `minSize`, not six). */
+export function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[y.length]!;
+}
+
+/** The known key nearest to `key`, if it is near enough to be a typo (a third of its length, at least 2). */
+export function nearestKey(key: string, known: readonly string[] = KNOWN_KEYS): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/**
+ * Throws for the first `fleet:` key (given without its prefix) that the program does not read: a mistyped
+ * key would otherwise change nothing and say nothing.
+ */
+export function checkKnownKeys(keys: Iterable<string>, get: ConfigLookup, known: readonly string[] = KNOWN_KEYS) {
+  for (const key of keys) {
+    if (known.includes(key)) continue;
+    const near = nearestKey(key, known);
+    throw new FleetConfigError(
+      key,
+      get(key),
+      "not a setting of this program (it would be ignored)",
+      `${near !== undefined ? `did you mean fleet:${near}? ` : ""}rename or remove it (\`pulumi config rm fleet:${key}\`); known keys: ${[...known].sort().join(", ")}`,
+    );
+  }
+}
 
 /** The pipeline must start at least this long before the drain, so the AMI is built and distributed in time. */
 // An Image Builder build with its test phase takes 20-45 min; a shorter lead lets the restore boot
@@ -233,9 +307,15 @@ function checkNightOrder(
 
 /**
  * Parses and validates the fleet's configuration. `get` returns the raw string of `fleet:<key>` or
- * undefined. `now` only anchors the ordering check of the crons (tests pin it).
+ * undefined. `now` only anchors the ordering check of the crons (tests pin it). `setKeys`, the `fleet:`
+ * keys the stack sets (without the prefix), are checked against KNOWN_KEYS first.
  */
-export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): FleetConfig {
+export function parseFleetConfig(
+  get: ConfigLookup,
+  now: Date = new Date(),
+  setKeys: Iterable<string> = [],
+): FleetConfig {
+  checkKnownKeys(setKeys, get);
   const instanceTypeRaw = get("instanceType");
   const instanceType = instanceTypeRaw?.trim() || DEFAULTS.instanceType;
   const m = INSTANCE_TYPE.exec(instanceType);
@@ -317,7 +397,7 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
   }
 
   const natRaw = get("natGateways");
-  const natStrategy = (natRaw?.trim() || DEFAULTS.natStrategy) as NatStrategy;
+  const natStrategy = (natRaw?.trim() || DEFAULTS.natGateways) as NatStrategy;
   if (!NAT_STRATEGIES.includes(natStrategy)) {
     throw new FleetConfigError(
       "natGateways",
@@ -339,6 +419,43 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
     );
   }
 
+  const nightlyRaw = get("nightly");
+  const nightly = (nightlyRaw?.trim() || DEFAULTS.nightly) as NightlyMode;
+  if (!NIGHTLY_MODES.includes(nightly)) {
+    throw new FleetConfigError(
+      "nightly",
+      nightlyRaw,
+      "unknown nightly mode",
+      `use "drain" (scale to zero and back: an outage of the drained window) or "refresh" (an instance refresh at the drain time: no outage)`,
+    );
+  }
+
+  const allowPlainHttp = boolean(get, "allowPlainHttp", DEFAULTS.allowPlainHttp);
+  if (deletionProtection && certificateArn === undefined && !allowPlainHttp) {
+    throw new FleetConfigError(
+      "certificateArn",
+      certRaw,
+      "a stack with deletion protection (a production stack) would serve plain HTTP",
+      `set fleet:certificateArn to an ACM certificate in the stack's region, or say so explicitly with \`pulumi config set fleet:allowPlainHttp true\``,
+    );
+  }
+
+  const logRetentionDays = integer(get, "logRetentionDays", DEFAULTS.logRetentionDays, 1, 3653)!;
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new FleetConfigError(
+      "logRetentionDays",
+      get("logRetentionDays"),
+      "not a retention CloudWatch Logs accepts",
+      `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
+  }
+
+  const emailRaw = get("alarmEmail");
+  const alarmEmail = emailRaw?.trim() || undefined;
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    throw new FleetConfigError("alarmEmail", emailRaw, "not an email address", `use e.g. "ops@example.com"`);
+  }
+
   return {
     instanceType,
     architecture,
@@ -356,6 +473,10 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
     natStrategy,
     deletionProtection,
     albIdleTimeoutSeconds,
+    nightly,
+    allowPlainHttp,
+    logRetentionDays,
+    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
 }
 

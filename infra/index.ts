@@ -13,8 +13,12 @@ import { Scaling } from "./scaling";
 import { Night } from "./night";
 
 const fleetConfig = new pulumi.Config("fleet");
+// Every `fleet:` key the stack sets (allConfig() keys are "<namespace>:<key>"), so a mistyped one is an error.
+const setFleetKeys = Object.keys(pulumi.runtime.allConfig())
+  .filter((k) => k.startsWith("fleet:"))
+  .map((k) => k.slice("fleet:".length));
 // Validates everything first: a bad value throws one error naming `fleet:<key>` before any resource exists.
-const config = parseFleetConfig((key) => fleetConfig.get(key));
+const config = parseFleetConfig((key) => fleetConfig.get(key), new Date(), setFleetKeys);
 const region = new pulumi.Config("aws").require("region");
 const stackName = pulumi.getStack();
 const tags = { project: "fleet", stack: stackName };

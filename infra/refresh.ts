@@ -39,8 +39,6 @@ export function refreshPreferenceProblems(p: RefreshPercentages): string[] {
   if (!Number.isInteger(min) || min < 0 || min > 100) problems.push(`MinHealthyPercentage ${min} is not in 0..100`);
   if (!Number.isInteger(max) || max < 100 || max > 200) problems.push(`MaxHealthyPercentage ${max} is not in 100..200`);
   if (max - min > MAX_HEALTHY_RANGE_PERCENT)
-    problems.push(
-      `MaxHealthyPercentage − MinHealthyPercentage = ${max - min} exceeds ${MAX_HEALTHY_RANGE_PERCENT}`,
-    );
+    problems.push(`MaxHealthyPercentage − MinHealthyPercentage = ${max - min} exceeds ${MAX_HEALTHY_RANGE_PERCENT}`);
   return problems;
 }

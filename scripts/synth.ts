@@ -85,7 +85,10 @@ export function readStackConfig(stack: string, dir = ROOT): Record<string, strin
 
 /** Validates the `fleet:*` part of a config map exactly as infra/index.ts does. */
 export function validateStackConfig(config: Record<string, string>): void {
-  parseFleetConfig((key) => config[`fleet:${key}`]);
+  const fleetKeys = Object.keys(config)
+    .filter((k) => k.startsWith("fleet:"))
+    .map((k) => k.slice("fleet:".length));
+  parseFleetConfig((key) => config[`fleet:${key}`], new Date(), fleetKeys);
 }
 
 export interface SynthResource {

@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
-import { DEFAULTS, FleetConfigError, parseFleetConfig, toAwsCron } from "../../infra/config";
+import { DEFAULTS, FleetConfigError, KNOWN_KEYS, nearestKey, parseFleetConfig, toAwsCron } from "../../infra/config";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
-const parse = (values: Record<string, string>) => parseFleetConfig((k) => values[k], NOW);
+const parse = (values: Record<string, string>) => parseFleetConfig((k) => values[k], NOW, Object.keys(values));
 
 describe("infra config (fleet:*)", () => {
   it("fills the documented defaults", () => {
@@ -17,7 +17,11 @@ describe("infra config (fleet:*)", () => {
     assert.equal(c.desiredCapacity, c.minSize, "desired defaults to min");
     assert.equal(c.requestsPerTargetPerMinute, undefined);
     assert.equal(c.certificateArn, undefined);
-    assert.equal(c.natStrategy, DEFAULTS.natStrategy);
+    assert.equal(c.natStrategy, DEFAULTS.natGateways);
+    assert.equal(c.nightly, "drain", "today's scheduled drain and restore, as asked");
+    assert.equal(c.allowPlainHttp, false);
+    assert.equal(c.logRetentionDays, 30);
+    assert.equal(c.alarmEmail, undefined);
     assert.equal(c.architecture, "x86_64");
   });
 
@@ -107,6 +111,18 @@ describe("infra config (fleet:*)", () => {
       { certificateArn: "arn:aws:acm:eu-central-1:123456789012:certificate/" },
       "certificateArn",
     ],
+    ["an unknown nightly mode", { nightly: "rolling" }, "nightly", /"drain".*"refresh"/],
+    ["a log retention CloudWatch refuses", { logRetentionDays: "10" }, "logRetentionDays", /7, 14, 30/],
+    ["an alarm email without a domain", { alarmEmail: "ops@" }, "alarmEmail"],
+    [
+      "plain HTTP on a stack with deletion protection",
+      { deletionProtection: "true", certificateArn: "" },
+      "certificateArn",
+      /fleet:allowPlainHttp true/,
+    ],
+    ["a mistyped key (case)", { minsize: "2" }, "minsize", /did you mean fleet:minSize\?/],
+    ["a mistyped key (letters)", { maxSzie: "2" }, "maxSzie", /did you mean fleet:maxSize\?/],
+    ["a key far from any", { colour: "blue" }, "colour", /known keys: .*minSize/],
   ];
   for (const [what, values, key, extra] of bad) {
     it(`rejects ${what} naming fleet:${key}`, () => {
@@ -123,6 +139,28 @@ describe("infra config (fleet:*)", () => {
       );
     });
   }
+
+  it("serves plain HTTP with deletion protection only when fleet:allowPlainHttp says so", () => {
+    const c = parse({ deletionProtection: "true", allowPlainHttp: "true" });
+    assert.equal(c.certificateArn, undefined);
+    assert.equal(c.allowPlainHttp, true);
+  });
+
+  it("suggests only near keys, and a known key is never unknown", () => {
+    assert.equal(nearestKey("nigthly"), "nightly");
+    assert.equal(nearestKey("certificateARN"), "certificateArn");
+    assert.equal(nearestKey("zzzzzzzz"), undefined);
+    for (const k of KNOWN_KEYS) assert.doesNotThrow(() => parseFleetConfig(() => undefined, NOW, [k]), k);
+  });
+
+  it("knows exactly the keys it reads: KNOWN_KEYS is the list the parser consults", () => {
+    const read = new Set<string>();
+    parseFleetConfig((k) => {
+      read.add(k);
+      return undefined;
+    }, NOW);
+    assert.deepEqual([...read].sort(), [...KNOWN_KEYS].sort());
+  });
 
   it("builds arm64 images for every Graviton family, x86_64 for the rest", () => {
     for (const [type, arch] of [

@@ -454,6 +454,24 @@ describe("infra program under mocks: variations", () => {
     );
   });
 
+  for (const typo of ["minsize", "nightlyMode"]) {
+    it(`an unknown key (fleet:${typo}) is an error naming it, before any resource is registered`, async () => {
+      const sink: SynthResource[] = [];
+      await assert.rejects(
+        synth("dev", { ...readStackConfig("dev"), [`fleet:${typo}`]: "2" }, sink),
+        (err: unknown) =>
+          err instanceof Error &&
+          err.name === FleetConfigError.name &&
+          err.message.startsWith(`fleet:${typo} = "2" is invalid: not a setting`) &&
+          (typo !== "minsize" || /did you mean fleet:minSize\?/.test(err.message)),
+      );
+      assert.deepEqual(
+        sink.map((x) => x.type),
+        ["pulumi:pulumi:Stack"],
+      );
+    });
+  }
+
   it("a missing aws:region stops the program", async () => {
     const { "aws:region": _omitted, ...config } = readStackConfig("dev");
     await assert.rejects(synth("dev", config), /aws:region/);
