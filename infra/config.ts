@@ -305,6 +305,27 @@ function checkNightOrder(
   }
 }
 
+/** Throws unless `toAwsCron` can translate `expr` (AWS cron: one of day-of-month / day-of-week is "?"). */
+function awsCronExpressible(get: ConfigLookup, key: string, expr: string, service: string): void {
+  const fields = expr.split(" ");
+  if (fields[4]!.includes("/")) {
+    throw new FleetConfigError(
+      key,
+      get(key),
+      `uses a step in day-of-week, which is not translated to ${service}'s cron`,
+      `list the days instead, e.g. "0 2 * * 1,3,5"`,
+    );
+  }
+  if (fields[2] !== "*" && fields[4] !== "*") {
+    throw new FleetConfigError(
+      key,
+      get(key),
+      `restricts both day-of-month and day-of-week, which ${service}'s cron cannot express`,
+      `leave one of them "*"`,
+    );
+  }
+}
+
 /**
  * Parses and validates the fleet's configuration. `get` returns the raw string of `fleet:<key>` or
  * undefined. `now` only anchors the ordering check of the crons (tests pin it). `setKeys`, the `fleet:`
@@ -366,23 +387,7 @@ export function parseFleetConfig(
   const drainCron = cron(get, "drainCron", DEFAULTS.drainCron, timeZone);
   const restoreCron = cron(get, "restoreCron", DEFAULTS.restoreCron, timeZone);
   const pipelineCron = cron(get, "pipelineCron", DEFAULTS.pipelineCron, timeZone);
-  const pipelineDow = pipelineCron.split(" ");
-  if (pipelineDow[4]!.includes("/")) {
-    throw new FleetConfigError(
-      "pipelineCron",
-      get("pipelineCron"),
-      "uses a step in day-of-week, which is not translated to EC2 Image Builder's cron",
-      `list the days instead, e.g. "0 2 * * 1,3,5"`,
-    );
-  }
-  if (pipelineDow[2] !== "*" && pipelineDow[4] !== "*") {
-    throw new FleetConfigError(
-      "pipelineCron",
-      get("pipelineCron"),
-      "restricts both day-of-month and day-of-week, which EC2 Image Builder's cron cannot express",
-      `leave one of them "*"`,
-    );
-  }
+  awsCronExpressible(get, "pipelineCron", pipelineCron, "EC2 Image Builder");
   checkNightOrder({ drainCron, restoreCron, pipelineCron, timeZone }, get, now);
 
   const certRaw = get("certificateArn");
@@ -429,6 +434,8 @@ export function parseFleetConfig(
       `use "drain" (scale to zero and back: an outage of the drained window) or "refresh" (an instance refresh at the drain time: no outage)`,
     );
   }
+
+  if (nightly === "refresh") awsCronExpressible(get, "drainCron", drainCron, "EventBridge Scheduler");
 
   const allowPlainHttp = boolean(get, "allowPlainHttp", DEFAULTS.allowPlainHttp);
   if (deletionProtection && certificateArn === undefined && !allowPlainHttp) {

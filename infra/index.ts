@@ -4,6 +4,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { parseFleetConfig } from "./config";
 import { Network } from "./network";
 import { Image } from "./image";
@@ -79,6 +80,10 @@ new Scaling("fleet", {
 });
 
 new Night("fleet", {
+  mode: config.nightly,
+  region,
+  accountId: aws.getCallerIdentityOutput().accountId,
+  tags,
   asgName: fleet.asgName,
   drainCron: config.drainCron,
   restoreCron: config.restoreCron,

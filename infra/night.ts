@@ -1,17 +1,31 @@
 /**
- * The nightly cycle: drain the group to zero, then bring it back. Instances launched by the restore
- * resolve the AMI parameter anew, so they run the image the pipeline built before the drain.
+ * The nightly move onto the image the pipeline built before the drain time, in one of two modes
+ * (`fleet:nightly`):
+ * - `drain`: scheduled actions drain the group to zero, then bring it back. Instances launched by the
+ *   restore resolve the AMI parameter anew. The service is down between the two.
+ * - `refresh`: at the drain time an EventBridge Scheduler schedule calls StartInstanceRefresh (universal
+ *   target) with the group's preferences: replacements launch first, then the old instances go. No outage.
+ *   A refresh already running makes that call fail with InstanceRefreshInProgress; the schedule does not
+ *   retry, so the running refresh is left alone and the night is not an error (one target error in the
+ *   schedule's metrics, which no alarm watches).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { toAwsCron, type NightlyMode } from "./config";
+import { apiRefreshPreferences } from "./refresh";
 
 export interface NightArgs {
+  mode: NightlyMode;
   asgName: pulumi.Input<string>;
   drainCron: string;
   restoreCron: string;
   timeZone: string;
   minSize: number;
   desiredCapacity: number;
+  /** Region and account of the group: the schedule's role may start a refresh of this group only. */
+  region: string;
+  accountId: pulumi.Input<string>;
+  tags?: Record<string, string>;
 }
 
 /**
@@ -20,9 +34,28 @@ export interface NightArgs {
  */
 export const UNCHANGED = -1;
 
+/** EventBridge Scheduler's universal target for the Auto Scaling API's StartInstanceRefresh. */
+export const START_INSTANCE_REFRESH_TARGET = "arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh";
+
+/** The request Scheduler sends: StartInstanceRefresh's parameters, spelled as in the API reference. */
+export function startInstanceRefreshInput(asgName: string): string {
+  return JSON.stringify({ AutoScalingGroupName: asgName, Strategy: "Rolling", Preferences: apiRefreshPreferences() });
+}
+
+/** The group's ARN with its id wildcarded (the id is not an output of the group resource). */
+export function asgArnPattern(region: string, accountId: string, asgName: string): string {
+  return `arn:aws:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${asgName}`;
+}
+
 export class Night extends pulumi.ComponentResource {
   constructor(name: string, args: NightArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:night:Night", name, {}, opts);
+    if (args.mode === "refresh") this.refresh(name, args);
+    else this.drain(name, args);
+    this.registerOutputs({});
+  }
+
+  private drain(name: string, args: NightArgs): void {
     new aws.autoscaling.Schedule(
       `${name}-drain`,
       {
@@ -49,6 +82,68 @@ export class Night extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({});
+  }
+
+  private refresh(name: string, args: NightArgs): void {
+    const tags = args.tags ?? {};
+    // Scheduler assumes the role for schedules of this account only (confused-deputy guard).
+    const role = new aws.iam.Role(
+      `${name}-refresh`,
+      {
+        description: "EventBridge Scheduler: start the fleet's nightly instance refresh",
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "scheduler.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
+          ],
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-refresh`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["autoscaling:StartInstanceRefresh"],
+              Resource: [
+                pulumi
+                  .all([args.accountId, args.asgName])
+                  .apply(([account, asg]) => asgArnPattern(args.region, account, asg)),
+              ],
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.scheduler.Schedule(
+      `${name}-refresh`,
+      {
+        description: "fleet: nightly instance refresh onto tonight's image (launch before terminate)",
+        scheduleExpression: toAwsCron(args.drainCron),
+        scheduleExpressionTimezone: args.timeZone,
+        flexibleTimeWindow: { mode: "OFF" },
+        state: "ENABLED",
+        target: {
+          arn: START_INSTANCE_REFRESH_TARGET,
+          roleArn: role.arn,
+          input: pulumi.output(args.asgName).apply(startInstanceRefreshInput),
+          // A refresh already running is answered InstanceRefreshInProgress: retrying would not help.
+          retryPolicy: { maximumRetryAttempts: 0 },
+        },
+      },
+      { parent: this },
+    );
   }
 }

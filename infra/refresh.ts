@@ -42,3 +42,16 @@ export function refreshPreferenceProblems(p: RefreshPercentages): string[] {
     problems.push(`MaxHealthyPercentage − MinHealthyPercentage = ${max - min} exceeds ${MAX_HEALTHY_RANGE_PERCENT}`);
   return problems;
 }
+
+/** The preferences in the Auto Scaling API's spelling (CLI `--preferences`, Scheduler's universal target). */
+export function apiRefreshPreferences(): {
+  MinHealthyPercentage: number;
+  MaxHealthyPercentage: number;
+  SkipMatching: boolean;
+} {
+  return {
+    MinHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.minHealthyPercentage,
+    MaxHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.maxHealthyPercentage,
+    SkipMatching: INSTANCE_REFRESH_PREFERENCES.skipMatching,
+  };
+}

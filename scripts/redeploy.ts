@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { INSTANCE_REFRESH_PREFERENCES } from "../infra/refresh";
+import { apiRefreshPreferences } from "../infra/refresh";
 
 export class RedeployError extends Error {
   override name = "RedeployError";
@@ -39,11 +39,7 @@ export interface Io {
 const POLL_MS = 30_000;
 
 /** The group's own refresh settings, in the CLI's spelling: a bare CLI refresh would use AWS's defaults. */
-const refreshPreferences = JSON.stringify({
-  MinHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.minHealthyPercentage,
-  MaxHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.maxHealthyPercentage,
-  SkipMatching: INSTANCE_REFRESH_PREFERENCES.skipMatching,
-});
+const refreshPreferences = JSON.stringify(apiRefreshPreferences());
 
 export const USAGE =
   "usage: npm run redeploy -- --stack <name> [--skip-bake] [--wait] [--dry-run] [--timeout-minutes N]";

@@ -307,6 +307,7 @@ const KEY_INPUTS: Record<string, string[]> = {
   ],
   "aws:autoscaling/policy:Policy": ["targetTrackingConfiguration"],
   "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "desiredCapacity", "maxSize"],
+  "aws:scheduler/schedule:Schedule": ["scheduleExpression", "scheduleExpressionTimezone", "target"],
   "aws:imagebuilder/imagePipeline:ImagePipeline": ["schedule"],
   "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": ["distributions"],
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": [

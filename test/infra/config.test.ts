@@ -111,6 +111,12 @@ describe("infra config (fleet:*)", () => {
       { certificateArn: "arn:aws:acm:eu-central-1:123456789012:certificate/" },
       "certificateArn",
     ],
+    [
+      "a refresh drain AWS cron cannot express",
+      { nightly: "refresh", drainCron: "0 3 1 * 1" },
+      "drainCron",
+      /EventBridge Scheduler/,
+    ],
     ["an unknown nightly mode", { nightly: "rolling" }, "nightly", /"drain".*"refresh"/],
     ["a log retention CloudWatch refuses", { logRetentionDays: "10" }, "logRetentionDays", /7, 14, 30/],
     ["an alarm email without a domain", { alarmEmail: "ops@" }, "alarmEmail"],

@@ -32,6 +32,7 @@ export const T = {
   asg: "aws:autoscaling/group:Group",
   policy: "aws:autoscaling/policy:Policy",
   schedule: "aws:autoscaling/schedule:Schedule",
+  schedulerSchedule: "aws:scheduler/schedule:Schedule",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {

@@ -5,7 +5,7 @@
  * evicted from require.cache between runs, and each run's RPCs awaited (see its header comment).
  */
 import * as assert from "node:assert/strict";
-import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
+import { MOCK_ACCOUNT, synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/config";
 import {
   ALB_IDLE_TIMEOUT_S,
@@ -33,6 +33,69 @@ function policiesOfProfile(r: SynthResult, profile: SynthResource): string[] {
     .filter((a) => a.inputs.role === role.outputs.name)
     .map((a) => a.inputs.policyArn as string)
     .sort();
+}
+
+/** Drain mode: to zero at the drain cron, back to min/desired at the restore cron, max unchanged (-1). */
+function assertDrainAndRestore(schedules: SynthResource[], cfg: FleetConfig, asg: SynthResource): void {
+  assert.equal(schedules.length, 2);
+  const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
+  const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
+  assert.ok(drain && restore && drain !== restore);
+  assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
+  assert.deepEqual(
+    [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
+    [cfg.minSize, cfg.desiredCapacity, -1],
+  );
+  for (const s of schedules) {
+    assert.equal(s.inputs.timeZone, cfg.timeZone);
+    assert.equal(s.inputs.autoscalingGroupName, asg.outputs.name);
+  }
+  assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
+}
+
+/**
+ * Refresh mode: one Scheduler schedule at the drain time calls StartInstanceRefresh on the group with the
+ * group's preferences (API spelling), through a role Scheduler alone may assume, allowed that one action
+ * on that one group.
+ */
+function assertRefreshSchedule(r: SynthResult, cfg: FleetConfig): void {
+  const asg = one(r, T.asg);
+  const schedule = one(r, T.schedulerSchedule);
+  assert.equal(schedule.inputs.scheduleExpression, toAwsCron(cfg.drainCron));
+  assert.equal(schedule.inputs.scheduleExpressionTimezone, cfg.timeZone);
+  assert.deepEqual(schedule.inputs.flexibleTimeWindow, { mode: "OFF" });
+  const target = schedule.inputs.target;
+  assert.equal(target.arn, "arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh");
+  const input = JSON.parse(target.input);
+  assert.deepEqual(input, {
+    AutoScalingGroupName: asg.outputs.name,
+    Strategy: "Rolling",
+    Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: false },
+  });
+  assert.deepEqual(
+    refreshPreferenceProblems({
+      minHealthyPercentage: input.Preferences.MinHealthyPercentage,
+      maxHealthyPercentage: input.Preferences.MaxHealthyPercentage,
+    }),
+    [],
+  );
+  assert.equal(target.retryPolicy.maximumRetryAttempts, 0, "a refresh already running is not retried");
+  const role = all(r, T.role).find((x) => x.outputs.arn === target.roleArn)!;
+  assert.ok(role, "the schedule's role is one of the program's");
+  const trust = JSON.parse(role.inputs.assumeRolePolicy);
+  assert.deepEqual(trust.Statement[0].Principal, { Service: "scheduler.amazonaws.com" });
+  assert.deepEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT } });
+  const policies = all(r, T.rolePolicy).filter((p) => p.inputs.role === idOf(role));
+  assert.equal(policies.length, 1);
+  assert.deepEqual(JSON.parse(policies[0]!.inputs.policy).Statement, [
+    {
+      Effect: "Allow",
+      Action: ["autoscaling:StartInstanceRefresh"],
+      Resource: [
+        `arn:aws:autoscaling:eu-central-1:${MOCK_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${asg.outputs.name}`,
+      ],
+    },
+  ]);
 }
 
 for (const stack of ["dev", "prod"]) {
@@ -144,7 +207,8 @@ for (const stack of ["dev", "prod"]) {
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
         "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder",
       ]);
-      const inline = all(r, T.rolePolicy);
+      const builderRole = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
+      const inline = all(r, T.rolePolicy).filter((p) => p.inputs.role === idOf(builderRole));
       assert.equal(inline.length, 1);
       const statements = JSON.parse(inline[0]!.inputs.policy).Statement as Array<{
         Action: string[];
@@ -367,22 +431,17 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(req.length > 0, stack === "prod", "prod scales on requests too, dev on CPU only");
     });
 
-    it("drains to zero at the drain cron and restores min/desired, leaving max unchanged (-1)", () => {
+    it("moves onto tonight's image in the stack's nightly mode", () => {
       const schedules = all(r, T.schedule);
-      assert.equal(schedules.length, 2);
-      const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
-      const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
-      assert.ok(drain && restore && drain !== restore);
-      assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-      assert.deepEqual(
-        [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-        [cfg.minSize, cfg.desiredCapacity, -1],
-      );
-      for (const s of schedules) {
-        assert.equal(s.inputs.timeZone, cfg.timeZone);
-        assert.equal(s.inputs.autoscalingGroupName, res(T.asg).outputs.name);
+      const refreshes = all(r, T.schedulerSchedule);
+      if (cfg.nightly === "drain") {
+        assert.equal(refreshes.length, 0);
+        assertDrainAndRestore(schedules, cfg, res(T.asg));
+      } else {
+        assert.equal(schedules.length, 0, "no drain: the refresh keeps the service up");
+        assertRefreshSchedule(r, cfg);
       }
-      assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
+      assert.equal(stack === "prod" ? "refresh" : "drain", cfg.nightly);
     });
 
     it("wraps everything in components: every AWS resource has a component parent", () => {
@@ -430,6 +489,16 @@ describe("infra program under mocks: variations", () => {
       req.options.dependsOn?.includes(key(https)),
       "the request policy waits for the forwarding (HTTPS) listener",
     );
+  });
+
+  it("either nightly mode on either stack: dev with refresh, prod with drain", async () => {
+    const dev = await synth("dev", { ...readStackConfig("dev"), "fleet:nightly": "refresh" });
+    assertRefreshSchedule(dev, fleetConfigOf({ ...readStackConfig("dev"), "fleet:nightly": "refresh" }));
+    assert.equal(all(dev, T.schedule).length, 0);
+    const prodConfig = { ...readStackConfig("prod"), "fleet:nightly": "drain" };
+    const prod = await synth("prod", prodConfig);
+    assertDrainAndRestore(all(prod, T.schedule), fleetConfigOf(prodConfig), one(prod, T.asg));
+    assert.equal(all(prod, T.schedulerSchedule).length, 0);
   });
 
   it("on Graviton instance types, builds from the arm64 parent image", async () => {
