@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { renderImageComponent } from "./imageComponent";
+import { NODE_VERSION } from "./nodeRelease";
 import { toAwsCron } from "./config";
 import { instanceRole } from "./instanceRole";
 
@@ -25,6 +26,10 @@ export interface ImageArgs {
   subnetId: pulumi.Input<string>;
   /** Repository root holding dist/service, package.json and package-lock.json. */
   rootDir: string;
+  /** Log group the instances' CloudWatch agent writes the units' journals to. */
+  logGroupName: string;
+  /** systemd units whose journals are shipped (default: the service's unit). */
+  logUnits?: readonly string[];
   tags?: Record<string, string>;
 }
 
@@ -159,9 +164,14 @@ export class Image extends pulumi.ComponentResource {
       {
         platform: "Linux",
         version: "1.0.0",
-        description: "fleet service on Node.js 24 with its systemd unit",
+        description: `fleet service on Node.js ${NODE_VERSION} with its systemd unit and the CloudWatch agent`,
         data: pulumi.interpolate`s3://${bucket.bucket}/${BUNDLE_KEY}`.apply((uri) =>
-          renderImageComponent({ bundleS3Uri: uri, architecture: args.architecture }),
+          renderImageComponent({
+            bundleS3Uri: uri,
+            architecture: args.architecture,
+            logGroupName: args.logGroupName,
+            ...(args.logUnits ? { logUnits: args.logUnits } : {}),
+          }),
         ),
         tags,
       },

@@ -1,17 +1,26 @@
 /**
  * The EC2 Image Builder (AWSTOE) component document that turns Amazon Linux 2023 into a fleet
- * instance: Node 24, an unprivileged user, the service bundle installed with `npm ci --omit=dev`,
- * and the systemd unit. Generated from code so the numbers come from service/timing.ts.
+ * instance: the pinned Node.js release (infra/nodeRelease.ts), an unprivileged user, the service bundle
+ * installed with `npm ci --omit=dev`, the systemd unit, and the CloudWatch agent shipping the units'
+ * journals and memory/disk metrics. Generated from code so the numbers come from service/timing.ts.
  */
 import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../service/timing";
+import { cloudWatchAgentConfig } from "./agentConfig";
+import { NODE_VERSION, nodeTarball } from "./nodeRelease";
 import { LAYOUT, renderServiceUnit } from "./serviceUnit";
 
-export const NODE_MAJOR = 24;
+/** Where the build leaves the agent's configuration before the agent translates it. */
+export const AGENT_CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/fleet-agent.json";
+const AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
 export interface ComponentDocOptions {
   /** s3://bucket/key of the zipped bundle (dist/service, package.json, package-lock.json). */
   bundleS3Uri: string;
   architecture: "x86_64" | "arm64";
+  /** The stack's instance log group (infra/agentConfig.ts instanceLogGroupName). */
+  logGroupName: string;
+  /** systemd units whose journals the agent ships; default: the service's own unit. */
+  logUnits?: readonly string[];
 }
 
 /** A YAML scalar: multi-line strings as literal blocks, everything else JSON-quoted (valid YAML). */
@@ -48,12 +57,18 @@ function bash(name: string, script: string): Yaml {
 }
 
 export function renderImageComponent(opts: ComponentDocOptions): string {
-  const nodeArch = opts.architecture === "arm64" ? "arm64" : "x64";
+  const tarball = nodeTarball(opts.architecture === "arm64" ? "arm64" : "x64");
+  const agentConfig =
+    JSON.stringify(
+      cloudWatchAgentConfig({ logGroupName: opts.logGroupName, units: opts.logUnits ?? [LAYOUT.unitName] }),
+      null,
+      2,
+    ) + "\n";
   const unit = renderServiceUnit();
   const health = `http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`;
   const doc: Yaml = {
     name: "fleet-service",
-    description: "Installs Node.js 24 and the fleet service as a sandboxed systemd unit",
+    description: `Installs Node.js ${NODE_VERSION}, the fleet service as a sandboxed systemd unit, and the CloudWatch agent`,
     schemaVersion: { raw: "1.0" },
     phases: [
       {
@@ -63,19 +78,40 @@ export function renderImageComponent(opts: ComponentDocOptions): string {
           bash(
             "InstallNode",
             `
-base=https://nodejs.org/dist/latest-v${NODE_MAJOR}.x
 work=$(mktemp -d)
 cd "$work"
-curl -fsSLO "$base/SHASUMS256.txt"
-tarball=$(grep -oE "node-v${NODE_MAJOR}\\.[0-9]+\\.[0-9]+-linux-${nodeArch}\\.tar\\.xz" SHASUMS256.txt | head -n1)
-curl -fsSLO "$base/$tarball"
-grep " $tarball\$" SHASUMS256.txt | sha256sum -c -
+curl -fsSLO ${tarball.url}
+# The pinned checksum (infra/nodeRelease.ts), not one fetched from the same server as the tarball.
+echo "${tarball.sha256}  ${tarball.file}" | sha256sum -c -
 rm -rf /usr/local/lib/nodejs && mkdir -p /usr/local/lib/nodejs
-tar -xJf "$tarball" -C /usr/local/lib/nodejs --strip-components=1
+tar -xJf "${tarball.file}" -C /usr/local/lib/nodejs --strip-components=1
 ln -sf /usr/local/lib/nodejs/bin/node ${LAYOUT.node}
 ln -sf /usr/local/lib/nodejs/bin/npm ${LAYOUT.npm}
 rm -rf "$work"
 ${LAYOUT.node} --version`,
+          ),
+          bash("InstallCloudWatchAgent", "dnf install -y amazon-cloudwatch-agent"),
+          {
+            name: "WriteCloudWatchAgentConfig",
+            action: "CreateFile",
+            inputs: [
+              {
+                path: AGENT_CONFIG_PATH,
+                content: agentConfig,
+                owner: "root",
+                group: "root",
+                permissions: "0644",
+                overwrite: true,
+              },
+            ],
+          },
+          bash(
+            "ConfigureCloudWatchAgent",
+            `
+# Translates (and so validates) the configuration with the installed agent: an agent that does not know
+# the journald input fails the build here. Not started (-s) on the build instance: it starts at boot.
+${AGENT_CTL} -a fetch-config -m ec2 -c file:${AGENT_CONFIG_PATH}
+systemctl enable amazon-cloudwatch-agent`,
           ),
           bash(
             "CreateServiceUser",
@@ -121,7 +157,8 @@ mkdir -p $(dirname ${LAYOUT.envFile})`,
           bash(
             "ValidateInstall",
             `
-${LAYOUT.node} --version | grep -q '^v${NODE_MAJOR}\\.'
+test "$(${LAYOUT.node} --version)" = "v${NODE_VERSION}"
+systemctl is-enabled amazon-cloudwatch-agent
 test -f ${LAYOUT.installDir}/dist/service/main.js
 test -d ${LAYOUT.installDir}/node_modules/fastify
 # Verify our unit only: warnings in the distribution's own units must not fail the image.

@@ -12,6 +12,9 @@ import { LoadBalancer } from "./loadBalancer";
 import { Fleet } from "./fleet";
 import { Scaling } from "./scaling";
 import { Night } from "./night";
+import { instanceLogGroupName } from "./agentConfig";
+import { AccessLogs, ACCESS_LOG_PREFIX } from "./accessLogs";
+import { InstanceLogs, Observability } from "./observability";
 
 const fleetConfig = new pulumi.Config("fleet");
 // Every `fleet:` key the stack sets (allConfig() keys are "<namespace>:<key>"), so a mistyped one is an error.
@@ -23,10 +26,18 @@ const config = parseFleetConfig((key) => fleetConfig.get(key), new Date(), setFl
 const region = new pulumi.Config("aws").require("region");
 const stackName = pulumi.getStack();
 const tags = { project: "fleet", stack: stackName };
+const accountId = aws.getCallerIdentityOutput().accountId;
 
 const network = new Network("fleet", {
   availabilityZones: config.availabilityZones,
   natStrategy: config.natStrategy,
+  flowLogGroupName: `/fleet/${stackName}/vpc-flow-logs`,
+  tags,
+});
+
+const logs = new InstanceLogs("fleet", {
+  logGroupName: instanceLogGroupName(stackName),
+  retentionDays: config.logRetentionDays,
   tags,
 });
 
@@ -40,15 +51,25 @@ const image = new Image("fleet", {
   vpcId: network.vpcId,
   subnetId: network.privateSubnetIds.apply((ids) => ids[0]!),
   rootDir: path.resolve(__dirname, ".."),
+  logGroupName: instanceLogGroupName(stackName),
   tags,
 });
+
+const accessLogs = new AccessLogs("fleet", { region, accountId, tags });
 
 const lb = new LoadBalancer("fleet", {
   vpcId: network.vpcId,
   publicSubnetIds: network.publicSubnetIds,
   idleTimeoutSeconds: config.albIdleTimeoutSeconds,
   deletionProtection: config.deletionProtection,
-  ...(config.certificateArn !== undefined ? { certificateArn: config.certificateArn } : {}),
+  ...(config.certificateArn !== undefined
+    ? { certificateArn: config.certificateArn }
+    : {
+        plainHttpReason: config.allowPlainHttp
+          ? "fleet:allowPlainHttp is true"
+          : "no deletion protection: a development stack",
+      }),
+  accessLogs: { bucket: accessLogs.bucketName, prefix: ACCESS_LOG_PREFIX, dependsOn: accessLogs.ready },
   tags,
 });
 
@@ -63,8 +84,8 @@ const fleet = new Fleet("fleet", {
   amiParameterName: image.amiParameterName,
   albSecurityGroupId: lb.securityGroupId,
   targetGroupArn: lb.targetGroupArn,
-  // The first image writes the AMI parameter the launch template resolves.
-  dependsOn: [image.image],
+  // The first image writes the AMI parameter the launch template resolves; the agent needs its log group.
+  dependsOn: [image.image, logs.logGroup],
   tags,
 });
 
@@ -82,7 +103,7 @@ new Scaling("fleet", {
 new Night("fleet", {
   mode: config.nightly,
   region,
-  accountId: aws.getCallerIdentityOutput().accountId,
+  accountId,
   tags,
   asgName: fleet.asgName,
   drainCron: config.drainCron,
@@ -92,10 +113,23 @@ new Night("fleet", {
   desiredCapacity: config.desiredCapacity,
 });
 
+const observability = new Observability("fleet", {
+  stack: stackName,
+  region,
+  accountId,
+  albArnSuffix: lb.albArnSuffix,
+  targetGroupArnSuffix: lb.targetGroupArnSuffix,
+  asgName: fleet.asgName,
+  ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+  tags,
+});
+
 export const url = lb.url;
 export const albDnsName = lb.dnsName;
 export const asgName = fleet.asgName;
 export const targetGroupArn = lb.targetGroupArn;
 export const amiParameterName = image.amiParameterName;
 export const imagePipelineArn = image.pipelineArn;
+export const alarmTopicArn = observability.alarmTopicArn;
+export const dashboardName = observability.dashboardName;
 export const stack = stackName;

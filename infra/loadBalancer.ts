@@ -23,8 +23,18 @@ export interface LoadBalancerArgs {
   idleTimeoutSeconds: number;
   deletionProtection: boolean;
   certificateArn?: string;
+  /**
+   * Why this ALB may forward plain HTTP without a certificate; tagged on the listener (`fleet:plain-http`)
+   * so the policy pack sees a reasoned exception instead of a violation.
+   */
+  plainHttpReason?: string;
+  /** Bucket and prefix of the access logs, and what must exist before AWS checks it may write there. */
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string; dependsOn: pulumi.Resource[] };
   tags?: Record<string, string>;
 }
+
+/** The listener tag that carries the reason a listener forwards plain HTTP (read by the policy pack). */
+export const PLAIN_HTTP_TAG = "fleet:plain-http";
 
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
@@ -40,6 +50,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     super("fleet:lb:LoadBalancer", name, {}, opts);
     const tags = args.tags ?? {};
     const https = args.certificateArn !== undefined;
+    const plainHttpReason = args.plainHttpReason?.trim() ?? "";
+    if (!https && plainHttpReason === "")
+      throw new Error("LoadBalancer: without a certificate, plainHttpReason must say why plain HTTP is acceptable");
 
     // No inline rules: every rule is its own resource (mixing inline and standalone rules makes them fight).
     // The provider removes AWS's default allow-all egress, so the group's only egress is the rule to the
@@ -76,9 +89,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
         idleTimeout: args.idleTimeoutSeconds,
         dropInvalidHeaderFields: true,
         enableDeletionProtection: args.deletionProtection,
+        ...(args.accessLogs
+          ? { accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } }
+          : {}),
         tags,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.accessLogs?.dependsOn ?? [] },
     );
 
     const tg = new aws.lb.TargetGroup(
@@ -135,7 +151,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
     } else {
       const httpListener = new aws.lb.Listener(
         `${name}-http`,
-        { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: forward, tags },
+        {
+          loadBalancerArn: alb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultActions: forward,
+          tags: { ...tags, [PLAIN_HTTP_TAG]: plainHttpReason },
+        },
         { parent: this },
       );
       this.forwardingListener = httpListener;

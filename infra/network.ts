@@ -1,16 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import type { NatStrategy } from "./config";
+
+/** Retention of the VPC flow logs (days): a month of who-talked-to-whom for an investigation. */
+export const FLOW_LOG_RETENTION_DAYS = 30;
 
 export interface NetworkArgs {
   /** Number of availability zones (>= 2: an ALB needs subnets in two). */
   availabilityZones: number;
   natStrategy: NatStrategy;
   cidrBlock?: string;
+  /** Name of the flow logs' log group (e.g. /fleet/<stack>/vpc-flow-logs). */
+  flowLogGroupName: string;
   tags?: Record<string, string>;
 }
 
-/** A VPC with public subnets (the ALB) and private subnets behind NAT (the instances and the image builds). */
+/**
+ * A VPC with public subnets (the ALB) and private subnets behind NAT (the instances and the image builds),
+ * its flow logs (all traffic, to CloudWatch Logs: AWS FSBP EC2.6), and its default security group
+ * stripped of every rule (EC2.2): nothing of ours uses it, so nothing may pass through it.
+ */
 export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   readonly publicSubnetIds: pulumi.Output<string[]>;
@@ -35,6 +45,57 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const tags = args.tags ?? {};
+    new aws.ec2.DefaultSecurityGroup(
+      `${name}-default`,
+      // No ingress and no egress: the provider removes the rules AWS puts in every default group.
+      { vpcId: vpc.vpcId, ingress: [], egress: [], tags: { ...tags, Name: `${name}-default-locked` } },
+      { parent: this },
+    );
+    const flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { name: args.flowLogGroupName, retentionInDays: FLOW_LOG_RETENTION_DAYS, tags },
+      { parent: this },
+    );
+    const flowLogRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "vpc-flow-logs.amazonaws.com" }),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      {
+        role: flowLogRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              Resource: [flowLogGroup.arn, pulumi.interpolate`${flowLogGroup.arn}:*`],
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      {
+        vpcId: vpc.vpcId,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: flowLogGroup.arn,
+        iamRoleArn: flowLogRole.arn,
+        maxAggregationInterval: 600,
+        tags,
+      },
+      { parent: this },
+    );
+
     this.vpcId = vpc.vpcId;
     this.publicSubnetIds = vpc.publicSubnetIds;
     this.privateSubnetIds = vpc.privateSubnetIds;

@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import { renderServiceUnit, LAYOUT } from "../../infra/serviceUnit";
 import { renderImageComponent } from "../../infra/imageComponent";
+import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/nodeRelease";
+import { cloudWatchAgentConfig } from "../../infra/agentConfig";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   HEALTH_CHECK_PATH,
@@ -8,6 +10,18 @@ import {
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/timing";
+
+/** The content of the CreateFile step `step` of a component document (a YAML literal block). */
+function embeddedFile(doc: string, step: string): string {
+  const at = doc.indexOf(`name: "${step}"`);
+  assert.ok(at >= 0, `step ${step}`);
+  const content = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at));
+  assert.ok(content, `CreateFile content block of ${step}`);
+  return content[1]!
+    .split("\n")
+    .map((l) => l.slice(14))
+    .join("\n");
+}
 
 /** `Key=value` lines of one section of a unit file. */
 function section(unit: string, name: string): Map<string, string[]> {
@@ -76,6 +90,7 @@ describe("infra image: Image Builder component document", () => {
   const doc = renderImageComponent({
     bundleS3Uri: "s3://fleet-bundle-abc/bundle/fleet-service.zip",
     architecture: "x86_64",
+    logGroupName: "/fleet/dev/instances",
   });
 
   it("is an AWSTOE 1.0 document with build, validate and test phases in that order", () => {
@@ -84,12 +99,55 @@ describe("infra image: Image Builder component document", () => {
     assert.deepEqual(phases, ["build", "validate", "test"]);
   });
 
-  it("installs Node 24 for the architecture, verified against the published checksums", () => {
-    assert.match(doc, /latest-v24\.x/);
-    assert.match(doc, /linux-x64\\\.tar\\\.xz/);
-    assert.match(doc, /sha256sum -c -/);
-    const arm = renderImageComponent({ bundleS3Uri: "s3://b/k", architecture: "arm64" });
-    assert.match(arm, /linux-arm64\\\.tar\\\.xz/);
+  it("installs the pinned Node.js release for the architecture, checked against the pinned SHA-256", () => {
+    assert.match(NODE_VERSION, /^24\.\d+\.\d+$/, "an exact Node 24 release, not latest-v24.x");
+    for (const sha of Object.values(NODE_SHA256)) assert.match(sha, /^[0-9a-f]{64}$/);
+    assert.doesNotMatch(doc, /latest-v/);
+    assert.doesNotMatch(doc, /SHASUMS256/, "no checksum from the server that serves the tarball");
+    const x64 = nodeTarball("x64");
+    assert.ok(
+      doc.includes(`curl -fsSLO https://nodejs.org/dist/v${NODE_VERSION}/node-v${NODE_VERSION}-linux-x64.tar.xz`),
+    );
+    assert.ok(doc.includes(`echo "${x64.sha256}  ${x64.file}" | sha256sum -c -`));
+    assert.ok(doc.includes(`test "$(/usr/local/bin/node --version)" = "v${NODE_VERSION}"`), "validated exactly");
+    const arm = renderImageComponent({ bundleS3Uri: "s3://b/k", architecture: "arm64", logGroupName: "/g" });
+    assert.ok(arm.includes(`echo "${NODE_SHA256.arm64}  node-v${NODE_VERSION}-linux-arm64.tar.xz" | sha256sum -c -`));
+    assert.ok(!arm.includes(NODE_SHA256.x64));
+  });
+
+  it("installs the CloudWatch agent, validates its config at build time and starts it at boot only", () => {
+    assert.match(doc, /dnf install -y amazon-cloudwatch-agent/);
+    assert.match(
+      doc,
+      /amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c file:\/opt\/aws\/amazon-cloudwatch-agent\/etc\/fleet-agent\.json\n/,
+    );
+    assert.doesNotMatch(doc, /fetch-config[^\n]* -s/, "not started on the build instance");
+    assert.match(doc, /systemctl enable amazon-cloudwatch-agent/);
+    const embedded = JSON.parse(embeddedFile(doc, "WriteCloudWatchAgentConfig"));
+    assert.deepEqual(
+      embedded,
+      cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service"] }),
+    );
+  });
+
+  it("ships the journals of the units it is given (fleet, and fleet-worker when present)", () => {
+    const both = renderImageComponent({
+      bundleS3Uri: "s3://b/k",
+      architecture: "x86_64",
+      logGroupName: "/fleet/prod/instances",
+      logUnits: ["fleet.service", "fleet-worker.service"],
+    });
+    const cfg = JSON.parse(embeddedFile(both, "WriteCloudWatchAgentConfig"));
+    assert.deepEqual(
+      cfg.logs.logs_collected.journald.collect_list.map((e: { units: string[]; log_group_name: string }) => [
+        e.units,
+        e.log_group_name,
+      ]),
+      [
+        [["fleet.service"], "/fleet/prod/instances"],
+        [["fleet-worker.service"], "/fleet/prod/instances"],
+      ],
+    );
   });
 
   it("creates the system user, downloads the bundle from S3 and installs production dependencies only", () => {
@@ -102,14 +160,7 @@ describe("infra image: Image Builder component document", () => {
   });
 
   it("installs the generated unit verbatim and enables it", () => {
-    const content = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc);
-    assert.ok(content, "CreateFile content block");
-    const embedded = content[1]!
-      .split("\n")
-      .map((l) => l.slice(14))
-      .join("\n")
-      .trim();
-    assert.equal(embedded, renderServiceUnit().trim());
+    assert.equal(embeddedFile(doc, "InstallUnit").trim(), renderServiceUnit().trim());
     assert.match(doc, /systemctl enable fleet\.service/);
   });
 

@@ -19,7 +19,17 @@ import { refreshPreferenceProblems } from "../../infra/refresh";
 import { all, idOf, key, one, T } from "./helpers";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
-const OUTPUT_KEYS = ["albDnsName", "amiParameterName", "asgName", "imagePipelineArn", "stack", "targetGroupArn", "url"];
+const OUTPUT_KEYS = [
+  "alarmTopicArn",
+  "albDnsName",
+  "amiParameterName",
+  "asgName",
+  "dashboardName",
+  "imagePipelineArn",
+  "stack",
+  "targetGroupArn",
+  "url",
+];
 
 function fleetConfigOf(config: Record<string, string>): FleetConfig {
   return parseFleetConfig((k) => config[`fleet:${k}`]);
@@ -137,12 +147,12 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("keeps the bundle in a private, encrypted, versioned bucket", () => {
-      const bucket = res(T.bucket);
-      const pab = res(T.publicAccessBlock);
+      const bucket = res(T.bucket, "fleet-bundle");
+      const pab = res(T.publicAccessBlock, "fleet-bundle");
       assert.equal(pab.inputs.bucket, idOf(bucket));
       for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
         assert.equal(pab.inputs[k], true, k);
-      const sse = res(T.sse);
+      const sse = res(T.sse, "fleet-bundle");
       assert.equal(sse.inputs.bucket, idOf(bucket));
       assert.match(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, /^(AES256|aws:kms)$/);
       const ver = res(T.versioning);
@@ -161,9 +171,9 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("refuses plain HTTP to the bundle, owns its objects, and expires replaced bundles", () => {
-      const bucket = res(T.bucket);
-      assert.equal(res(T.ownership).inputs.rule.objectOwnership, "BucketOwnerEnforced");
-      const policy = JSON.parse(res(T.bucketPolicy).inputs.policy);
+      const bucket = res(T.bucket, "fleet-bundle");
+      assert.equal(res(T.ownership, "fleet-bundle").inputs.rule.objectOwnership, "BucketOwnerEnforced");
+      const policy = JSON.parse(res(T.bucketPolicy, "fleet-bundle-tls-only").inputs.policy);
       assert.deepEqual(policy.Statement, [
         {
           Sid: "DenyPlainHttp",
@@ -174,16 +184,20 @@ for (const stack of ["dev", "prod"]) {
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
       ]);
-      const rule = res(T.lifecycle).inputs.rules[0];
+      const rule = res(T.lifecycle, "fleet-bundle").inputs.rules[0];
       assert.equal(rule.status, "Enabled");
       assert.ok(rule.noncurrentVersionExpiration.noncurrentDays >= 1, "old bundles expire");
-      for (const type of [T.ownership, T.bucketPolicy, T.lifecycle])
-        assert.equal(res(type).inputs.bucket, idOf(bucket));
+      for (const [type, name] of [
+        [T.ownership, "fleet-bundle"],
+        [T.bucketPolicy, "fleet-bundle-tls-only"],
+        [T.lifecycle, "fleet-bundle"],
+      ] as const)
+        assert.equal(res(type, name).inputs.bucket, idOf(bucket));
     });
 
     it("builds the image on AL2023 with the generated component, encrypted gp3, IMDSv2 and a least-privilege builder", () => {
       const component = res(T.component);
-      const bucket = res(T.bucket);
+      const bucket = res(T.bucket, "fleet-bundle");
       assert.equal(component.inputs.platform, "Linux");
       assert.match(component.inputs.data, /^schemaVersion: 1\.0$/m);
       assert.ok(component.inputs.data.includes(`s3://${bucket.outputs.bucket}/`), "downloads from the bundle bucket");
@@ -447,11 +461,14 @@ for (const stack of ["dev", "prod"]) {
     it("wraps everything in components: every AWS resource has a component parent", () => {
       const components = new Set(r.resources.filter((x) => !x.custom && x.type.startsWith("fleet:")).map(key));
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
+        "fleet:accessLogs:AccessLogs",
         "fleet:fleet:Fleet",
         "fleet:image:Image",
         "fleet:lb:LoadBalancer",
         "fleet:network:Network",
         "fleet:night:Night",
+        "fleet:observability:InstanceLogs",
+        "fleet:observability:Observability",
         "fleet:scaling:Scaling",
       ]);
       for (const x of r.resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("awsx:"))) {
