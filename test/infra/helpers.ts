@@ -33,6 +33,14 @@ export const T = {
   policy: "aws:autoscaling/policy:Policy",
   schedule: "aws:autoscaling/schedule:Schedule",
   schedulerSchedule: "aws:scheduler/schedule:Schedule",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  dashboard: "aws:cloudwatch/dashboard:Dashboard",
+  topic: "aws:sns/topic:Topic",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
+  kmsKey: "aws:kms/key:Key",
+  flowLog: "aws:ec2/flowLog:FlowLog",
+  defaultSg: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {
