@@ -6,6 +6,7 @@
  *   npm run synth -- dev            human-readable
  *   npm run synth -- prod --json    for machines
  *   npm run synth -- qa --dir DIR   reads DIR/Pulumi.qa.yaml instead of the repo root's
+ *   npm run synth -- prod --policy  also runs the policy pack (policy/) over the plan; exit 1 on a violation
  *
  * A config error prints the validation message and exits 1; a missing stack file exits 1 naming it.
  *
@@ -26,6 +27,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { FleetConfigError, parseFleetConfig } from "../infra/config";
+import { evaluatePolicies, formatViolations, type PlanResource } from "../policy/evaluate";
+import { ALL_POLICIES } from "../policy/policies";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROGRAM_DIR = path.join(ROOT, "infra");
@@ -290,6 +293,18 @@ export async function synth(
   return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };
 }
 
+/** A synth result as the policy evaluator's plan. */
+export function planOf(result: SynthResult): PlanResource[] {
+  return result.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    inputs: r.inputs,
+    id: r.id,
+    outputs: r.outputs,
+    ...(r.options.parent ? { parent: r.options.parent } : {}),
+  }));
+}
+
 /** The inputs worth printing per resource type (everything else is noise for a reader). */
 const KEY_INPUTS: Record<string, string[]> = {
   "awsx:ec2:Vpc": ["numberOfAvailabilityZones", "natGateways"],
@@ -337,13 +352,15 @@ export function formatHuman(result: SynthResult): string {
 
 export async function main(argv: string[]): Promise<number> {
   const usage =
-    "usage: npm run synth -- <stack> [--json] [--dir DIR]   (reads DIR/Pulumi.<stack>.yaml, DIR defaults to the repo root)\n";
+    "usage: npm run synth -- <stack> [--json] [--policy] [--dir DIR]   (reads DIR/Pulumi.<stack>.yaml, DIR defaults to the repo root)\n";
   let json = false;
+  let policy = false;
   let dir = ROOT;
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--json") json = true;
+    else if (a === "--policy") policy = true;
     else if (a === "--dir" && argv[i + 1]) dir = path.resolve(argv[++i]!);
     else if (a.startsWith("-")) {
       process.stderr.write(`unknown option ${a}\n${usage}`);
@@ -367,8 +384,17 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const result = await synth(stack, config);
-  process.stdout.write(json ? JSON.stringify(result, null, 2) + "\n" : formatHuman(result));
-  return 0;
+  if (!policy) {
+    process.stdout.write(json ? JSON.stringify(result, null, 2) + "\n" : formatHuman(result));
+    return 0;
+  }
+  const violations = await evaluatePolicies(stack, planOf(result), ALL_POLICIES);
+  process.stdout.write(
+    json
+      ? JSON.stringify({ stack, resources: result.resources.length, violations }, null, 2) + "\n"
+      : formatViolations(stack, violations),
+  );
+  return violations.length === 0 ? 0 : 1;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {

@@ -1,0 +1,29 @@
+/**
+ * The pack's reasoned exceptions: where a rule does not apply to a stack on purpose. Each names the rule,
+ * the stacks, and why; a policy consults this list (through `stackOf(urn)`) in `pulumi preview` exactly as
+ * in the offline tests. Per-resource exceptions are not listed here: they are tags the program sets on
+ * the resource with the reason (the ALB's plain-HTTP listener carries `fleet:plain-http`).
+ */
+export interface PolicyException {
+  policy: string;
+  stacks: readonly string[];
+  reason: string;
+}
+
+export const EXCEPTIONS: readonly PolicyException[] = [
+  {
+    policy: "alb-deletion-protection",
+    stacks: ["dev"],
+    reason: "dev is created and destroyed at will; stacks that must survive set fleet:deletionProtection",
+  },
+];
+
+/** The stack of a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */
+export function stackOf(urn: string): string {
+  return /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
+}
+
+export function isExcepted(policy: string, urn: string): PolicyException | undefined {
+  const stack = stackOf(urn);
+  return EXCEPTIONS.find((e) => e.policy === policy && e.stacks.includes(stack));
+}

@@ -1,0 +1,452 @@
+/**
+ * The policy pack offline: every policy over every resource of the dev and prod plans (no violations, the
+ * pack's exceptions named), and over deliberately broken resources (each policy fires), including the
+ * jobs resources (queues, table, CDN, results bucket) the jobs infra will add.
+ */
+import * as assert from "node:assert/strict";
+import { planOf, readStackConfig, synth } from "../../scripts/synth";
+import { evaluatePolicies, type PlanResource, type Violation } from "../../policy/evaluate";
+import { ALL_POLICIES } from "../../policy/policies";
+import { EXCEPTIONS } from "../../policy/exceptions";
+
+const ARN = (kind: string, name: string) => `arn:aws:${kind}:eu-central-1:123456789012:${name}`;
+
+function res(type: string, name: string, inputs: Record<string, any>, outputs: Record<string, any> = {}): PlanResource {
+  return { type, name, inputs, id: `${name}-id`, outputs };
+}
+
+/** A bucket with everything the storage rules ask for; `omit` leaves companions out. */
+function hardenedBucket(name: string, omit: Array<"pab" | "sse" | "policy"> = []): PlanResource[] {
+  const arn = `arn:aws:s3:::${name}-bucket`;
+  const out = [res("aws:s3/bucket:Bucket", name, {}, { arn, bucket: `${name}-bucket` })];
+  if (!omit.includes("pab"))
+    out.push(
+      res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${name}-pab`, {
+        bucket: `${name}-id`,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+    );
+  if (!omit.includes("sse"))
+    out.push(
+      res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${name}-sse`, {
+        bucket: `${name}-id`,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }],
+      }),
+    );
+  if (!omit.includes("policy"))
+    out.push(
+      res("aws:s3/bucketPolicy:BucketPolicy", `${name}-policy`, {
+        bucket: `${name}-id`,
+        policy: JSON.stringify({
+          Statement: [
+            {
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [arn, `${arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      }),
+    );
+  return out;
+}
+
+/** The jobs resources as issue 8 describes them, configured the way the rules want. */
+function goodJobs(): PlanResource[] {
+  const dlqArn = ARN("sqs", "fleet-jobs-dlq");
+  return [
+    res(
+      "aws:sqs/queue:Queue",
+      "jobs-dlq",
+      { sqsManagedSseEnabled: true, redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) },
+      { arn: dlqArn },
+    ),
+    res(
+      "aws:sqs/queue:Queue",
+      "jobs",
+      {
+        sqsManagedSseEnabled: true,
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }),
+      },
+      { arn: ARN("sqs", "fleet-jobs") },
+    ),
+    res("aws:dynamodb/table:Table", "jobs", {
+      deletionProtectionEnabled: true,
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+    }),
+    ...hardenedBucket("results"),
+    res("aws:cloudfront/distribution:Distribution", "results", {
+      defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
+      orderedCacheBehaviors: [{ pathPattern: "/r/*", viewerProtocolPolicy: "https-only" }],
+      origins: [
+        {
+          originId: "results",
+          domainName: "results-bucket.s3.eu-central-1.amazonaws.com",
+          originAccessControlId: "oac-1",
+        },
+      ],
+    }),
+  ];
+}
+
+const names = (vs: Violation[]) => vs.map((v) => `${v.policy} ${v.resource}: ${v.message}`);
+
+async function fires(policy: string, plan: PlanResource[], stack = "prod"): Promise<Violation[]> {
+  const found = (await evaluatePolicies(stack, plan, ALL_POLICIES)).filter((v) => v.policy === policy);
+  assert.ok(found.length > 0, `${policy} did not fire`);
+  return found;
+}
+
+describe("policy pack (offline)", function () {
+  this.timeout(60_000);
+  const plans = new Map<string, PlanResource[]>();
+
+  before(async () => {
+    for (const stack of ["dev", "prod"]) plans.set(stack, planOf(await synth(stack, readStackConfig(stack))));
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`finds no violation in the ${stack} plan`, async () => {
+      const plan = plans.get(stack)!;
+      assert.ok(plan.length > 50, "the whole plan is evaluated");
+      assert.deepEqual(names(await evaluatePolicies(stack, plan, ALL_POLICIES)), []);
+    });
+  }
+
+  it("passes well-configured jobs resources (queue + DLQ, table, results bucket, CDN)", async () => {
+    assert.deepEqual(names(await evaluatePolicies("prod", goodJobs(), ALL_POLICIES)), []);
+  });
+
+  it("names every exception's reason, and dev's ALB is one (prod's would be a violation)", async () => {
+    for (const e of EXCEPTIONS) assert.ok(e.reason.length > 20 && ALL_POLICIES.some((p) => p.name === e.policy));
+    const alb = plans.get("dev")!.find((r) => r.type === "aws:lb/loadBalancer:LoadBalancer")!;
+    assert.equal(alb.inputs.enableDeletionProtection, false);
+    await fires("alb-deletion-protection", [alb], "prod");
+    assert.deepEqual(names(await evaluatePolicies("dev", [alb], ALL_POLICIES)), []);
+  });
+
+  /** A resource of a real plan with its inputs changed: what a careless edit of infra/ would produce. */
+  function mutate(
+    stack: string,
+    type: string,
+    change: (inputs: Record<string, any>) => void,
+    name?: string,
+  ): PlanResource {
+    const r = plans.get(stack)!.find((x) => x.type === type && (name === undefined || x.name === name));
+    assert.ok(r, `${type} in ${stack}`);
+    const inputs = structuredClone(r.inputs);
+    change(inputs);
+    return { ...r, inputs };
+  }
+
+  const GROUP = "aws:autoscaling/group:Group";
+  const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+  const LISTENER = "aws:lb/listener:Listener";
+  const LB = "aws:lb/loadBalancer:LoadBalancer";
+  const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+  const broken: Array<[string, string, () => PlanResource[] | Promise<PlanResource[]>, RegExp?]> = [
+    [
+      "autoscaling-elb-health-check",
+      "an EC2-checked group behind the ALB",
+      () => [mutate("prod", GROUP, (i) => (i.healthCheckType = "EC2"))],
+    ],
+    [
+      "autoscaling-multi-az",
+      "a group in one subnet",
+      () => [mutate("prod", GROUP, (i) => (i.vpcZoneIdentifiers = ["subnet-1"]))],
+    ],
+    [
+      "autoscaling-launch-template",
+      "a launch configuration",
+      () => [
+        mutate("prod", GROUP, (i) => {
+          delete i.launchTemplate;
+          i.launchConfiguration = "lc";
+        }),
+      ],
+    ],
+    [
+      "ec2-imdsv2-required",
+      "IMDSv1 allowed",
+      () => [mutate("prod", LT, (i) => (i.metadataOptions.httpTokens = "optional"))],
+    ],
+    [
+      "ec2-imdsv2-required",
+      "a build instance on IMDSv1",
+      () => [
+        mutate(
+          "prod",
+          "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration",
+          (i) => delete i.instanceMetadataOptions,
+        ),
+      ],
+    ],
+    [
+      "ebs-encrypted",
+      "an unencrypted root volume",
+      () => [mutate("prod", LT, (i) => (i.blockDeviceMappings[0].ebs.encrypted = "false"))],
+    ],
+    ["no-ssh-key-pair", "a key pair", () => [mutate("prod", LT, (i) => (i.keyName = "ops"))]],
+    [
+      "refresh-preferences-aws-accepts",
+      "the seed's 90/200",
+      () => [mutate("prod", GROUP, (i) => (i.instanceRefresh.preferences.minHealthyPercentage = 90))],
+      /exceeds 100/,
+    ],
+    [
+      "scheduled-action-keeps-max",
+      "a drain that sets max 0",
+      () => [mutate("dev", "aws:autoscaling/schedule:Schedule", (i) => (i.maxSize = 0))],
+    ],
+    [
+      "internet-ingress-only-http",
+      "the service port open to the world",
+      () => [
+        mutate(
+          "prod",
+          INGRESS,
+          (i) => {
+            i.fromPort = 3000;
+            i.toPort = 3000;
+          },
+          "fleet-alb-80",
+        ),
+      ],
+    ],
+    [
+      "no-ssh-ingress",
+      "SSH from a security group",
+      () => [
+        mutate(
+          "prod",
+          INGRESS,
+          (i) => {
+            i.fromPort = 22;
+            i.toPort = 22;
+          },
+          "fleet-from-alb",
+        ),
+      ],
+    ],
+    [
+      "no-ssh-ingress",
+      "all traffic via an inline rule",
+      () => [
+        res("aws:ec2/securityGroup:SecurityGroup", "sg", {
+          ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/8"] }],
+        }),
+      ],
+    ],
+    [
+      "vpc-default-sg-locked",
+      "a default SG with a rule",
+      () => [
+        mutate(
+          "prod",
+          "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+          (i) => (i.egress = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }]),
+        ),
+      ],
+    ],
+    [
+      "vpc-flow-logs",
+      "a VPC without its flow log",
+      () => plans.get("prod")!.filter((r) => r.type !== "aws:ec2/flowLog:FlowLog"),
+    ],
+    [
+      "alb-http-redirects-to-https",
+      "plain HTTP without a stated reason",
+      () => [mutate("prod", LISTENER, (i) => delete i.tags["fleet:plain-http"])],
+    ],
+    [
+      "alb-https-modern-tls",
+      "an HTTPS listener on TLS 1.0",
+      () => [res(LISTENER, "https", { protocol: "HTTPS", port: 443, sslPolicy: "ELBSecurityPolicy-2016-08" })],
+    ],
+    [
+      "alb-drop-invalid-headers",
+      "invalid headers passed on",
+      () => [mutate("prod", LB, (i) => (i.dropInvalidHeaderFields = false))],
+    ],
+    ["alb-access-logs", "no access logs", () => [mutate("prod", LB, (i) => delete i.accessLogs)]],
+    [
+      "alb-deletion-protection",
+      "prod without deletion protection",
+      () => [mutate("prod", LB, (i) => (i.enableDeletionProtection = false))],
+    ],
+    [
+      "s3-public-access-blocked",
+      "one public access flag off",
+      () => [
+        mutate(
+          "prod",
+          "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+          (i) => (i.restrictPublicBuckets = false),
+          "fleet-bundle",
+        ),
+      ],
+    ],
+    [
+      "s3-encrypted",
+      "no algorithm",
+      () => [
+        mutate(
+          "prod",
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          (i) => (i.rules = []),
+          "fleet-bundle",
+        ),
+      ],
+    ],
+    [
+      "s3-bucket-hardened",
+      "a results bucket without a public access block",
+      () => hardenedBucket("results", ["pab"]),
+      /public access block/,
+    ],
+    [
+      "s3-bucket-hardened",
+      "a results bucket without encryption",
+      () => hardenedBucket("results", ["sse"]),
+      /encryption/,
+    ],
+    [
+      "s3-bucket-hardened",
+      "a results bucket that allows plain HTTP",
+      () => hardenedBucket("results", ["policy"]),
+      /plain HTTP/,
+    ],
+    [
+      "s3-bucket-hardened",
+      "the bundle bucket without its TLS-only policy",
+      () => plans.get("prod")!.filter((r) => r.name !== "fleet-bundle-tls-only"),
+      /fleet-bundle has no policy/,
+    ],
+    [
+      "iam-no-wildcard-actions",
+      "s3:* for the builder",
+      () => [
+        mutate(
+          "prod",
+          "aws:iam/rolePolicy:RolePolicy",
+          (i) => (i.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] })),
+          "fleet-builder-read-bundle",
+        ),
+      ],
+    ],
+    [
+      "iam-no-wildcard-actions",
+      "an inline role policy with *",
+      () => [
+        res("aws:iam/role:Role", "r", {
+          inlinePolicies: [
+            { name: "x", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["*"], Resource: "*" }] }) },
+          ],
+        }),
+      ],
+    ],
+    [
+      "iam-no-broad-managed-policies",
+      "AdministratorAccess on the instances",
+      () => [
+        res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", {
+          policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+        }),
+      ],
+    ],
+    [
+      "sqs-encrypted",
+      "an unencrypted queue",
+      () =>
+        goodJobs().map((r) =>
+          r.name === "jobs" && r.type === "aws:sqs/queue:Queue"
+            ? { ...r, inputs: { ...r.inputs, sqsManagedSseEnabled: false } }
+            : r,
+        ),
+    ],
+    [
+      "sqs-dead-letter-queue",
+      "a work queue without a DLQ",
+      () =>
+        goodJobs().map((r) =>
+          r.name === "jobs" && r.type === "aws:sqs/queue:Queue" ? { ...r, inputs: { sqsManagedSseEnabled: true } } : r,
+        ),
+      /queue jobs has no dead-letter queue/,
+    ],
+    [
+      "dynamodb-sse-pitr",
+      "a protected table without PITR",
+      () =>
+        goodJobs().map((r) =>
+          r.type === "aws:dynamodb/table:Table"
+            ? { ...r, inputs: { ...r.inputs, pointInTimeRecovery: { enabled: false } } }
+            : r,
+        ),
+      /point-in-time/,
+    ],
+    [
+      "dynamodb-sse-pitr",
+      "a protected table without explicit SSE",
+      () =>
+        goodJobs().map((r) =>
+          r.type === "aws:dynamodb/table:Table"
+            ? { ...r, inputs: { ...r.inputs, serverSideEncryption: undefined } }
+            : r,
+        ),
+      /serverSideEncryption/,
+    ],
+    [
+      "cloudfront-https-oac",
+      "a CDN that allows HTTP",
+      () =>
+        goodJobs().map((r) =>
+          r.type === "aws:cloudfront/distribution:Distribution"
+            ? { ...r, inputs: { ...r.inputs, defaultCacheBehavior: { viewerProtocolPolicy: "allow-all" } } }
+            : r,
+        ),
+      /allow-all/,
+    ],
+    [
+      "cloudfront-https-oac",
+      "an S3 origin without OAC",
+      () =>
+        goodJobs().map((r) =>
+          r.type === "aws:cloudfront/distribution:Distribution"
+            ? {
+                ...r,
+                inputs: {
+                  ...r.inputs,
+                  origins: [{ originId: "results", domainName: "results-bucket.s3.amazonaws.com" }],
+                },
+              }
+            : r,
+        ),
+      /originAccessControlId/,
+    ],
+  ];
+
+  for (const [policy, what, plan, message] of broken) {
+    it(`${policy} fires on ${what}`, async () => {
+      const found = await fires(policy, await plan());
+      if (message)
+        assert.ok(
+          found.some((v) => message.test(v.message)),
+          names(found).join("\n"),
+        );
+    });
+  }
+
+  it("every policy of the pack has a broken case above", () => {
+    const tested = new Set(broken.map(([p]) => p));
+    assert.deepEqual(
+      ALL_POLICIES.map((p) => p.name).filter((n) => !tested.has(n)),
+      [],
+    );
+  });
+});
