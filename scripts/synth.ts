@@ -333,6 +333,15 @@ const KEY_INPUTS: Record<string, string[]> = {
   ],
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["fromPort", "cidrIpv4", "referencedSecurityGroupId"],
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
+  "aws:cloudwatch/metricAlarm:MetricAlarm": [
+    "alarmDescription",
+    "comparisonOperator",
+    "threshold",
+    "evaluationPeriods",
+  ],
+  "aws:cloudwatch/dashboard:Dashboard": ["dashboardName"],
+  "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays"],
+  "aws:ec2/flowLog:FlowLog": ["trafficType", "logDestinationType"],
 };
 
 export function formatHuman(result: SynthResult): string {

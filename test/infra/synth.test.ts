@@ -56,6 +56,24 @@ describe("synth (offline, under Pulumi mocks)", function () {
     assert.match(run.stdout, /^outputs:$/m);
   });
 
+  it("prints the alarms, the dashboard and (prod, nightly refresh) the refresh schedule", () => {
+    const run = runSynth("prod");
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /aws:cloudwatch\/metricAlarm:MetricAlarm\s+fleet-p99-latency/);
+    assert.match(run.stdout, /aws:cloudwatch\/dashboard:Dashboard\s+fleet-dashboard\n\s+dashboardName="fleet-prod"/);
+    assert.match(run.stdout, /aws:scheduler\/schedule:Schedule\s+fleet-refresh/);
+    assert.match(run.stdout, /autoscaling:startInstanceRefresh/);
+  });
+
+  it("--policy runs the policy pack over the plan: no violations, exit 0", () => {
+    const run = runSynth("dev", "--policy", "--json");
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    const report = JSON.parse(run.stdout) as { stack: string; resources: number; violations: unknown[] };
+    assert.equal(report.stack, "dev");
+    assert.ok(report.resources > 50);
+    assert.deepEqual(report.violations, []);
+  });
+
   it("exits 1 naming the file for a stack without a stack file", () => {
     const run = runSynth("no-such-stack");
     assert.equal(run.status, 1);
