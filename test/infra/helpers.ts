@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import type { SynthResource, SynthResult } from "../../scripts/synth";
+import { readStackConfig, synth, type SynthResource, type SynthResult } from "../../scripts/synth";
 
 export const T = {
   vpc: "awsx:ec2:Vpc",
@@ -65,4 +65,19 @@ export function idOf(r: SynthResource): string {
 
 export function key(r: SynthResource): string {
   return `${r.type}::${r.name}`;
+}
+
+const stackPlans = new Map<string, Promise<SynthResult>>();
+
+/**
+ * The plan of a repo stack file (Pulumi.<stack>.yaml), synthesized once per mocha process and shared by
+ * the program and policy tests (all test files run in one process). Callers must not mutate it.
+ */
+export function stackPlan(stack: string): Promise<SynthResult> {
+  let plan = stackPlans.get(stack);
+  if (!plan) {
+    plan = synth(stack, readStackConfig(stack));
+    stackPlans.set(stack, plan);
+  }
+  return plan;
 }

@@ -4,7 +4,8 @@
  * jobs resources (queues, table, CDN, results bucket) the jobs infra will add.
  */
 import * as assert from "node:assert/strict";
-import { planOf, readStackConfig, synth } from "../../scripts/synth";
+import { planOf } from "../../scripts/synth";
+import { stackPlan } from "../infra/helpers";
 import { evaluatePolicies, type PlanResource, type Violation } from "../../policy/evaluate";
 import { ALL_POLICIES } from "../../policy/policies";
 import { EXCEPTIONS } from "../../policy/exceptions";
@@ -108,7 +109,7 @@ describe("policy pack (offline)", function () {
   const plans = new Map<string, PlanResource[]>();
 
   before(async () => {
-    for (const stack of ["dev", "prod"]) plans.set(stack, planOf(await synth(stack, readStackConfig(stack))));
+    for (const stack of ["dev", "prod"]) plans.set(stack, planOf(await stackPlan(stack)));
   });
 
   for (const stack of ["dev", "prod"]) {
