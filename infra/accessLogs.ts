@@ -1,10 +1,10 @@
 /**
- * The ALB's access logs: a bucket of their own, private, encrypted (SSE-S3: the only encryption ELB log
- * delivery supports), TLS-only, expiring logs after ACCESS_LOG_DAYS, and a bucket policy that lets the
- * region's Elastic Load Balancing log delivery write below `<prefix>/AWSLogs/<account>/` and nothing else.
+ * The ALB's access logs: a bucket of their own (infra/privateBucket.ts: private, TLS-only), encrypted with
+ * SSE-S3 (the only encryption ELB log delivery supports), expiring logs after ACCESS_LOG_DAYS, whose policy
+ * lets the region's Elastic Load Balancing log delivery write below `<prefix>/AWSLogs/<account>/` only.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
+import { privateBucket } from "./privateBucket";
 
 /** Days an access log is kept: long enough to investigate a month-old incident. */
 export const ACCESS_LOG_DAYS = 90;
@@ -48,28 +48,15 @@ export function elbLogDeliveryPrincipal(region: string): { AWS: string } | { Ser
   return account !== undefined ? { AWS: `arn:aws:iam::${account}:root` } : { Service: ELB_LOG_DELIVERY_SERVICE };
 }
 
-/** The bucket policy: log delivery may put objects under this account's prefix; nobody may use plain HTTP. */
-export function accessLogsBucketPolicy(bucketArn: string, region: string, accountId: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ElbLogDelivery",
-        Effect: "Allow",
-        Principal: elbLogDeliveryPrincipal(region),
-        Action: "s3:PutObject",
-        Resource: `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`,
-      },
-      {
-        Sid: "DenyPlainHttp",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
-  });
+/** What the bucket policy allows besides TLS: log delivery may put objects under this account's prefix. */
+export function accessLogsDelivery(bucketArn: string, region: string, accountId: string): Record<string, unknown> {
+  return {
+    Sid: "ElbLogDelivery",
+    Effect: "Allow",
+    Principal: elbLogDeliveryPrincipal(region),
+    Action: "s3:PutObject",
+    Resource: `${bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${accountId}/*`,
+  };
 }
 
 export interface AccessLogsArgs {
@@ -85,34 +72,14 @@ export class AccessLogs extends pulumi.ComponentResource {
 
   constructor(name: string, args: AccessLogsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:accessLogs:AccessLogs", name, {}, opts);
-    const tags = args.tags ?? {};
-    const bucket = new aws.s3.Bucket(`${name}-access-logs`, { forceDestroy: true, tags }, { parent: this });
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    const { bucket, ready } = privateBucket(
       `${name}-access-logs`,
       {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-access-logs`,
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      { parent: this },
-    );
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-access-logs`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-      `${name}-access-logs`,
-      {
-        bucket: bucket.id,
-        rules: [
+        sseAlgorithm: "AES256",
+        allow: (arn) =>
+          pulumi.output(args.accountId).apply((account) => [accessLogsDelivery(arn, args.region, account)]),
+        policyName: `${name}-access-logs`,
+        lifecycleRules: [
           {
             id: "expire-access-logs",
             status: "Enabled",
@@ -121,21 +88,12 @@ export class AccessLogs extends pulumi.ComponentResource {
             abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
           },
         ],
+        tags: args.tags ?? {},
       },
-      { parent: this },
-    );
-    const policy = new aws.s3.BucketPolicy(
-      `${name}-access-logs`,
-      {
-        bucket: bucket.id,
-        policy: pulumi
-          .all([bucket.arn, args.accountId])
-          .apply(([arn, account]) => accessLogsBucketPolicy(arn, args.region, account)),
-      },
-      { parent: this, dependsOn: [publicAccess] },
+      this,
     );
     this.bucketName = bucket.bucket;
-    this.ready = [policy, encryption, ownership, lifecycle];
+    this.ready = ready;
     this.registerOutputs({ bucketName: this.bucketName });
   }
 }

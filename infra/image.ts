@@ -11,6 +11,7 @@ import { renderImageComponent } from "./imageComponent";
 import { NODE_VERSION } from "./nodeRelease";
 import { toAwsCron } from "./config";
 import { instanceRole } from "./instanceRole";
+import { privateBucket } from "./privateBucket";
 
 export interface ImageArgs {
   stack: string;
@@ -72,64 +73,16 @@ export class Image extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     this.amiParameterName = amiParameterName(args.stack);
 
-    // --- The bundle: private, encrypted, versioned, TLS only, owned by this account alone.
-    const bucket = new aws.s3.Bucket(`${name}-bundle`, { forceDestroy: true, tags }, { parent: this });
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    // --- The bundle: private, encrypted, versioned, TLS only, owned by this account alone. Every upload
+    // keeps the previous bundle as a version: enough for a rollback, not forever.
+    const { bucket, ready } = privateBucket(
       `${name}-bundle`,
       {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-bundle`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-      },
-      { parent: this },
-    );
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-bundle`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      { parent: this },
-    );
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-bundle`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-    const tlsOnly = new aws.s3.BucketPolicy(
-      `${name}-bundle-tls-only`,
-      {
-        bucket: bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyPlainHttp",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
-      },
-      // A bucket policy written while the public access block is still being applied can be refused.
-      { parent: this, dependsOn: [publicAccess] },
-    );
-    // Every upload keeps the previous bundle as a version: enough for a rollback, not forever.
-    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-      `${name}-bundle`,
-      {
-        bucket: bucket.id,
-        rules: [
+        sseAlgorithm: "AES256",
+        bucketKeyEnabled: true,
+        versioned: true,
+        policyName: `${name}-bundle-tls-only`,
+        lifecycleRules: [
           {
             id: "expire-old-bundles",
             status: "Enabled",
@@ -138,8 +91,9 @@ export class Image extends pulumi.ComponentResource {
             abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
           },
         ],
+        tags,
       },
-      { parent: this, dependsOn: [versioning] },
+      this,
     );
     // Pulumi zips an archive source on upload. Run `npm run build` first: dist/service must exist.
     const bundle = new aws.s3.BucketObjectv2(
@@ -155,7 +109,7 @@ export class Image extends pulumi.ComponentResource {
         }),
         tags,
       },
-      { parent: this, dependsOn: [publicAccess, encryption, versioning, ownership, tlsOnly, lifecycle] },
+      { parent: this, dependsOn: ready },
     );
 
     // --- The component and recipe (autonamed: a changed document replaces them under a new name).
