@@ -5,7 +5,7 @@
  * evicted from require.cache between runs, and each run's RPCs awaited (see its header comment).
  */
 import * as assert from "node:assert/strict";
-import { MOCK_ACCOUNT, synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
+import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/config";
 import {
   ALB_IDLE_TIMEOUT_S,
@@ -16,8 +16,6 @@ import {
   SERVICE_PORT,
 } from "../../service/timing";
 import { refreshPreferenceProblems } from "../../infra/refresh";
-import { dashboardMetrics } from "../../infra/monitoring";
-import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 import { all, idOf, key, one, stackPlan, T } from "./helpers";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
@@ -45,95 +43,6 @@ function policiesOfProfile(r: SynthResult, profile: SynthResource): string[] {
     .filter((a) => a.inputs.role === role.outputs.name)
     .map((a) => a.inputs.policyArn as string)
     .sort();
-}
-
-/** The CloudWatch agent configuration embedded in the image component document. */
-function embeddedAgentConfig(doc: string): string {
-  const at = doc.indexOf('name: "WriteCloudWatchAgentConfig"');
-  const content = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at))!;
-  return content[1]!
-    .split("\n")
-    .map((l) => l.slice(14))
-    .join("\n");
-}
-
-/** The CWAgent dimension sets the plan's agent configuration publishes. */
-function agentSets(r: SynthResult): string[][] {
-  return JSON.parse(embeddedAgentConfig(one(r, T.component).inputs.data)).metrics.aggregation_dimensions;
-}
-
-/** The dimension values that name resources of this plan. */
-function knownResources(r: SynthResult): KnownResources {
-  return {
-    LoadBalancer: all(r, T.alb).map((x) => x.outputs.arnSuffix),
-    TargetGroup: all(r, T.tg).map((x) => x.outputs.arnSuffix),
-    AutoScalingGroupName: all(r, T.asg).map((x) => x.outputs.name),
-    QueueName: all(r, "aws:sqs/queue:Queue").map((x) => x.outputs.name),
-    path: ["/"],
-  };
-}
-
-/** Drain mode: to zero at the drain cron, back to min/desired at the restore cron, max unchanged (-1). */
-function assertDrainAndRestore(schedules: SynthResource[], cfg: FleetConfig, asg: SynthResource): void {
-  assert.equal(schedules.length, 2);
-  const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
-  const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
-  assert.ok(drain && restore && drain !== restore);
-  assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-  assert.deepEqual(
-    [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-    [cfg.minSize, cfg.desiredCapacity, -1],
-  );
-  for (const s of schedules) {
-    assert.equal(s.inputs.timeZone, cfg.timeZone);
-    assert.equal(s.inputs.autoscalingGroupName, asg.outputs.name);
-  }
-  assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
-}
-
-/**
- * Refresh mode: one Scheduler schedule at the drain time calls StartInstanceRefresh on the group with the
- * group's preferences (API spelling), through a role Scheduler alone may assume, allowed that one action
- * on that one group.
- */
-function assertRefreshSchedule(r: SynthResult, cfg: FleetConfig): void {
-  const asg = one(r, T.asg);
-  const schedule = one(r, T.schedulerSchedule);
-  assert.equal(schedule.inputs.scheduleExpression, toAwsCron(cfg.drainCron));
-  assert.equal(schedule.inputs.scheduleExpressionTimezone, cfg.timeZone);
-  assert.deepEqual(schedule.inputs.flexibleTimeWindow, { mode: "OFF" });
-  const target = schedule.inputs.target;
-  assert.equal(target.arn, "arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh");
-  const input = JSON.parse(target.input);
-  assert.deepEqual(input, {
-    AutoScalingGroupName: asg.outputs.name,
-    Strategy: "Rolling",
-    Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: false },
-  });
-  assert.deepEqual(
-    refreshPreferenceProblems({
-      minHealthyPercentage: input.Preferences.MinHealthyPercentage,
-      maxHealthyPercentage: input.Preferences.MaxHealthyPercentage,
-    }),
-    [],
-  );
-  assert.equal(target.retryPolicy.maximumRetryAttempts, 0, "a refresh already running is not retried");
-  const role = all(r, T.role).find((x) => x.outputs.arn === target.roleArn)!;
-  assert.ok(role, "the schedule's role is one of the program's");
-  const trust = JSON.parse(role.inputs.assumeRolePolicy);
-  assert.deepEqual(trust.Statement[0].Principal, { Service: "scheduler.amazonaws.com" });
-  assert.deepEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT } });
-  const policies = all(r, T.rolePolicy).filter((p) => p.inputs.role === idOf(role));
-  assert.equal(policies.length, 1);
-  assert.deepEqual(JSON.parse(policies[0]!.inputs.policy).Statement, [
-    {
-      Effect: "Allow",
-      Action: ["autoscaling:StartInstanceRefresh"],
-      Resource: [
-        `arn:aws:autoscaling:eu-central-1:${MOCK_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${asg.outputs.name}`,
-      ],
-    },
-  ]);
 }
 
 for (const stack of ["dev", "prod"]) {
@@ -479,98 +388,6 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(req.length > 0, stack === "prod", "prod scales on requests too, dev on CPU only");
     });
 
-    it("moves onto tonight's image in the stack's nightly mode", () => {
-      const schedules = all(r, T.schedule);
-      const refreshes = all(r, T.schedulerSchedule);
-      if (cfg.nightly === "drain") {
-        assert.equal(refreshes.length, 0);
-        assertDrainAndRestore(schedules, cfg, res(T.asg));
-      } else {
-        assert.equal(schedules.length, 0, "no drain: the refresh keeps the service up");
-        assertRefreshSchedule(r, cfg);
-      }
-      assert.equal(stack === "prod" ? "refresh" : "drain", cfg.nightly);
-    });
-
-    it("ships the instances' journals to a log group with the stack's retention, created before the group", () => {
-      const group = res(T.logGroup, "fleet-instances");
-      assert.equal(group.inputs.name, `/fleet/${stack}/instances`);
-      assert.equal(group.inputs.retentionInDays, cfg.logRetentionDays);
-      const agent = JSON.parse(embeddedAgentConfig(res(T.component).inputs.data));
-      assert.deepEqual(
-        agent.logs.logs_collected.journald.collect_list.map((e: { log_group_name: string }) => e.log_group_name),
-        [group.inputs.name],
-        "the agent in the image writes where the program created the group",
-      );
-      assert.ok(res(T.asg).options.dependsOn?.includes(key(group)), "the group exists before instances boot");
-    });
-
-    it("writes ALB access logs to a private, encrypted, expiring bucket that only ELB log delivery may write", () => {
-      const bucket = res(T.bucket, "fleet-access-logs");
-      const alb = res(T.alb);
-      assert.deepEqual(alb.inputs.accessLogs, { bucket: bucket.outputs.bucket, prefix: "alb", enabled: true });
-      const policy = JSON.parse(res(T.bucketPolicy, "fleet-access-logs").inputs.policy);
-      const write = policy.Statement.find((x: { Sid: string }) => x.Sid === "ElbLogDelivery");
-      // eu-central-1 opened before August 2022: its ELB account writes the logs.
-      assert.deepEqual(write.Principal, { AWS: "arn:aws:iam::054676820928:root" });
-      assert.equal(write.Action, "s3:PutObject");
-      assert.equal(write.Resource, `${bucket.outputs.arn}/alb/AWSLogs/${MOCK_ACCOUNT}/*`);
-      assert.ok(policy.Statement.some((x: { Sid: string }) => x.Sid === "DenyPlainHttp"));
-      assert.equal(
-        res(T.sse, "fleet-access-logs").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
-        "AES256",
-        "ELB log delivery supports SSE-S3 only",
-      );
-      assert.ok(res(T.lifecycle, "fleet-access-logs").inputs.rules[0].expiration.days > 0);
-      const pab = res(T.publicAccessBlock, "fleet-access-logs");
-      for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
-        assert.equal(pab.inputs[k], true, k);
-      assert.ok(alb.options.dependsOn?.includes(key(res(T.bucketPolicy, "fleet-access-logs"))));
-    });
-
-    it("alarms to an encrypted topic CloudWatch may publish to; every metric names a resource of this plan", () => {
-      const topic = res(T.topic);
-      const kms = res(T.kmsKey);
-      assert.equal(topic.inputs.kmsMasterKeyId, kms.outputs.arn);
-      assert.equal(kms.inputs.enableKeyRotation, true);
-      const keyPolicy = JSON.parse(kms.inputs.policy);
-      assert.ok(
-        keyPolicy.Statement.some(
-          (x: { Principal: { Service?: string }; Action: string[] }) =>
-            x.Principal.Service === "cloudwatch.amazonaws.com" && x.Action.includes("kms:GenerateDataKey*"),
-        ),
-      );
-      assert.equal(all(r, T.subscription).length, cfg.alarmEmail ? 1 : 0);
-      const alarms = all(r, T.alarm);
-      assert.deepEqual(alarms.map((a) => a.name).sort(), [
-        "fleet-alb-5xx-rate",
-        "fleet-at-max-size",
-        "fleet-p99-latency",
-        "fleet-target-5xx-rate",
-        "fleet-unhealthy-hosts",
-      ]);
-      const known = knownResources(r);
-      for (const a of alarms) {
-        assert.deepEqual(a.inputs.alarmActions, [topic.outputs.arn]);
-        for (const q of a.inputs.metricQueries) if (q.metric) assertKnownMetric(q.metric, known, agentSets(r), a.name);
-      }
-      const body = res(T.dashboard).inputs.dashboardBody;
-      for (const m of dashboardMetrics(body)) assertKnownMetric(m, known, agentSets(r), "dashboard");
-      assert.equal(r.outputs.dashboardName, `fleet-${stack}`);
-      assert.ok(res(T.asg).inputs.enabledMetrics.includes("GroupMaxSize"), "the at-max alarm's metrics are enabled");
-    });
-
-    it("logs the VPC's traffic and locks its default security group", () => {
-      const vpc = res(T.vpc);
-      const flow = res(T.flowLog);
-      assert.equal(flow.inputs.vpcId, vpc.outputs.vpcId);
-      assert.equal(flow.inputs.trafficType, "ALL");
-      assert.equal(flow.inputs.logDestination, res(T.logGroup, "fleet-flow-logs").outputs.arn);
-      const sg = res(T.defaultSg);
-      assert.equal(sg.inputs.vpcId, vpc.outputs.vpcId);
-      assert.deepEqual([sg.inputs.ingress, sg.inputs.egress], [[], []]);
-    });
-
     it("wraps everything in components: every AWS resource has a component parent", () => {
       const components = new Set(r.resources.filter((x) => !x.custom && x.type.startsWith("fleet:")).map(key));
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
@@ -619,23 +436,6 @@ describe("infra program under mocks: variations", () => {
       req.options.dependsOn?.includes(key(https)),
       "the request policy waits for the forwarding (HTTPS) listener",
     );
-  });
-
-  it("either nightly mode on either stack: dev with refresh, prod with drain", async () => {
-    const dev = await synth("dev", { ...readStackConfig("dev"), "fleet:nightly": "refresh" });
-    assertRefreshSchedule(dev, fleetConfigOf({ ...readStackConfig("dev"), "fleet:nightly": "refresh" }));
-    assert.equal(all(dev, T.schedule).length, 0);
-    const prodConfig = { ...readStackConfig("prod"), "fleet:nightly": "drain" };
-    const prod = await synth("prod", prodConfig);
-    assertDrainAndRestore(all(prod, T.schedule), fleetConfigOf(prodConfig), one(prod, T.asg));
-    assert.equal(all(prod, T.schedulerSchedule).length, 0);
-  });
-
-  it("mails the alarms to fleet:alarmEmail when set", async () => {
-    const r = await synth("dev", { ...readStackConfig("dev"), "fleet:alarmEmail": "ops@example.com" });
-    const sub = one(r, T.subscription);
-    assert.deepEqual([sub.inputs.protocol, sub.inputs.endpoint], ["email", "ops@example.com"]);
-    assert.equal(sub.inputs.topic, one(r, T.topic).outputs.arn);
   });
 
   it("refuses to serve prod over plain HTTP once fleet:allowPlainHttp is removed", async () => {
