@@ -17,12 +17,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `tsx scripts/<script> ...args` with a hard timeout; never rejects. */
+/** Runs `tsx <script> ...args` (a path from the repository root) with a hard timeout; never rejects. */
 function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [TSX, path.join(ROOT, "scripts", script), ...args],
+      [TSX, path.join(ROOT, script), ...args],
       { cwd: ROOT, timeout: timeoutMs, killSignal: "SIGINT" },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
@@ -34,7 +34,7 @@ function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<
 
 describe("npm run sum (child process)", () => {
   it("sums 0..1000000 exactly on worker threads and reports speedup and efficiency", async () => {
-    const r = await runScript("sum.ts", ["1000000"]);
+    const r = await runScript("scripts/sum.ts", ["1000000"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /sum 0\.\.1000000 = 500000500000\n/);
     assert.match(r.stdout, /exact/);
@@ -43,7 +43,7 @@ describe("npm run sum (child process)", () => {
   });
 
   it("--json --threads 3 with 1_000_000 gives three slices and the exact sum", async () => {
-    const r = await runScript("sum.ts", ["1_000_000", "--threads", "3", "--runs", "2", "--json"]);
+    const r = await runScript("scripts/sum.ts", ["1_000_000", "--threads", "3", "--runs", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as {
       sum: string;
@@ -74,7 +74,7 @@ describe("npm run sum (child process)", () => {
     ["--fast"],
   ]) {
     it(`exits 1 with a message for ${args.join(" ")}`, async () => {
-      const r = await runScript("sum.ts", args);
+      const r = await runScript("scripts/sum.ts", args);
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,
@@ -87,7 +87,14 @@ describe("npm run sum (child process)", () => {
 
 describe("npm run capacity (child process)", () => {
   it("prints min / desired / max, the arithmetic and the pulumi config lines", async () => {
-    const r = await runScript("capacity.ts", ["--peak-rps", "4000", "--per-instance-rps", "900", "--stack", "prod"]);
+    const r = await runScript("scripts/capacity.ts", [
+      "--peak-rps",
+      "4000",
+      "--per-instance-rps",
+      "900",
+      "--stack",
+      "prod",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /min 2 \/ desired 10 \/ max 14/);
     assert.match(r.stdout, /⌈4000 \/ \(900 × 0\.7\)⌉/);
@@ -105,7 +112,7 @@ describe("npm run capacity (child process)", () => {
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--bogus"], "--bogus"],
   ] as [string[], string][]) {
     it(`exits 1 naming ${flag} for ${args.join(" ")}`, async () => {
-      const r = await runScript("capacity.ts", args);
+      const r = await runScript("scripts/capacity.ts", args);
       assert.equal(r.code, 1);
       assert.ok(r.stderr.startsWith("capacity: ") && r.stderr.includes(flag), r.stderr);
     });
@@ -126,7 +133,7 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
   });
 
   it("exits 1 on a bad flag", async () => {
-    const r = await runScript("bench.ts", ["--targets", "nginx"]);
+    const r = await runScript("bench/bench.ts", ["--targets", "nginx"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--targets takes a comma-separated subset/);
   });
@@ -153,7 +160,7 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
         "--name",
         "smoke",
       ];
-      const r = await runScript("bench.ts", args, 55_000);
+      const r = await runScript("bench/bench.ts", args, 55_000);
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(fs.readFileSync(path.join(out, "smoke.json"), "utf8")) as {
         targets: { id: string; rps: number; errors: number; peakRssBytes: number; skipped?: string }[];

@@ -28,7 +28,7 @@ import {
   type RunningTarget,
   type TargetSpec,
 } from "./load";
-import { parseOrExit, UsageError } from "./cli";
+import { parseOrExit, UsageError } from "../scripts/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const CORES = os.availableParallelism();

@@ -1,5 +1,5 @@
 /**
- * Renders a bench result (scripts/bench.ts) as a markdown table and a hand-written SVG bar chart of req/s
+ * Renders a bench result (bench/bench.ts) as a markdown table and a hand-written SVG bar chart of req/s
  * per target. Pure functions: data in, text out.
  */
 
