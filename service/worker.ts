@@ -8,10 +8,6 @@ import type { ServiceConfig } from "./config";
 import { createSumPool } from "./sum-pool";
 import { LONGEST_REQUEST_MS } from "./timing";
 
-/** Tasks that may wait per thread: enough to smooth a burst, few enough that a queued task starts well
- * before its deadline. */
-const QUEUE_PER_THREAD = 2;
-
 /**
  * How long a draining worker keeps its open connections before closing the idle ones. A client that is
  * using a keep-alive socket gets its next answer with Connection: close within this time and stops
@@ -25,7 +21,7 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
   // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
   // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
-  const pool = createSumPool({ threads, maxQueue: threads * QUEUE_PER_THREAD, taskTimeoutMs: LONGEST_REQUEST_MS });
+  const pool = createSumPool({ threads, taskTimeoutMs: LONGEST_REQUEST_MS });
   const app = buildApp({
     apiMaxN: config.apiMaxN,
     pool,
