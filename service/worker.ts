@@ -6,7 +6,7 @@ import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
 import { createSumPool } from "./sum-pool";
-import { LONGEST_REQUEST_MS } from "./timing";
+import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing";
 
 /**
  * How long a draining worker keeps its open connections before closing the idle ones. A client that is
@@ -39,6 +39,12 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
     },
     config.shutdownTimeoutMs,
     app.log,
+    {
+      begin: () => (app.draining = true),
+      // A listener of its own, added only now: nothing on the hot path until a SIGTERM.
+      onTraffic: (listener) => app.server.on("request", (req) => req.url !== HEALTH_CHECK_PATH && listener()),
+      quietMs: QUIET_PERIOD_MS,
+    },
   );
   await app.listen({ port: config.port, host: config.host });
 }
