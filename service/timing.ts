@@ -35,7 +35,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
  * systemd's TimeoutStopSec for the unit: after it, systemd SIGKILLs. A stop is the linger (at most the
  * health-check window) and then the drain (at most SHUTDOWN_TIMEOUT_MS); it must exceed both together.
  */
-export const SYSTEMD_TIMEOUT_STOP_S = 60;
+export const SYSTEMD_TIMEOUT_STOP_S = 70;
 
 /** What the service needs after its drain deadline: the primary's grace, then exit. */
 const EXIT_MARGIN_MS = 5_000;
@@ -52,11 +52,13 @@ export const UNHEALTHY_THRESHOLD = 2;
 
 /**
  * The health-check window: how long a load balancer may keep routing to a target after its health check
- * turns 503 (that many failed checks, one interval apart). A SIGTERM that arrives while the ALB still
- * routes here (systemctl restart, a reboot, Spot, a terminate outside the group) keeps serving at most
- * this long before it drains.
+ * turns 503: that many failed checks, one interval apart, the last one just missing the previous pass,
+ * plus one check timeout for the load balancer to act on the verdict (with HAProxy in the same settings,
+ * test/lb, the window without that margin ran out a moment before the LB stopped sending). A SIGTERM that
+ * arrives while the ALB still routes here (systemctl restart, a reboot, Spot, a terminate outside the
+ * group) keeps serving at most this long before it drains.
  */
-export const HEALTH_CHECK_WINDOW_MS = UNHEALTHY_THRESHOLD * HEALTH_CHECK_INTERVAL_S * 1000;
+export const HEALTH_CHECK_WINDOW_MS = (UNHEALTHY_THRESHOLD * HEALTH_CHECK_INTERVAL_S + HEALTH_CHECK_TIMEOUT_S) * 1000;
 
 /**
  * After SIGTERM, no request (other than health checks) for this long, on a new or a kept-alive
