@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDecimal } from "./decimal";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
@@ -68,10 +69,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: false,
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
-  app.decorate("draining", false);
-
-  app.addHook("onSend", async (_request, reply) => {
-    if (app.draining) reply.header("connection", "close");
+  // Draining: every response says Connection: close. Not an onSend hook, which every request would pay
+  // for (an async hook is a promise per request): a listener on the server, added only once draining, set
+  // before Fastify's own so that the header is there whatever the route does.
+  let draining = false;
+  const closeAfterResponse = (_req: IncomingMessage, res: ServerResponse) => res.setHeader("connection", "close");
+  app.decorate("draining", {
+    getter: () => draining,
+    setter: (value: boolean) => {
+      if (value && !draining) app.server.prependListener("request", closeAfterResponse);
+      if (!value) app.server.removeListener("request", closeAfterResponse);
+      draining = value;
+    },
   });
 
   app.get(
@@ -96,7 +105,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
         },
       },
     },
-    async (_request, reply) => (app.draining ? reply.code(503).send({ status: "draining" }) : { status: "ok" }),
+    // The header here too: inject() (the tests) does not go through the server's listeners.
+    async (_request, reply) =>
+      app.draining ? reply.code(503).header("connection", "close").send({ status: "draining" }) : { status: "ok" },
   );
 
   const badN = `params/n must be an integer from 0 to ${options.apiMaxN} (API_MAX_N)`;

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
+import { batchedStdout } from "./log-destination";
 import { createSumPool } from "./sum-pool";
 import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing";
 
@@ -25,7 +26,11 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
   const app = buildApp({
     apiMaxN: config.apiMaxN,
     pool,
-    logger: { level: config.logLevel, base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id } },
+    logger: {
+      level: config.logLevel,
+      base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id },
+      stream: batchedStdout(),
+    },
   });
   drainOnRequest(
     async () => {
