@@ -35,6 +35,20 @@ export interface HealthSummary {
   skipped?: string;
 }
 
+/** A reload under keep-alive load (bench/reload.ts). */
+export interface ReloadSummary {
+  id: string;
+  label: string;
+  /** What triggered it. */
+  how: string;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  failed: number;
+  reloadMs: number;
+  problem?: string;
+}
+
 export interface Check {
   name: string;
   target: string;
@@ -67,6 +81,7 @@ export interface BenchReport {
   targets: TargetSummary[];
   ratios: Record<string, number | null>;
   health: HealthSummary[];
+  reloads?: ReloadSummary[];
   checks: Check[];
   notes: string[];
 }
@@ -127,6 +142,20 @@ export function renderMarkdown(r: BenchReport): string {
       }
     }
   }
+  if (r.reloads?.length) {
+    lines.push("");
+    lines.push(
+      `A reload of every worker while ${r.config.connections} keep-alive connections send \`GET /\`, counted from the trigger until 1 s after it finished:`,
+    );
+    lines.push("");
+    lines.push("| target | trigger | requests | failed | non-2xx | socket errors | reload took |");
+    lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const x of r.reloads) {
+      lines.push(
+        `| ${x.label} | \`${x.how}\` | ${fmt(x.requests)} | ${fmt(x.failed)} | ${fmt(x.non2xx)} | ${fmt(x.socketErrors)} | ${fmt(x.reloadMs / 1000, 1)} s${x.problem ? ` (${x.problem})` : ""} |`,
+      );
+    }
+  }
   lines.push("");
   lines.push("| target | goal | measured | verdict |");
   lines.push("| --- | --- | --- | --- |");
@@ -159,6 +188,7 @@ export function renderSvg(r: BenchReport): string {
     "fleet-quiet": "#1f4fa0",
     baseline: "#d9822b",
     raw: "#8a8a8a",
+    pm2: "#2b9d6f",
   };
   const out: string[] = [];
   out.push(
