@@ -21,8 +21,8 @@ export const isFailure = (r: RequestRecord) => r.status !== 200;
 
 export interface ClientLoad {
   records: RequestRecord[];
-  /** Requests sent and not answered yet. */
-  inFlight(): number;
+  /** Is every request sent before `t` (performance.now()) answered? */
+  settled(t: number): boolean;
   stop(): Promise<void>;
 }
 
@@ -37,16 +37,16 @@ export function startClientLoad(options: {
 }): ClientLoad {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients });
   const records: RequestRecord[] = [];
-  let inFlight = 0;
+  const pending = new Set<number>();
   let stopped = false;
   const deadline = Date.now() + options.maxMs;
   const client = async (id: number) => {
     for (let i = 0; !stopped && Date.now() < deadline; i++) {
       const path = id === 0 ? BIG_PATH : i % 2 ? "/api/1000" : "/";
       const startedAt = performance.now();
-      inFlight++;
+      pending.add(startedAt);
       const r = await httpGet(`http://127.0.0.1:${options.port}${path}`, options.timeoutMs ?? 10_000, agent);
-      inFlight--;
+      pending.delete(startedAt);
       let pid: number | undefined;
       if (r.status === 200) pid = (JSON.parse(r.body) as { pid?: number }).pid;
       records.push({
@@ -62,7 +62,7 @@ export function startClientLoad(options: {
   const clients = Array.from({ length: options.clients }, (_, id) => client(id));
   return {
     records,
-    inFlight: () => inFlight,
+    settled: (t) => ![...pending].some((startedAt) => startedAt < t),
     async stop() {
       stopped = true;
       await Promise.all(clients);
