@@ -2,6 +2,7 @@
  * Renders a bench result (bench/bench.ts) as a markdown table and a hand-written SVG bar chart of req/s
  * per target. Pure functions: data in, text out.
  */
+import type { ReloadResult } from "./reload";
 
 export interface TargetSummary {
   id: string;
@@ -35,18 +36,12 @@ export interface HealthSummary {
   skipped?: string;
 }
 
-/** A reload under keep-alive load (bench/reload.ts). */
-export interface ReloadSummary {
+/** A reload under keep-alive load (bench/reload.ts), for one target. */
+export interface ReloadSummary extends ReloadResult {
   id: string;
   label: string;
   /** What triggered it. */
   how: string;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-  failed: number;
-  reloadMs: number;
-  problem?: string;
 }
 
 export interface Check {
