@@ -21,6 +21,15 @@ export interface Pm2Home {
   remove(): Promise<void>;
 }
 
+function daemonAlive(pidFile: string): boolean {
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, "utf8").trim()), 0);
+    return true;
+  } catch {
+    return false; // no file, no number, or no such process
+  }
+}
+
 export function createPm2Home(root: string): Pm2Home {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-pm2-"));
   const bin = path.join(root, "node_modules/pm2/bin/pm2");
@@ -38,8 +47,9 @@ export function createPm2Home(root: string): Pm2Home {
     dir,
     cli,
     async remove() {
-      // Only when a daemon is there to kill: `pm2 kill` would start one to talk to otherwise.
-      if (fs.existsSync(path.join(dir, "pm2.pid"))) await cli(["kill"], 15_000);
+      // Only when a daemon is alive to kill (pm2-runtime leaves its pid file behind): `pm2 kill` would
+      // start one to talk to otherwise.
+      if (daemonAlive(path.join(dir, "pm2.pid"))) await cli(["kill"], 15_000);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
