@@ -1,9 +1,10 @@
 /**
  * The systemd unit that runs the service on every instance, generated from the shared numbers in
- * service/timing.ts so that systemd's stop timeout always outlives the service's drain deadline.
+ * service/timing.ts so that systemd's stop timeout always outlives the service's linger and drain.
  */
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  HEALTH_CHECK_WINDOW_MS,
   MAX_SHUTDOWN_TIMEOUT_MS,
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
@@ -31,7 +32,7 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
   const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   if (shutdownTimeoutMs > MAX_SHUTDOWN_TIMEOUT_MS) {
     throw new Error(
-      `SHUTDOWN_TIMEOUT_MS ${shutdownTimeoutMs} exceeds ${MAX_SHUTDOWN_TIMEOUT_MS}: systemd would SIGKILL the drain (TimeoutStopSec=${SYSTEMD_TIMEOUT_STOP_S})`,
+      `SHUTDOWN_TIMEOUT_MS ${shutdownTimeoutMs} exceeds ${MAX_SHUTDOWN_TIMEOUT_MS}: after the ${HEALTH_CHECK_WINDOW_MS} ms linger, systemd would SIGKILL the drain (TimeoutStopSec=${SYSTEMD_TIMEOUT_STOP_S})`,
     );
   }
   return [
@@ -57,7 +58,8 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     `ExecStart=${LAYOUT.node} ${LAYOUT.installDir}/dist/service/main.js`,
     "# SIGHUP: rolling reload of the workers.",
     "ExecReload=/bin/kill -HUP $MAINPID",
-    "# SIGTERM to the primary only (it drains its workers); SIGKILL to everything left after TimeoutStopSec.",
+    "# SIGTERM to the primary only: it serves while the load balancer still routes here (at most the health-check",
+    "# window), then drains its workers; SIGKILL to everything left after TimeoutStopSec.",
     "KillMode=mixed",
     "KillSignal=SIGTERM",
     `TimeoutStopSec=${SYSTEMD_TIMEOUT_STOP_S}`,

@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute } from "./capacity-math";
-import { runLoad, startTarget } from "./load";
+import { runLoad, startTarget } from "../bench/load";
 import { parseOrExit, UsageError } from "./cli";
 
 const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]

@@ -11,7 +11,7 @@
 import os from "node:os";
 import { expectedSum } from "../service/sum";
 import { parallelSum, parseN, singleThreadSum, type SumRun } from "./parallel-sum";
-import { othersCpuShare } from "./proc-stat";
+import { othersCpuShare } from "../bench/proc-stat";
 import { parseOrExit, UsageError } from "./cli";
 
 const USAGE = `usage: npm run sum -- [n] [--threads N] [--runs N] [--json]

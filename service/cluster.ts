@@ -18,10 +18,26 @@ export interface PrimaryOptions {
   backoffMaxMs?: number;
   /** How long a replacement may take to listen during a reload before the reload is abandoned. */
   listenTimeoutMs?: number;
+  /**
+   * On SIGTERM, the longest the workers keep serving (health check failing, connections closing after
+   * each response) before they drain, for a load balancer that still routes here; 0 drains at once.
+   */
+  lingerMaxMs?: number;
 }
 
 /** What the primary sends a worker that should stop taking work and exit once its requests are done. */
 export const DRAIN_MESSAGE = { type: "fleet:drain" } as const;
+
+/**
+ * What the primary sends on SIGTERM: fail the health check, close each connection after its response, but
+ * keep serving, and report QUIET once no request has come for the quiet period (TRAFFIC if one comes
+ * after that). Quiet is observed in the workers: the primary accepts connections but never sees a request,
+ * and with Connection: close every next request comes on a new connection, to any worker; so the primary
+ * drains once every worker is quiet at the same time.
+ */
+export const LINGER_MESSAGE = { type: "fleet:linger" } as const;
+export const QUIET_MESSAGE = { type: "fleet:quiet" } as const;
+export const TRAFFIC_MESSAGE = { type: "fleet:traffic" } as const;
 
 /** Extra time the primary gives workers beyond their own deadline before it SIGKILLs them. */
 export const PRIMARY_GRACE_MS = 2_000;
@@ -33,6 +49,8 @@ interface Tracked {
   retiring: boolean;
   /** Forked by a reload: dying before it listens abandons the reload instead of the service. */
   replacement: boolean;
+  /** While lingering: it has seen no request for the quiet period. */
+  quiet: boolean;
 }
 
 /** base × 2^(crashes − 1), capped at maxMs, then jittered down to between half and all of it. */
@@ -55,11 +73,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     backoffBaseMs = 100,
     backoffMaxMs = 10_000,
     listenTimeoutMs = 30_000,
+    lingerMaxMs = 0,
   } = options;
   const tracked = new Map<number, Tracked>();
   const crashes: number[] = [];
   const respawns = new Set<NodeJS.Timeout>();
   let shuttingDown = false;
+  /** Set while lingering: ends it (drains now); undefined once the drain has started. */
+  let endLinger: ((why: string) => void) | undefined;
   let reloading = false;
   let exitCode = 0;
   let ready = false;
@@ -67,7 +88,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   function fork(replacement = false): Tracked {
-    const state: Tracked = { worker: cluster.fork(), listening: false, retiring: false, replacement };
+    const state: Tracked = { worker: cluster.fork(), listening: false, retiring: false, replacement, quiet: false };
     tracked.set(state.worker.id, state);
     state.worker.on("listening", (address) => {
       state.listening = true;
@@ -81,6 +102,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
     });
     state.worker.on("exit", (code, signal) => onExit(state, code, signal));
+    state.worker.on("message", (message: unknown) => {
+      const type = (message as { type?: unknown } | null)?.type;
+      if (type === QUIET_MESSAGE.type) state.quiet = true;
+      else if (type === TRAFFIC_MESSAGE.type) state.quiet = false;
+      else return;
+      if (endLinger && [...tracked.values()].every((s) => s.quiet)) endLinger("every worker quiet");
+    });
     // A send on a channel that closed under us is reported here; the exit that follows is handled above.
     state.worker.on("error", (err) => log.warn({ worker: state.worker.id, err }, "worker channel error"));
     return state;
@@ -93,6 +121,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (code !== 0) exitCode = 1;
       log.info(who, "worker exited during shutdown");
       if (tracked.size === 0) finish(exitCode);
+      else if (endLinger && [...tracked.values()].every((s) => s.quiet)) endLinger("every worker quiet");
       return;
     }
     if (state.retiring) {
@@ -136,15 +165,41 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     else signal();
   }
 
-  function shutdown(reason: string, code = 0): void {
+  function shutdown(reason: string, code = 0, lingerMs = 0): void {
     if (shuttingDown) {
-      log.info({ reason }, "already draining");
+      // A second signal while lingering (an operator insisting): drain now.
+      if (endLinger) endLinger(`${reason} again`);
+      else log.info({ reason }, "already draining");
       return;
     }
     shuttingDown = true;
     exitCode = code;
     for (const timer of respawns) clearTimeout(timer);
     respawns.clear();
+    if (lingerMs > 0 && tracked.size > 0) {
+      log.info(
+        { reason, workers: tracked.size, lingerMaxMs: lingerMs },
+        "lingering until the load balancer stops sending",
+      );
+      const started = Date.now();
+      const timer = setTimeout(() => endLinger?.("health-check window passed"), lingerMs);
+      endLinger = (why) => {
+        clearTimeout(timer);
+        endLinger = undefined;
+        log.info({ why, lingeredMs: Date.now() - started }, "linger over");
+        startDrain(reason);
+      };
+      for (const state of tracked.values()) send(state, LINGER_MESSAGE);
+      return;
+    }
+    startDrain(reason);
+  }
+
+  function send(state: Tracked, message: object): void {
+    if (state.worker.isConnected()) state.worker.send(message, () => {});
+  }
+
+  function startDrain(reason: string): void {
     log.info({ reason, workers: tracked.size, deadlineMs: shutdownTimeoutMs }, "draining");
     if (tracked.size === 0) {
       finish(exitCode);
@@ -214,7 +269,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     log.info({ workers: tracked.size }, "reload finished");
   }
 
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // SIGTERM may come while a load balancer still routes here (systemctl restart, a reboot, Spot): linger.
+  // SIGINT is a terminal's Ctrl-C, which reached the workers too: drain at once.
+  process.on("SIGTERM", () => shutdown("SIGTERM", 0, lingerMaxMs));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGHUP", () => void reload());
   log.info({ workers: size }, "primary starting");
@@ -222,20 +279,34 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   return done;
 }
 
+/** What a worker does while it lingers: the app's part (health check, connections, what counts as traffic). */
+export interface Linger {
+  /** Fail the health check and close each connection after its response, but keep serving. */
+  begin(): void;
+  /** Call `listener` on every request that is traffic (not the load balancer's health checks). */
+  onTraffic(listener: () => void): void;
+  /** No traffic for this long, ms, is quiet. */
+  quietMs: number;
+}
+
 /**
- * The worker's half of the protocol: drain on the primary's message, or on SIGTERM/SIGINT sent to the
- * worker itself (a terminal's Ctrl-C reaches the whole process group). Exits 0 after a clean drain and
- * 1 when the deadline cuts it short.
+ * The worker's half of the protocol: linger on the primary's LINGER_MESSAGE (when `linger` is given),
+ * drain on its DRAIN_MESSAGE, or on SIGTERM/SIGINT sent to the worker itself (a terminal's Ctrl-C
+ * reaches the whole process group). Exits 0 after a clean drain and 1 when the deadline cuts it short.
  */
 export function drainOnRequest(
   drain: () => Promise<void>,
   shutdownTimeoutMs: number,
   log: { info: LogFn; error: LogFn },
+  linger?: Linger,
 ): void {
   let draining = false;
+  let lingering = false;
+  let quietTimer: NodeJS.Timeout | undefined;
   const start = (reason: string) => {
     if (draining) return;
     draining = true;
+    clearTimeout(quietTimer);
     log.info({ reason, deadlineMs: shutdownTimeoutMs }, "worker draining");
     const deadline = setTimeout(() => {
       log.error({ deadlineMs: shutdownTimeoutMs }, "drain deadline passed; exiting with requests still open");
@@ -253,8 +324,36 @@ export function drainOnRequest(
       },
     );
   };
+  const beginLinger = (lingerHooks: Linger) => {
+    if (lingering || draining) return;
+    lingering = true;
+    lingerHooks.begin();
+    // The quiet period counts from the linger's start, not from the last request before it: the load
+    // balancer has only just been told.
+    let lastTrafficAt = performance.now();
+    let quiet = false;
+    const check = () => {
+      const idleMs = performance.now() - lastTrafficAt;
+      if (idleMs >= lingerHooks.quietMs) {
+        quiet = true;
+        quietTimer = undefined;
+        process.send?.(QUIET_MESSAGE);
+      } else quietTimer = setTimeout(check, lingerHooks.quietMs - idleMs);
+    };
+    lingerHooks.onTraffic(() => {
+      lastTrafficAt = performance.now();
+      if (!quiet || draining) return;
+      quiet = false;
+      process.send?.(TRAFFIC_MESSAGE);
+      quietTimer = setTimeout(check, lingerHooks.quietMs);
+    });
+    log.info({ quietMs: lingerHooks.quietMs }, "worker lingering");
+    quietTimer = setTimeout(check, lingerHooks.quietMs);
+  };
   process.on("message", (message: unknown) => {
-    if ((message as { type?: unknown } | null)?.type === DRAIN_MESSAGE.type) start("primary");
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type === DRAIN_MESSAGE.type) start("primary");
+    else if (type === LINGER_MESSAGE.type && linger) beginLinger(linger);
   });
   process.on("SIGTERM", () => start("SIGTERM"));
   process.on("SIGINT", () => start("SIGINT"));

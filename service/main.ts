@@ -6,6 +6,7 @@ import cluster from "node:cluster";
 import pino from "pino";
 import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
+import { HEALTH_CHECK_WINDOW_MS } from "./timing";
 import { runWorker } from "./worker";
 
 function readConfig(): ServiceConfig {
@@ -21,7 +22,12 @@ function readConfig(): ServiceConfig {
 const config = readConfig();
 if (cluster.isPrimary) {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } });
-  runPrimary({ workers: config.webConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs, log }).then((code) => {
+  runPrimary({
+    workers: config.webConcurrency,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    lingerMaxMs: HEALTH_CHECK_WINDOW_MS,
+    log,
+  }).then((code) => {
     log.info({ code }, "primary exiting");
     process.exit(code);
   });

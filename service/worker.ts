@@ -5,12 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
+import { batchedStdout } from "./log-destination";
 import { createSumPool } from "./sum-pool";
-import { LONGEST_REQUEST_MS } from "./timing";
-
-/** Tasks that may wait per thread: enough to smooth a burst, few enough that a queued task starts well
- * before its deadline. */
-const QUEUE_PER_THREAD = 2;
+import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing";
 
 /**
  * How long a draining worker keeps its open connections before closing the idle ones. A client that is
@@ -25,11 +22,15 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
   // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
   // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
-  const pool = createSumPool({ threads, maxQueue: threads * QUEUE_PER_THREAD, taskTimeoutMs: LONGEST_REQUEST_MS });
+  const pool = createSumPool({ threads, taskTimeoutMs: LONGEST_REQUEST_MS });
   const app = buildApp({
     apiMaxN: config.apiMaxN,
     pool,
-    logger: { level: config.logLevel, base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id } },
+    logger: {
+      level: config.logLevel,
+      base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id },
+      stream: batchedStdout(),
+    },
   });
   drainOnRequest(
     async () => {
@@ -43,6 +44,12 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
     },
     config.shutdownTimeoutMs,
     app.log,
+    {
+      begin: () => (app.draining = true),
+      // A listener of its own, added only now: nothing on the hot path until a SIGTERM.
+      onTraffic: (listener) => app.server.on("request", (req) => req.url !== HEALTH_CHECK_PATH && listener()),
+      quietMs: QUIET_PERIOD_MS,
+    },
   );
   await app.listen({ port: config.port, host: config.host });
 }

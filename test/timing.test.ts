@@ -18,11 +18,22 @@ describe("the numbers that service, load balancer and systemd share", () => {
     assert.ok(t.LONGEST_REQUEST_MS <= t.DEFAULT_SHUTDOWN_TIMEOUT_MS);
   });
 
-  it("every allowed drain deadline ends before systemd's SIGKILL", () => {
+  it("the longest stop (health-check window, then the longest allowed drain) ends before systemd's SIGKILL", () => {
     assert.ok(t.DEFAULT_SHUTDOWN_TIMEOUT_MS <= t.MAX_SHUTDOWN_TIMEOUT_MS);
-    assert.ok(t.MAX_SHUTDOWN_TIMEOUT_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000);
-    // The primary waits this much longer than its workers before it gives up on them.
-    assert.ok(t.MAX_SHUTDOWN_TIMEOUT_MS + PRIMARY_GRACE_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000);
+    // A request admitted at the last moment of the linger still has the whole drain deadline, which
+    // covers the longest request; the primary waits PRIMARY_GRACE_MS more before it gives up on workers.
+    assert.ok(
+      t.HEALTH_CHECK_WINDOW_MS + t.MAX_SHUTDOWN_TIMEOUT_MS + PRIMARY_GRACE_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000,
+    );
+    assert.ok(t.HEALTH_CHECK_WINDOW_MS + t.LONGEST_REQUEST_MS < t.SYSTEMD_TIMEOUT_STOP_S * 1000);
+  });
+
+  it("the linger outlasts the load balancer's noticing, and a quiet period is much shorter", () => {
+    // Unhealthy after that many failed checks an interval apart: the linger must not end before.
+    assert.ok(t.HEALTH_CHECK_WINDOW_MS > t.UNHEALTHY_THRESHOLD * t.HEALTH_CHECK_INTERVAL_S * 1000);
+    // On the ASG's path the linger is only the quiet period: it must stay a small part of a stop.
+    assert.ok(t.QUIET_PERIOD_MS < t.HEALTH_CHECK_INTERVAL_S * 1000);
+    assert.ok(t.QUIET_PERIOD_MS < t.DEREGISTRATION_DELAY_S * 1000);
   });
 
   it("a new instance takes traffic within 20 s of answering its health check", () => {

@@ -6,6 +6,7 @@ import { cloudWatchAgentConfig } from "../../infra/agentConfig";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   HEALTH_CHECK_PATH,
+  HEALTH_CHECK_WINDOW_MS,
   MAX_SHUTDOWN_TIMEOUT_MS,
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
@@ -53,7 +54,10 @@ describe("infra image: systemd unit", () => {
     assert.equal(stopS, SYSTEMD_TIMEOUT_STOP_S);
     const drainMs = Number(env.get("SHUTDOWN_TIMEOUT_MS"));
     assert.equal(drainMs, DEFAULT_SHUTDOWN_TIMEOUT_MS);
-    assert.ok(stopS * 1000 > drainMs, `TimeoutStopSec ${stopS}s must exceed the drain ${drainMs}ms`);
+    assert.ok(
+      stopS * 1000 > HEALTH_CHECK_WINDOW_MS + drainMs,
+      `TimeoutStopSec ${stopS}s must exceed the linger ${HEALTH_CHECK_WINDOW_MS}ms and the drain ${drainMs}ms`,
+    );
   });
 
   it("refuses a drain deadline systemd would cut off", () => {

@@ -17,12 +17,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `tsx scripts/<script> ...args` with a hard timeout; never rejects. */
+/** Runs `tsx <script> ...args` (a path from the repository root) with a hard timeout; never rejects. */
 function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [TSX, path.join(ROOT, "scripts", script), ...args],
+      [TSX, path.join(ROOT, script), ...args],
       { cwd: ROOT, timeout: timeoutMs, killSignal: "SIGINT" },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
@@ -34,7 +34,7 @@ function runScript(script: string, args: string[], timeoutMs = 15_000): Promise<
 
 describe("npm run sum (child process)", () => {
   it("sums 0..1000000 exactly on worker threads and reports speedup and efficiency", async () => {
-    const r = await runScript("sum.ts", ["1000000"]);
+    const r = await runScript("scripts/sum.ts", ["1000000"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /sum 0\.\.1000000 = 500000500000\n/);
     assert.match(r.stdout, /exact/);
@@ -43,7 +43,7 @@ describe("npm run sum (child process)", () => {
   });
 
   it("--json --threads 3 with 1_000_000 gives three slices and the exact sum", async () => {
-    const r = await runScript("sum.ts", ["1_000_000", "--threads", "3", "--runs", "2", "--json"]);
+    const r = await runScript("scripts/sum.ts", ["1_000_000", "--threads", "3", "--runs", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as {
       sum: string;
@@ -74,7 +74,7 @@ describe("npm run sum (child process)", () => {
     ["--fast"],
   ]) {
     it(`exits 1 with a message for ${args.join(" ")}`, async () => {
-      const r = await runScript("sum.ts", args);
+      const r = await runScript("scripts/sum.ts", args);
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,
@@ -87,7 +87,14 @@ describe("npm run sum (child process)", () => {
 
 describe("npm run capacity (child process)", () => {
   it("prints min / desired / max, the arithmetic and the pulumi config lines", async () => {
-    const r = await runScript("capacity.ts", ["--peak-rps", "4000", "--per-instance-rps", "900", "--stack", "prod"]);
+    const r = await runScript("scripts/capacity.ts", [
+      "--peak-rps",
+      "4000",
+      "--per-instance-rps",
+      "900",
+      "--stack",
+      "prod",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /min 2 \/ desired 10 \/ max 14/);
     assert.match(r.stdout, /⌈4000 \/ \(900 × 0\.7\)⌉/);
@@ -105,7 +112,7 @@ describe("npm run capacity (child process)", () => {
     [["--peak-rps", "4000", "--per-instance-rps", "900", "--bogus"], "--bogus"],
   ] as [string[], string][]) {
     it(`exits 1 naming ${flag} for ${args.join(" ")}`, async () => {
-      const r = await runScript("capacity.ts", args);
+      const r = await runScript("scripts/capacity.ts", args);
       assert.equal(r.code, 1);
       assert.ok(r.stderr.startsWith("capacity: ") && r.stderr.includes(flag), r.stderr);
     });
@@ -113,7 +120,7 @@ describe("npm run capacity (child process)", () => {
 });
 
 describe("npm run bench --quick (child process, real servers on loopback)", function () {
-  this.timeout(60_000);
+  this.timeout(100_000);
   before(function () {
     this.timeout(60_000);
     // npm run build, without npm's start-up cost. A service that does not build fails here: the bench
@@ -126,7 +133,7 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
   });
 
   it("exits 1 on a bad flag", async () => {
-    const r = await runScript("bench.ts", ["--targets", "nginx"]);
+    const r = await runScript("bench/bench.ts", ["--targets", "nginx"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--targets takes a comma-separated subset/);
   });
@@ -134,7 +141,8 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
   it("measures every target briefly and writes JSON, markdown and SVG", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-smoke-"));
     try {
-      const targets = "fleet,fleet-1,baseline,raw";
+      // pm2 instead of fleet-1: the pm2 target and both reloads are the slow parts worth smoking.
+      const targets = "fleet,baseline,raw,pm2";
       const args = [
         "--quick",
         "--duration",
@@ -153,12 +161,13 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
         "--name",
         "smoke",
       ];
-      const r = await runScript("bench.ts", args, 55_000);
+      const r = await runScript("bench/bench.ts", args, 95_000);
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(fs.readFileSync(path.join(out, "smoke.json"), "utf8")) as {
         targets: { id: string; rps: number; errors: number; peakRssBytes: number; skipped?: string }[];
         health: { id: string; samples: number; p99Ms: number }[];
         checks: { verdict: string }[];
+        reloads: { id: string; requests: number; failed: number; problem?: string }[];
         machine: { cores: number; node: string; command: string };
       };
       assert.deepEqual(
@@ -173,6 +182,13 @@ describe("npm run bench --quick (child process, real servers on loopback)", func
       }
       assert.ok(report.health.some((h) => h.id === "baseline" && h.samples > 0));
       assert.ok(report.health.some((h) => h.id === "fleet" && h.samples > 0));
+      // Both reloads ran under load; fleet's lost nothing (pm2's count is what it is: reported, not judged).
+      assert.deepEqual(
+        report.reloads.map((x) => x.id),
+        ["fleet", "pm2"],
+      );
+      assert.ok(report.reloads.every((x) => x.requests > 0 && x.problem === undefined));
+      assert.equal(report.reloads[0]!.failed, 0, "fleet's SIGHUP reload failed no request");
       // Every goal is judged: with all four targets measured, none may be left "n/a".
       assert.deepEqual(
         report.checks.map((c) => ["PASS", "MISS"].includes(c.verdict)),

@@ -89,11 +89,12 @@ describe("cluster bootstrap (real processes on loopback)", function () {
     }
   });
 
-  it("drains on SIGTERM: the in-flight request completes exactly, idle sockets close at once, exit 0", async () => {
+  it("drains on SIGTERM: the in-flight request completes exactly, idle sockets close after the quiet period, exit 0", async () => {
     fleet = await startFleet({ WEB_CONCURRENCY: "1" });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     // A long request in flight on one socket, and an idle keep-alive socket beside it, as the ALB keeps them.
-    const n = 3_000_000_000;
+    // About 5 s of sum: it outlasts the quiet period (2 s) that precedes the drain.
+    const n = 5_000_000_000;
     const inFlight = get(fleet.port, `/api/${n}`, agent);
     assert.equal((await get(fleet.port, "/healthcheck", agent)).status, 200);
     const idle = Object.values(agent.freeSockets)[0]![0]!;
@@ -110,8 +111,70 @@ describe("cluster bootstrap (real processes on loopback)", function () {
       "the idle keep-alive socket was closed before the in-flight request ended",
     );
     assert.equal(await fleet.exited, 0);
+    const over = fleet.lines.find((l) => l.msg === "linger over");
+    assert.equal(over?.why, "every worker quiet");
     await assert.rejects(get(fleet.port, "/healthcheck"), /ECONNREFUSED/);
     agent.destroy();
+  });
+
+  it("on SIGTERM keeps serving new connections (health check 503, Connection: close) until they stop, then drains", async () => {
+    fleet = await startFleet({ WEB_CONCURRENCY: "2" });
+    const failures: string[] = [];
+    let served = 0;
+    let healthWhileLingering = 0;
+    let done = false;
+    // A load balancer that has not noticed yet: a new connection per request (Connection: close ends
+    // each), for 3 s after the SIGTERM, longer than the quiet period.
+    const deadline = Date.now() + 15_000;
+    const client = async () => {
+      while (!done && Date.now() < deadline) {
+        try {
+          const answer = await get(fleet!.port, "/", false, 5_000);
+          if (answer.status !== 200) failures.push(`status ${answer.status}`);
+          else if (answer.headers.connection !== "close") failures.push("no Connection: close");
+          else served++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    };
+    fleet.proc.kill("SIGTERM");
+    await fleet.waitFor((l) => l.msg === "worker lingering");
+    const clients = [client(), client()];
+    const health = await get(fleet.port, "/healthcheck");
+    if (health.status === 503) healthWhileLingering++;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    done = true;
+    const stoppedAt = performance.now();
+    await Promise.all(clients);
+    assert.deepEqual(failures, []);
+    assert.equal(healthWhileLingering, 1, "/healthcheck said 503 while serving");
+    assert.ok(served > 20, `served ${served}`);
+    assert.equal(await fleet.exited, 0);
+    const exitedAfterMs = performance.now() - stoppedAt;
+    const over = fleet.lines.find((l) => l.msg === "linger over")!;
+    assert.equal(over.why, "every worker quiet");
+    assert.ok((over.lingeredMs as number) >= 3_000, `lingered ${over.lingeredMs} ms: the traffic kept it serving`);
+    assert.ok(
+      exitedAfterMs >= 1_500,
+      `exited ${Math.round(exitedAfterMs)} ms after the last request, before the quiet period`,
+    );
+  });
+
+  it("on SIGTERM with no traffic (the ASG's path: the ALB stopped sending long ago) adds only the quiet period", async () => {
+    fleet = await startFleet({ WEB_CONCURRENCY: "2" });
+    const sent = performance.now();
+    fleet.proc.kill("SIGTERM");
+    assert.equal(await fleet.exited, 0);
+    const tookMs = performance.now() - sent;
+    const over = fleet.lines.find((l) => l.msg === "linger over")!;
+    assert.equal(over.why, "every worker quiet");
+    assert.ok(
+      (over.lingeredMs as number) >= 2_000 && (over.lingeredMs as number) < 5_000,
+      `lingered ${over.lingeredMs} ms`,
+    );
+    assert.ok(tookMs < 8_000, `the stop took ${Math.round(tookMs)} ms`);
   });
 
   it("reloads on SIGHUP one worker at a time with no failed request under load", async () => {
@@ -163,7 +226,14 @@ describe("cluster bootstrap (real processes on loopback)", function () {
     // Each of these keeps a core busy for seconds; a handler that summed on the event loop would
     // leave /healthcheck waiting just as long.
     const n = 5_000_000_000;
-    const busy = [get(fleet.port, `/api/${n}`), get(fleet.port, `/api/${n}`)];
+    // Admission refuses a second 5 s sum on a worker already summing one (it would wait past 1 s): such a
+    // refusal is retried on a new connection, which the primary hands to the other worker.
+    const sumAdmitted = async () => {
+      let answer = await get(fleet!.port, `/api/${n}`);
+      for (let i = 0; i < 3 && answer.status === 503; i++) answer = await get(fleet!.port, `/api/${n}`);
+      return answer;
+    };
+    const busy = [sumAdmitted(), sumAdmitted()];
     await new Promise((resolve) => setTimeout(resolve, 300));
     const samples: number[] = [];
     for (let i = 0; i < 20; i++) {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { httpGet, type GetResult } from "../../scripts/load";
+import { httpGet, type GetResult } from "../../bench/load";
 
 export const MAIN = path.resolve(__dirname, "../../dist/service/main.js");
 

@@ -1,7 +1,8 @@
 /**
- * Renders a bench result (scripts/bench.ts) as a markdown table and a hand-written SVG bar chart of req/s
+ * Renders a bench result (bench/bench.ts) as a markdown table and a hand-written SVG bar chart of req/s
  * per target. Pure functions: data in, text out.
  */
+import type { ReloadResult } from "./reload";
 
 export interface TargetSummary {
   id: string;
@@ -33,6 +34,14 @@ export interface HealthSummary {
   cpuBusy: number;
   loadByStatus: Record<string, number>;
   skipped?: string;
+}
+
+/** A reload under keep-alive load (bench/reload.ts), for one target. */
+export interface ReloadSummary extends ReloadResult {
+  id: string;
+  label: string;
+  /** What triggered it. */
+  how: string;
 }
 
 export interface Check {
@@ -67,6 +76,7 @@ export interface BenchReport {
   targets: TargetSummary[];
   ratios: Record<string, number | null>;
   health: HealthSummary[];
+  reloads?: ReloadSummary[];
   checks: Check[];
   notes: string[];
 }
@@ -127,6 +137,20 @@ export function renderMarkdown(r: BenchReport): string {
       }
     }
   }
+  if (r.reloads?.length) {
+    lines.push("");
+    lines.push(
+      `A reload of every worker while ${r.config.connections} keep-alive connections send \`GET /\`, counted from the trigger until 1 s after it finished:`,
+    );
+    lines.push("");
+    lines.push("| target | trigger | requests | failed | non-2xx | socket errors | reload took |");
+    lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const x of r.reloads) {
+      lines.push(
+        `| ${x.label} | \`${x.how}\` | ${fmt(x.requests)} | ${fmt(x.failed)} | ${fmt(x.non2xx)} | ${fmt(x.socketErrors)} | ${fmt(x.reloadMs / 1000, 1)} s${x.problem ? ` (${x.problem})` : ""} |`,
+      );
+    }
+  }
   lines.push("");
   lines.push("| target | goal | measured | verdict |");
   lines.push("| --- | --- | --- | --- |");
@@ -159,6 +183,7 @@ export function renderSvg(r: BenchReport): string {
     "fleet-quiet": "#1f4fa0",
     baseline: "#d9822b",
     raw: "#8a8a8a",
+    pm2: "#2b9d6f",
   };
   const out: string[] = [];
   out.push(

@@ -1,5 +1,5 @@
 /**
- * Load-test plumbing shared by scripts/bench.ts and scripts/capacity.ts: start a server as a child process
+ * Load-test plumbing shared by bench/bench.ts and scripts/capacity.ts: start a server as a child process
  * on a free loopback port and stop it (and its whole process tree) afterwards, sum the RSS of that tree,
  * drive it with autocannon, and probe one path's latency while other requests saturate the CPU.
  * Everything here talks to 127.0.0.1 only and is bounded in time.

@@ -17,6 +17,7 @@ import {
   type BenchReport,
   type Check,
   type HealthSummary,
+  type ReloadSummary,
   type TargetSummary,
 } from "./bench-report";
 import {
@@ -28,13 +29,17 @@ import {
   type RunningTarget,
   type TargetSpec,
 } from "./load";
-import { parseOrExit, UsageError } from "./cli";
+import { parseOrExit, UsageError } from "../scripts/cli";
+import { createPm2Home, pm2Spec, PM2_APP_NAME, type Pm2Home } from "./pm2";
+import { childPids, childrenReplaced, measureReload } from "./reload";
 
 const ROOT = path.resolve(__dirname, "..");
 const CORES = os.availableParallelism();
-const ALL_TARGETS = ["fleet", "fleet-1", "baseline", "raw", "fleet-quiet"] as const;
-/** The four compared by default; fleet-quiet (LOG_LEVEL=warn) is opt-in, to show what request logging costs. */
-const DEFAULT_TARGETS: TargetId[] = ["fleet", "fleet-1", "baseline", "raw"];
+const ALL_TARGETS = ["fleet", "fleet-1", "baseline", "raw", "pm2", "fleet-quiet"] as const;
+/** The five compared by default; fleet-quiet (LOG_LEVEL=warn) is opt-in, to show what request logging costs. */
+const DEFAULT_TARGETS: TargetId[] = ["fleet", "fleet-1", "baseline", "raw", "pm2"];
+/** Targets that run dist/service/main.js and so need the build. */
+const needsBuild = (t: TargetId) => t.startsWith("fleet") || t === "pm2";
 type TargetId = (typeof ALL_TARGETS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
@@ -46,6 +51,7 @@ const USAGE = `usage: npm run bench -- [options]
   --targets LIST      comma-separated subset of ${ALL_TARGETS.join(",")} (default ${DEFAULT_TARGETS.join(",")};
                       fleet-quiet is the fleet with LOG_LEVEL=warn, to show what per-request logging costs)
   --no-health         skip the health-under-load probe
+  --no-reload         skip the reload under load (fleet's SIGHUP, pm2 reload)
   --no-build          do not run the TypeScript build of the service first
   --out DIR           where to write the results (default bench/results)
   --name NAME         file name stem of the results (default latest)
@@ -59,6 +65,7 @@ export interface BenchArgs {
   healthSeconds: number;
   targets: TargetId[];
   health: boolean;
+  reload: boolean;
   build: boolean;
   out: string;
   name: string;
@@ -75,6 +82,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     healthSeconds: 5,
     targets: [...DEFAULT_TARGETS],
     health: true,
+    reload: true,
     build: true,
     out: path.join(ROOT, "bench/results"),
     name: "latest",
@@ -123,6 +131,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case "--no-health":
         a.health = false;
         break;
+      case "--no-reload":
+        a.reload = false;
+        break;
       case "--no-build":
         a.build = false;
         break;
@@ -153,7 +164,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   return a;
 }
 
-function specs(): Record<TargetId, TargetSpec> {
+function specs(pm2Home: Pm2Home | undefined): Record<TargetId, TargetSpec> {
   const fleetMain = path.join(ROOT, "dist/service/main.js");
   // The production default logging (info: one line per request), and a short drain so stopping is quick.
   const fleetEnv = { LOG_LEVEL: "info" };
@@ -190,6 +201,8 @@ function specs(): Record<TargetId, TargetSpec> {
       env: { ...fleetEnv, LOG_LEVEL: "warn", WEB_CONCURRENCY: String(CORES) },
       readyPath: "/healthcheck",
     },
+    // Without a pm2 home the target is never started; the spec only labels the report.
+    pm2: pm2Home ? pm2Spec(ROOT, CORES, pm2Home) : { ...labelOnly("pm2", `pm2 cluster mode, ${CORES} instances`) },
     raw: {
       id: "raw",
       label: `raw node:http cluster, ${CORES} workers`,
@@ -199,6 +212,10 @@ function specs(): Record<TargetId, TargetSpec> {
       readyPath: "/",
     },
   };
+}
+
+function labelOnly(id: string, label: string): TargetSpec {
+  return { id, label, command: process.execPath, args: [], env: {}, readyPath: "/" };
 }
 
 /** Builds the service; returns why the fleet cannot run, or undefined when dist/service/main.js is there. */
@@ -267,16 +284,18 @@ function medianCpuRatio(rounds: Map<TargetId, LoadResult>[], a: TargetId, b: Tar
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseOrExit("bench", USAGE, parseBenchArgs);
-  const all = specs();
+  const pm2Home = args.targets.includes("pm2") ? createPm2Home(ROOT) : undefined;
+  const all = specs(pm2Home);
   const skipped = new Map<TargetId, string>();
-  if (args.targets.some((t) => t.startsWith("fleet"))) {
+  if (args.targets.some(needsBuild)) {
     const why = buildFleet(args.build);
-    if (why) for (const t of args.targets) if (t.startsWith("fleet")) skipped.set(t, why);
+    if (why) for (const t of args.targets) if (needsBuild(t)) skipped.set(t, why);
   }
   const ids = args.targets.filter((t) => !skipped.has(t));
   const started = new Map<TargetId, RunningTarget>();
   const rounds: Map<TargetId, LoadResult>[] = [];
   const health: HealthSummary[] = [];
+  const reloads: ReloadSummary[] = [];
   const notes: string[] = [];
   try {
     for (const id of ids) {
@@ -355,15 +374,43 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (args.reload) {
+      for (const id of ["fleet", "pm2"] as const) {
+        const t = started.get(id);
+        if (!t) continue;
+        const reload =
+          id === "fleet"
+            ? async () => {
+                const before = childPids(t.pid);
+                process.kill(t.pid, "SIGHUP");
+                return (await childrenReplaced(t.pid, before, 30_000)) ? undefined : "workers not replaced in 30 s";
+              }
+            : async () => {
+                const r = await pm2Home!.cli(["reload", PM2_APP_NAME], 30_000);
+                return r.code === 0 ? undefined : `pm2 reload exited ${r.code}: ${r.output.trim().slice(-300)}`;
+              };
+        const r = await measureReload({ url: `${t.baseUrl}/`, connections: args.connections, warmupMs: 1_000, reload });
+        console.error(
+          `reload ${id.padEnd(8)} ${r.failed} failed of ${r.requests} (non-2xx ${r.non2xx}, socket errors ${r.socketErrors}) in ${(r.reloadMs / 1000).toFixed(1)} s${r.problem ? `; ${r.problem}` : ""}`,
+        );
+        reloads.push({
+          id,
+          label: all[id].label,
+          how: id === "fleet" ? "SIGHUP to the primary" : `pm2 reload ${PM2_APP_NAME}`,
+          ...r,
+        });
+      }
+    }
   } finally {
     for (const [id, t] of started) {
       const r = await t.stop();
-      if (id.startsWith("fleet") && (r.killed || r.exitCode !== 0)) {
+      if (needsBuild(id) && (r.killed || r.exitCode !== 0)) {
         notes.push(
           `${id} did not exit 0 on SIGTERM after the run (exit ${r.exitCode}, signal ${r.signal}${r.killed ? ", killed after 5 s" : ""}).`,
         );
       }
     }
+    await pm2Home?.remove();
   }
 
   const targets: TargetSummary[] = args.targets.map((id) => {
@@ -407,6 +454,12 @@ async function main(): Promise<void> {
       : {}),
     "fleet / baseline, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "baseline"),
     "fleet / raw ceiling, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "raw"),
+    ...(args.targets.includes("pm2")
+      ? {
+          "fleet / pm2": medianRatio(rounds, "fleet", "pm2"),
+          "fleet / pm2, requests per server CPU-second": medianCpuRatio(rounds, "fleet", "pm2"),
+        }
+      : {}),
     ...(args.targets.includes("fleet-quiet")
       ? {
           "fleet LOG_LEVEL=warn / LOG_LEVEL=info, requests per server CPU-second": medianCpuRatio(
@@ -420,6 +473,12 @@ async function main(): Promise<void> {
   const verdict = (ok: boolean | null): Check["verdict"] => (ok === null ? "n/a" : ok ? "PASS" : "MISS");
   const fb = ratios["fleet / baseline"];
   const fr = ratios["fleet / raw ceiling"];
+  // Server CPU per request, fleet ÷ raw: the inverse of raw's CPU per request ÷ fleet's.
+  const fleetOverRawCpu = ratios["fleet / raw ceiling, requests per server CPU-second"];
+  const cpuVsRaw = fleetOverRawCpu ? 1 / fleetOverRawCpu : null;
+  const perCpuVsBaseline = ratios["fleet / baseline, requests per server CPU-second"];
+  const fleetReload = reloads.find((r) => r.id === "fleet");
+  const pm2Reload = reloads.find((r) => r.id === "pm2");
   const fh = health.find((h) => h.id === "fleet" && !h.skipped);
   const bh = health.find((h) => h.id === "baseline" && !h.skipped);
   const checks: Check[] = [
@@ -434,6 +493,26 @@ async function main(): Promise<void> {
       target: "≥ 0.8× req/s",
       measured: fr === null ? "–" : `${fr.toFixed(2)}×`,
       verdict: verdict(fr === null ? null : fr >= 0.8),
+    },
+    {
+      name: "fleet server CPU per GET / at LOG_LEVEL=info vs bare node:http",
+      target: "≤ 1.3×",
+      measured: cpuVsRaw === null ? "–" : `${cpuVsRaw.toFixed(2)}×`,
+      verdict: verdict(cpuVsRaw === null ? null : cpuVsRaw <= 1.3),
+    },
+    {
+      name: "fleet requests per server CPU-second vs the tutorial Express cluster",
+      target: "≥ 1.3×",
+      measured: perCpuVsBaseline === null ? "–" : `${perCpuVsBaseline.toFixed(2)}×`,
+      verdict: verdict(perCpuVsBaseline === null ? null : perCpuVsBaseline >= 1.3),
+    },
+    {
+      name: "fleet SIGHUP reload under load",
+      target: "0 failed requests",
+      measured: fleetReload
+        ? `${fleetReload.failed} of ${fleetReload.requests}${pm2Reload ? ` (pm2 reload: ${pm2Reload.failed} of ${pm2Reload.requests})` : ""}`
+        : "–",
+      verdict: verdict(fleetReload ? fleetReload.failed === 0 && !fleetReload.problem : null),
     },
     {
       name: "fleet /healthcheck while CPU saturated",
@@ -481,6 +560,7 @@ async function main(): Promise<void> {
     targets,
     ratios,
     health,
+    reloads,
     checks,
     notes,
   };

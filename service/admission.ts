@@ -1,0 +1,135 @@
+/**
+ * Admission by estimated cost, not by a count of requests: a unit of work is refused only when the work
+ * already admitted would make it wait past a budget. The caller states a cost in its own units (n for
+ * /api/:n, a job's size for a backlog); the controller turns units into milliseconds with a running
+ * estimate it learns from observed run times, and answers admit or refuse, with the estimated wait and a
+ * Retry-After derived from it. It knows nothing about HTTP, threads or sums, and takes a clock, so tests
+ * drive it with made-up times.
+ */
+
+export interface AdmissionOptions {
+  /** How many units of work run at once (the pool's threads): the backlog drains this many times faster. */
+  servers: number;
+  /** The longest estimated wait before starting that is still worth admitting, ms. */
+  budgetMs: number;
+  /** The first estimate of the cost of one unit, ms (measured at start-up or a known constant). */
+  msPerUnit: number;
+  /** Work estimated at or under this is always admitted: it adds nothing worth refusing anyone for. */
+  trivialMs?: number;
+  /**
+   * Weight of each observation in the running estimate of msPerUnit (exponential moving average): 0.2
+   * follows a change in the machine's speed within about ten tasks and shrugs off one slow outlier.
+   */
+  smoothing?: number;
+  /** Work shorter than this (ms, estimated and measured) is too short to time and does not teach the estimate. */
+  minObservedMs?: number;
+  now?: () => number;
+}
+
+/** Why a unit of work was refused, with what the client should be told. */
+export interface Refusal {
+  admitted: false;
+  /** The estimated wait before this work could have started, ms. */
+  waitMs: number;
+  /** Whole seconds after which the work admitted now is estimated to be done: the Retry-After header. */
+  retryAfterS: number;
+}
+
+/** Admitted work: call done() once it has finished (or failed), with its measured run time if known. */
+export interface Ticket {
+  admitted: true;
+  waitMs: number;
+  costMs: number;
+  done(observedRunMs?: number): void;
+}
+
+export type Verdict = Ticket | Refusal;
+
+interface Admitted {
+  units: number;
+  costMs: number;
+  /** When it was predicted to start: admission time + the wait estimated then. */
+  startAtMs: number;
+}
+
+export class Admission {
+  readonly #servers: number;
+  readonly #budgetMs: number;
+  readonly #trivialMs: number;
+  readonly #smoothing: number;
+  readonly #minObservedMs: number;
+  readonly #now: () => number;
+  readonly #admitted = new Set<Admitted>();
+  #msPerUnit: number;
+
+  constructor(options: AdmissionOptions) {
+    if (!(options.servers >= 1)) throw new RangeError(`servers must be at least 1; got ${options.servers}`);
+    if (!(options.budgetMs >= 0)) throw new RangeError(`budgetMs must be at least 0; got ${options.budgetMs}`);
+    if (!(options.msPerUnit > 0)) throw new RangeError(`msPerUnit must be above 0; got ${options.msPerUnit}`);
+    this.#servers = options.servers;
+    this.#budgetMs = options.budgetMs;
+    this.#msPerUnit = options.msPerUnit;
+    this.#trivialMs = options.trivialMs ?? 0;
+    this.#smoothing = options.smoothing ?? 0.2;
+    this.#minObservedMs = options.minObservedMs ?? 5;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The current estimate of one unit's cost, ms. */
+  get msPerUnit(): number {
+    return this.#msPerUnit;
+  }
+
+  /** The estimated cost of `units`, ms. */
+  estimateMs(units: number): number {
+    return units * this.#msPerUnit;
+  }
+
+  /** Is work of this size trivial (always admitted)? */
+  isTrivial(units: number): boolean {
+    return this.estimateMs(units) <= this.#trivialMs;
+  }
+
+  /**
+   * The estimated wait before new work would start, ms: what is left of the admitted work, spread over the
+   * servers. Work predicted to have started has run since its predicted start; none is counted below 0, so
+   * work that overruns its estimate is treated as about to finish rather than as freeing a server early.
+   */
+  waitMs(): number {
+    const now = this.#now();
+    let remaining = 0;
+    for (const a of this.#admitted) remaining += Math.max(0, a.costMs - Math.max(0, now - a.startAtMs));
+    return remaining / this.#servers;
+  }
+
+  /** Admit or refuse work of `units` (≥ 0). */
+  admit(units: number): Verdict {
+    const costMs = this.estimateMs(units);
+    const waitMs = this.waitMs();
+    if (waitMs > this.#budgetMs && costMs > this.#trivialMs) {
+      // Retry once the backlog seen now has drained; at least 1 s, since 0 means "now" to a client.
+      return { admitted: false, waitMs, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
+    }
+    const entry: Admitted = { units, costMs, startAtMs: this.#now() + waitMs };
+    this.#admitted.add(entry);
+    let finished = false;
+    return {
+      admitted: true,
+      waitMs,
+      costMs,
+      done: (observedRunMs?: number) => {
+        if (finished) return;
+        finished = true;
+        this.#admitted.delete(entry);
+        if (observedRunMs !== undefined) this.observe(units, observedRunMs);
+      },
+    };
+  }
+
+  /** Teach the estimate: `units` of work took `runMs` to run (not counting its wait). */
+  observe(units: number, runMs: number): void {
+    if (!(units > 0) || !(runMs >= 0) || Math.max(this.estimateMs(units), runMs) < this.#minObservedMs) return;
+    const sample = runMs / units;
+    this.#msPerUnit = this.#msPerUnit * (1 - this.#smoothing) + sample * this.#smoothing;
+  }
+}
