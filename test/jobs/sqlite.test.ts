@@ -11,7 +11,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
-import { SCHEMA_VERSION, SchemaVersionError } from "../../service/jobs/sqlite/schema";
+import { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError } from "../../service/jobs/sqlite/schema";
 import { describeBackendContract } from "./backend-contract";
 
 function tempDir(): string {
@@ -148,6 +148,33 @@ describe("sqlite job backend", () => {
       assert.deepEqual(await again.get(job.id), job);
     });
 
+    it("migrates a file of an older version in place, keeping its jobs", async () => {
+      const dir = newDir();
+      const file = path.join(dir, "jobs.db");
+      const raw = new DatabaseSync(file);
+      raw.exec(MIGRATIONS[0]!);
+      raw.exec("PRAGMA user_version = 1");
+      raw
+        .prepare(
+          `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at)
+           VALUES ('old-job', 'sum', '{"n":2}', 'queued', 3, 1000, 1000)`,
+        )
+        .run();
+      raw.close();
+      const b = await at(dir);
+      assert.equal((await b.get("old-job"))?.status, "queued");
+      assert.equal((await b.claim({ max: 1, leaseMs: 60_000, waitMs: 0 }))[0]?.job.id, "old-job");
+      const check = new DatabaseSync(file);
+      const version = (check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const indexes = check
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' ORDER BY name")
+        .all()
+        .map((r) => (r as { name: string }).name);
+      check.close();
+      assert.equal(version, SCHEMA_VERSION);
+      assert.deepEqual(indexes, ["jobs_claimable", "jobs_dead", "jobs_leased"]);
+    });
+
     it("refuses a file from a newer fleet, naming the file and the fix", async () => {
       const dir = newDir();
       const file = path.join(dir, "jobs.db");
@@ -171,8 +198,16 @@ describe("sqlite job backend", () => {
         )
         .all()
         .map((r) => String((r as { detail: unknown }).detail));
+      const expirePlan = raw
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT seq FROM jobs WHERE status = 'running' AND due_at <= 1 AND attempts >= max_attempts",
+        )
+        .all()
+        .map((r) => String((r as { detail: unknown }).detail));
       raw.close();
       assert.deepEqual(plan, ["SEARCH jobs USING INDEX jobs_claimable (due_at<?)"]);
+      // Expired last attempts are found among the leased jobs only, not by ranging over the whole backlog.
+      assert.deepEqual(expirePlan, ["SEARCH jobs USING INDEX jobs_leased (due_at<?)"]);
     });
   });
 

