@@ -237,8 +237,7 @@ export class SqliteJobBackend implements JobBackend {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    this.assertOpen();
-    const row = this.row(id);
+    const row = await this.read(() => this.row(id));
     return row && toRecord(row);
   }
 
@@ -252,7 +251,7 @@ export class SqliteJobBackend implements JobBackend {
     for (;;) {
       if (this.closed || signal?.aborted) return [];
       const now = this.now();
-      const due = (this.sql.nextDue!.get() as { due: number | null }).due;
+      const due = await this.read(() => (this.sql.nextDue!.get() as { due: number | null }).due);
       if (due !== null && due <= now) {
         const leased = await this.write(() => {
           this.sql.expireLast!.run({ now });
@@ -325,15 +324,13 @@ export class SqliteJobBackend implements JobBackend {
   }
 
   async backlog(): Promise<number> {
-    this.assertOpen();
-    return (this.sql.backlog!.get() as { n: number }).n;
+    return this.read(() => (this.sql.backlog!.get() as { n: number }).n);
   }
 
   async listDead(limit: number): Promise<JobRecord[]> {
-    this.assertOpen();
     if (!(Number.isSafeInteger(limit) && limit >= 1))
       throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
-    return (this.sql.dead!.all(limit) as unknown as JobRow[]).map(toRecord);
+    return (await this.read(() => this.sql.dead!.all(limit) as unknown as JobRow[])).map(toRecord);
   }
 
   async retryDead(id: string): Promise<JobRecord> {
@@ -366,6 +363,14 @@ export class SqliteJobBackend implements JobBackend {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`the jobs backend on ${this.file} is closed`);
+  }
+
+  /** A read. WAL readers do not wait for writers, but may see SQLITE_BUSY while a crashed writer's WAL is recovered. */
+  private read<T>(fn: () => T): Promise<T> {
+    return retryBusy(() => {
+      this.assertOpen();
+      return fn();
+    });
   }
 
   /** One write transaction; SQLITE_BUSY (another process holds the lock) is waited out, not thrown. */
