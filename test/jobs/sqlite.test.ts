@@ -4,6 +4,7 @@
  * waiting claim, and SQLITE_BUSY waited out.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -71,6 +72,49 @@ describe("sqlite job backend", () => {
       assert.equal(taken.length, 200, "a job was claimed twice or not at all");
       assert.deepEqual(new Set(taken), ids);
       assert.equal(await a.backlog(), 0);
+    });
+
+    it("lets three worker processes drain one file: every job completed once, none twice", async function () {
+      this.timeout(60_000);
+      const dir = newDir();
+      const b = await at(dir);
+      const ids = new Set<string>();
+      for (let i = 0; i < 300; i++) ids.add((await b.enqueue({ kind: "sum", input: { n: i } })).job.id);
+      const worker = path.join(__dirname, "fixtures/drain-worker.ts");
+      const barrier = path.join(dir, "barrier");
+      fs.mkdirSync(barrier);
+      const runs = Promise.all(
+        [1, 2, 3].map(
+          () =>
+            new Promise<string[]>((resolve, reject) =>
+              execFile(
+                process.execPath,
+                ["--import", "tsx", worker, path.join(dir, "jobs.db"), path.join(dir, "results"), barrier],
+                { cwd: path.resolve(__dirname, "../.."), timeout: 50_000 },
+                (err, stdout, stderr) =>
+                  err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+              ),
+            ),
+        ),
+      );
+      // All three start claiming at once, so their transactions really interleave.
+      for (let i = 0; fs.readdirSync(barrier).length < 3; i++) {
+        if (i > 800) assert.fail("the workers did not all open the file within 40 s");
+        await sleep(50);
+      }
+      fs.writeFileSync(path.join(barrier, "go"), "");
+      const all = (await runs).flat();
+      assert.equal(all.length, 300, `completed ${all.length} times for 300 jobs`);
+      assert.deepEqual(new Set(all), ids);
+      assert.equal(await b.backlog(), 0);
+      const pids = new Set<number>();
+      for (const id of ids) {
+        const job = await b.get(id);
+        assert.equal(job?.status, "succeeded");
+        assert.equal(job?.attempts, 1);
+        pids.add((job?.result as { pid: number }).pid);
+      }
+      assert.ok(pids.size >= 2, `only ${pids.size} of the 3 processes completed jobs: they did not run side by side`);
     });
 
     it("waits out a write lock held by another connection (SQLITE_BUSY is not fatal)", async () => {
