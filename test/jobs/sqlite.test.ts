@@ -97,8 +97,11 @@ describe("sqlite job backend", () => {
             ),
         ),
       );
+      let crashed: unknown;
+      runs.catch((err: unknown) => (crashed = err)); // a worker that dies before the barrier ends the wait
       // All three start claiming at once, so their transactions really interleave.
       for (let i = 0; fs.readdirSync(barrier).length < 3; i++) {
+        if (crashed) throw crashed;
         if (i > 800) assert.fail("the workers did not all open the file within 40 s");
         await sleep(50);
       }
