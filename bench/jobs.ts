@@ -24,6 +24,7 @@ import { openSqliteBackend } from "../service/jobs/sqlite/backend";
 import { sumRange } from "../service/sum";
 import { parseOrExit, UsageError } from "../scripts/cli";
 import type { StartedMessage } from "./jobs-worker";
+import { percentile } from "./load";
 
 const ROOT = path.resolve(__dirname, "..");
 const JOB_N = 1_000;
@@ -83,13 +84,6 @@ export function parseJobsBenchArgs(argv: string[]): JobsBenchArgs {
     out: path.resolve(values.out ?? path.join(ROOT, "bench/results")),
     name,
   };
-}
-
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 const wallMs = () => performance.timeOrigin + performance.now();
