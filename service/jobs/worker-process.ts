@@ -4,9 +4,38 @@
  * claiming, let running jobs finish until WORKER_DRAIN_TIMEOUT_S, give the rest back, exit 0.
  */
 import type { Logger } from "pino";
+import { ConfigError, integer, type Env } from "../config";
 import type { JobBackend } from "./backend";
 import { createThreadRunner } from "./runner";
+import { WORKER_DRAIN_TIMEOUT_S, WORKER_SYSTEMD_TIMEOUT_STOP_S } from "./timing";
 import { startJobWorker, type JobWorker } from "./worker";
+
+/** Time left after the drain deadline for releasing the leases and exiting, before systemd's SIGKILL. */
+const EXIT_MARGIN_S = 10;
+
+export interface WorkerProcessConfig {
+  /** WORKER_DRAIN_TIMEOUT_S: on SIGTERM, running jobs get this long to finish before they are given back. */
+  drainTimeoutS: number;
+  /** `--once`: run until no job is claimable, then exit. */
+  once: boolean;
+}
+
+export function loadWorkerProcessConfig(env: Env, args: readonly string[]): WorkerProcessConfig {
+  const unknown = args.filter((arg) => arg !== "--once");
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown argument ${JSON.stringify(unknown[0])}: the only one is --once (job worker)`);
+  }
+  return {
+    drainTimeoutS: integer(
+      env,
+      "WORKER_DRAIN_TIMEOUT_S",
+      WORKER_DRAIN_TIMEOUT_S,
+      0,
+      WORKER_SYSTEMD_TIMEOUT_STOP_S - EXIT_MARGIN_S,
+    ),
+    once: args.includes("--once"),
+  };
+}
 
 export interface WorkerProcessOptions {
   backend: JobBackend;

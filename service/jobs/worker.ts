@@ -114,7 +114,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       const output = await runner.run(job.kind, job.input, stop.signal, progress);
       let result: unknown = output.result;
       if (output.artifact) {
-        const key = `${job.id}.${output.artifact.extension}`;
+        const key = `jobs/${job.id}/result.${output.artifact.extension}`;
         await backend.results.put(key, Buffer.from(output.artifact.body), output.artifact.contentType);
         result = { url: backend.results.url(key), ...output.result };
       }
@@ -260,8 +260,13 @@ function throttledProgress(
     if (stopped || timer || inFlight || latest === undefined) return;
     timer = setTimeout(send, Math.max(0, lastMs + PROGRESS_INTERVAL_MS - Date.now()));
   };
+  let reported = -1;
   const onProgress = (fraction: number) => {
-    latest = fraction;
+    // Four decimals are finer than any client shows; unchanged values are not written again.
+    const rounded = Math.min(1, Math.max(0, Math.round(fraction * 10_000) / 10_000));
+    if (rounded === reported) return;
+    reported = rounded;
+    latest = rounded;
     schedule();
   };
   return Object.assign(onProgress, {
