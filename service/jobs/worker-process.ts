@@ -60,6 +60,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   };
   process.on("SIGTERM", () => drain("SIGTERM"));
   process.on("SIGINT", () => drain("SIGINT"));
+  // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
+  if (process.send) process.on("disconnect", () => drain("the primary exited"));
   log.info(
     {
       concurrency: options.concurrency,
