@@ -233,7 +233,9 @@ function throttledProgress(
   log: Logger,
 ): ((fraction: number) => void) & { stop(): void } {
   let latest: number | undefined;
-  let lastMs = 0;
+  // As if a report had just been made: a job shorter than the interval writes no progress at all (its
+  // completion sets progress to 1), which spares the backend a write per short job.
+  let lastMs = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let inFlight = false;
   let stopped = false;
