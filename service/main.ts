@@ -68,8 +68,10 @@ if (cluster.isPrimary && role === "worker") {
           log,
           drainTimeoutMs: worker.drainTimeoutS * 1000,
         })
-      : Promise.resolve(0);
-  Promise.all([web, jobWorker]).then(([webCode, jobsCode]) => {
+      : undefined;
+  // The web cluster may stop on its own (a crash loop, a start-up failure): the job worker goes with it.
+  void web.then(() => jobWorker?.stop("the web cluster stopped"));
+  Promise.all([web, jobWorker?.done ?? 0]).then(([webCode, jobsCode]) => {
     const code = Math.max(webCode, jobsCode);
     log.info({ code }, "primary exiting");
     process.exit(code);
