@@ -191,7 +191,8 @@ async function runOnce(args: ChaosArgs, kills: boolean): Promise<RunReport> {
     });
     const worker: WorkerProc = {
       proc,
-      exited: new Promise((resolve) => proc.on("exit", () => resolve())),
+      // "close", not "exit": its stdout has been read to the end, so no "job succeeded" line is missed.
+      exited: new Promise((resolve) => proc.on("close", () => resolve())),
       ready: false,
       spawnedMs: Date.now(),
     };

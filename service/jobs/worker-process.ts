@@ -53,6 +53,11 @@ export interface WorkerProcessOptions {
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { backend, log } = options;
   const runner = createThreadRunner(options.concurrency);
+  // A job claimed before its thread can run it would hold a lease doing nothing (seconds, on a loaded
+  // machine), and die with this process if it is killed meanwhile.
+  const warmStartedMs = Date.now();
+  await runner.warmUp?.();
+  const warmUpMs = Date.now() - warmStartedMs;
   const worker: JobWorker = startJobWorker({ ...options, runner });
   const drain = (reason: string) => {
     log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
@@ -68,6 +73,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
       leaseMs: options.leaseMs,
       backend: backend.capabilities.name,
       once: options.once,
+      warmUpMs,
     },
     "job worker ready",
   );
