@@ -43,7 +43,12 @@ const fail = (who: string) => (err: unknown) => {
 
 const { config, role, jobs, worker } = readSettings();
 if (cluster.isPrimary && role === "worker") {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "job-worker" } });
+  // Synchronous writes: a worker killed with -9 right after a job's commit still has its "job succeeded"
+  // line out (pino's default stream writes asynchronously). A few lines per job cost nothing here.
+  const log = pino(
+    { level: config.logLevel, base: { pid: process.pid, role: "job-worker" } },
+    pino.destination({ dest: 1, sync: true }),
+  );
   openBackend(process.env, jobs)
     .then((backend) =>
       runWorkerProcess({
