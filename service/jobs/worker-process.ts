@@ -52,32 +52,40 @@ export interface WorkerProcessOptions {
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { backend, log } = options;
+  // The handlers come first: a stop during the warm-up below ends the process cleanly, claiming nothing.
+  let worker: JobWorker | undefined;
+  let stopReason: string | undefined;
+  const drain = (reason: string) => {
+    if (stopReason) return;
+    stopReason = reason;
+    log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
+    void worker?.stop(options.drainTimeoutMs);
+  };
+  process.on("SIGTERM", () => drain("SIGTERM"));
+  process.on("SIGINT", () => drain("SIGINT"));
+  // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
+  if (process.send) process.on("disconnect", () => drain("the primary exited"));
+
   const runner = createThreadRunner(options.concurrency);
   // A job claimed before its thread can run it would hold a lease doing nothing (seconds, on a loaded
   // machine), and die with this process if it is killed meanwhile.
   const warmStartedMs = Date.now();
   await runner.warmUp?.();
   const warmUpMs = Date.now() - warmStartedMs;
-  const worker: JobWorker = startJobWorker({ ...options, runner });
-  const drain = (reason: string) => {
-    log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
-    void worker.stop(options.drainTimeoutMs);
-  };
-  process.on("SIGTERM", () => drain("SIGTERM"));
-  process.on("SIGINT", () => drain("SIGINT"));
-  // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
-  if (process.send) process.on("disconnect", () => drain("the primary exited"));
-  log.info(
-    {
-      concurrency: options.concurrency,
-      leaseMs: options.leaseMs,
-      backend: backend.capabilities.name,
-      once: options.once,
-      warmUpMs,
-    },
-    "job worker ready",
-  );
-  await worker.done;
+  if (!stopReason) {
+    worker = startJobWorker({ ...options, runner });
+    log.info(
+      {
+        concurrency: options.concurrency,
+        leaseMs: options.leaseMs,
+        backend: backend.capabilities.name,
+        once: options.once,
+        warmUpMs,
+      },
+      "job worker ready",
+    );
+    await worker.done;
+  }
   await runner.close();
   await backend.close();
   log.info("job worker stopped");

@@ -97,8 +97,9 @@ describe("jobs across real processes", function () {
       const fleet = await startFleet({ ...env, FLEET_ROLE: "all", PORT: port }, false);
       fleets.push(fleet);
       assert.equal(await fleet.exited, 1);
+      // Drained (0), or stopped by SIGTERM while it was still loading, before its handlers existed.
       const stopped = await fleet.waitFor((l) => l.msg === "job worker process exited during shutdown");
-      assert.equal(stopped.code, 0, "the job worker drained cleanly");
+      assert.ok(stopped.code === 0 || stopped.signal === "SIGTERM", JSON.stringify(stopped));
     } finally {
       blocker.close();
     }
@@ -178,7 +179,8 @@ describe("jobs across real processes", function () {
     const small = await until(after.port, queued.id, finished);
     assert.deepEqual(small.result, { sum: expectedSum(1000).toString() });
     // The sum that was running when everything died is taken again once its lease has run out.
-    const big = await until(after.port, sum.id, (j) => j.attempts >= 2 && j.status === "running");
-    assert.equal(big.status, "running");
+    const big = await until(after.port, sum.id, (j) => j.attempts >= 2 && j.status !== "queued");
+    if (big.status === "succeeded") assert.deepEqual(big.result, { sum: expectedSum(20_000_000_000).toString() });
+    else assert.equal(big.status, "running");
   });
 });
