@@ -47,6 +47,10 @@ export interface WorkerProcessOptions {
   /** Exit once no job is claimable (`--once`). */
   once: boolean;
   onBusyChange?: (busy: boolean) => Promise<void>;
+  /** Another reason to drain than a signal (the AWS fleet's termination hook): given the drain once, at start. */
+  onStart?: (drain: (reason: string) => Promise<void>) => void;
+  /** Awaited once the worker has stopped, before the backend closes (drops the scale-in protection). */
+  onStopped?: () => Promise<void>;
 }
 
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
@@ -55,16 +59,22 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   // The handlers come first: a stop during the warm-up below ends the process cleanly, claiming nothing.
   let worker: JobWorker | undefined;
   let stopReason: string | undefined;
-  const drain = (reason: string) => {
-    if (stopReason) return;
-    stopReason = reason;
-    log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
-    void worker?.stop(options.drainTimeoutMs);
+  let warm = () => {};
+  const warmed = new Promise<void>((resolve) => (warm = resolve));
+  /** Resolves once the worker has drained (at once if it never started). */
+  const drain = async (reason: string): Promise<void> => {
+    if (!stopReason) {
+      stopReason = reason;
+      log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
+    }
+    await warmed;
+    await worker?.stop(options.drainTimeoutMs);
   };
-  process.on("SIGTERM", () => drain("SIGTERM"));
-  process.on("SIGINT", () => drain("SIGINT"));
+  process.on("SIGTERM", () => void drain("SIGTERM"));
+  process.on("SIGINT", () => void drain("SIGINT"));
   // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
-  if (process.send) process.on("disconnect", () => drain("the primary exited"));
+  if (process.send) process.on("disconnect", () => void drain("the primary exited"));
+  options.onStart?.(drain);
 
   const runner = createThreadRunner(options.concurrency);
   // A job claimed before its thread can run it would hold a lease doing nothing (seconds, on a loaded
@@ -72,8 +82,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const warmStartedMs = Date.now();
   await runner.warmUp?.();
   const warmUpMs = Date.now() - warmStartedMs;
-  if (!stopReason) {
-    worker = startJobWorker({ ...options, runner });
+  if (!stopReason) worker = startJobWorker({ ...options, runner });
+  warm();
+  if (worker) {
     log.info(
       {
         concurrency: options.concurrency,
@@ -86,6 +97,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     );
     await worker.done;
   }
+  await options.onStopped?.();
   await runner.close();
   await backend.close();
   log.info("job worker stopped");
