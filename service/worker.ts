@@ -6,6 +6,7 @@ import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
 import { batchedStdout } from "./log-destination";
+import type { JobsRoutesOptions } from "./jobs/routes";
 import { createSumPool } from "./sum-pool";
 import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing";
 
@@ -18,7 +19,7 @@ import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing
 const IDLE_NOTICE_MS = 500;
 
 /** One cluster worker: the app on the shared port, with its own CPU pool. */
-export async function runWorker(config: ServiceConfig): Promise<void> {
+export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions): Promise<void> {
   // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
   // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
@@ -31,6 +32,7 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
       base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id },
       stream: batchedStdout(),
     },
+    jobs,
   });
   drainOnRequest(
     async () => {
@@ -41,6 +43,7 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
       await sleep(IDLE_NOTICE_MS);
       await app.close(); // closes the sockets still idle and waits for the requests in flight
       await pool.close();
+      await jobs?.backend.close();
     },
     config.shutdownTimeoutMs,
     app.log,
