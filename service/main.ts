@@ -24,11 +24,13 @@ interface Settings {
 
 function readSettings(): Settings {
   try {
+    const role = parseFleetRole();
     return {
       config: loadConfig(),
-      role: parseFleetRole(),
+      role,
       jobs: loadJobsConfig(),
-      worker: loadWorkerProcessConfig(process.env, process.argv.slice(2)),
+      // Arguments belong to the job worker alone: a process manager (pm2) passes its own to the web tier.
+      worker: loadWorkerProcessConfig(process.env, role === "worker" ? process.argv.slice(2) : []),
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
