@@ -7,6 +7,7 @@
  */
 import { CronExpressionParser } from "cron-parser";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
+import { parseJobsConfig, type JobsConfig } from "./jobsConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -37,6 +38,8 @@ export interface FleetConfig {
   deletionProtection: boolean;
   /** ALB idle timeout (s); below the service's keepAliveTimeout. */
   albIdleTimeoutSeconds: number;
+  /** The jobs resources and the worker fleet (infra/jobsConfig.ts). */
+  jobs: JobsConfig;
 }
 
 export const DEFAULTS = {
@@ -79,6 +82,14 @@ export type ConfigLookup = (key: string) => string | undefined;
 
 const CERT_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-fA-F-]{36}$/;
 const INSTANCE_TYPE = /^([a-z][a-z0-9-]*?)(\d+)([a-z-]*)\.([a-z0-9]+)$/;
+
+/** The CPU architecture of an instance type, or undefined if it is not one. */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" | undefined {
+  const m = INSTANCE_TYPE.exec(instanceType);
+  if (!m) return undefined;
+  // Graviton: a "g" after the generation (t4g, c7gn, m7gd), or a1, the first generation.
+  return m[3]!.startsWith("g") || m[1] === "a" ? "arm64" : "x86_64";
+}
 
 function integer(
   get: ConfigLookup,
@@ -247,8 +258,7 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
       `use a type such as "t3.small" or "c7g.large"`,
     );
   }
-  // Graviton: a "g" after the generation (t4g, c7gn, m7gd), or a1, the first generation.
-  const architecture = m[3]!.startsWith("g") || m[1] === "a" ? "arm64" : "x86_64";
+  const architecture = architectureOf(instanceType)!;
 
   const minSize = integer(get, "minSize", DEFAULTS.minSize, 0, 1000)!;
   const maxSize = integer(get, "maxSize", Math.max(DEFAULTS.maxSize, minSize), 1, 1000)!;
@@ -339,6 +349,12 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
     );
   }
 
+  const jobs = parseJobsConfig(get, {
+    instanceType,
+    architecture,
+    architectureOf,
+  });
+
   return {
     instanceType,
     architecture,
@@ -356,6 +372,7 @@ export function parseFleetConfig(get: ConfigLookup, now: Date = new Date()): Fle
     natStrategy,
     deletionProtection,
     albIdleTimeoutSeconds,
+    jobs,
   };
 }
 

@@ -22,6 +22,10 @@ export interface FleetArgs {
   /** The ALB's security group: the only source admitted to the service port. */
   albSecurityGroupId: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
+  /** User data of the launch template (infra/userData.ts: the environment file, then the `fleet` unit). */
+  userData?: pulumi.Input<string>;
+  /** An inline policy of the instance role (JSON): the jobs resources the web tier uses. */
+  inlinePolicy?: pulumi.Input<string>;
   /** Resources that must exist before the group launches (the first image, so the parameter exists). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   tags?: Record<string, string>;
@@ -98,6 +102,8 @@ export class Fleet extends pulumi.ComponentResource {
         desiredCapacity: args.desiredCapacity,
         maxSize: args.maxSize,
         amiParameterName: args.amiParameterName,
+        ...(args.userData !== undefined ? { userData: args.userData } : {}),
+        ...(args.inlinePolicy !== undefined ? { inlinePolicy: args.inlinePolicy } : {}),
         targetGroupArns: [args.targetGroupArn],
         healthCheckType: "ELB",
         healthCheckGracePeriodS: HEALTH_CHECK_GRACE_PERIOD_S,

@@ -4,7 +4,7 @@
  * and the systemd unit. Generated from code so the numbers come from service/timing.ts.
  */
 import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../service/timing";
-import { LAYOUT, renderServiceUnit } from "./serviceUnit";
+import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 
 export const NODE_MAJOR = 24;
 
@@ -110,9 +110,19 @@ mkdir -p $(dirname ${LAYOUT.envFile})`,
                 permissions: "0644",
                 overwrite: true,
               },
+              {
+                path: LAYOUT.workerUnitPath,
+                content: renderWorkerUnit(),
+                owner: "root",
+                group: "root",
+                permissions: "0644",
+                overwrite: true,
+              },
             ],
           },
-          bash("EnableUnit", `systemctl daemon-reload\nsystemctl enable ${LAYOUT.unitName}`),
+          // Neither unit is enabled here: each launch template's user data writes the environment file
+          // and then enables its role's unit (infra/userData.ts), so no unit starts before its settings.
+          bash("ReloadUnits", `systemctl daemon-reload`),
         ],
       },
       {
@@ -125,8 +135,7 @@ ${LAYOUT.node} --version | grep -q '^v${NODE_MAJOR}\\.'
 test -f ${LAYOUT.installDir}/dist/service/main.js
 test -d ${LAYOUT.installDir}/node_modules/fastify
 # Verify our unit only: warnings in the distribution's own units must not fail the image.
-systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath}
-systemctl is-enabled ${LAYOUT.unitName}`,
+systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`,
           ),
         ],
       },

@@ -30,6 +30,8 @@ export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
 export interface LaunchGroupArgs {
   stack: string;
+  /** A fixed group name (known before the group exists, e.g. to its own user data). Default: autonamed. */
+  groupName?: string;
   /** Name tag of the instances, e.g. `fleet-dev` or `fleet-worker-dev`. */
   instanceName: string;
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -111,6 +113,7 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
   const group = new aws.autoscaling.Group(
     `${name}-asg`,
     {
+      ...(args.groupName !== undefined ? { name: args.groupName } : {}),
       vpcZoneIdentifiers: args.privateSubnetIds,
       minSize: args.minSize,
       maxSize: args.maxSize,
@@ -137,6 +140,8 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
       dependsOn: args.dependsOn ?? [],
       // Scaling policies and the nightly schedule own desiredCapacity after creation.
       ignoreChanges: ["desiredCapacity"],
+      // A fixed name cannot exist twice: a replacement must delete the old group first.
+      ...(args.groupName !== undefined ? { deleteBeforeReplace: true } : {}),
     },
   );
   return { role, template, group };

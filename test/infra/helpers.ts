@@ -32,6 +32,13 @@ export const T = {
   asg: "aws:autoscaling/group:Group",
   policy: "aws:autoscaling/policy:Policy",
   schedule: "aws:autoscaling/schedule:Schedule",
+  lifecycleHook: "aws:autoscaling/lifecycleHook:LifecycleHook",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  queue: "aws:sqs/queue:Queue",
+  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+  table: "aws:dynamodb/table:Table",
+  cdn: "aws:cloudfront/distribution:Distribution",
+  oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { renderServiceUnit, LAYOUT } from "../../infra/serviceUnit";
+import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/serviceUnit";
 import { renderImageComponent } from "../../infra/imageComponent";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -101,16 +101,19 @@ describe("infra image: Image Builder component document", () => {
     assert.match(doc, /npm ci --omit=dev/);
   });
 
-  it("installs the generated unit verbatim and enables it", () => {
-    const content = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc);
-    assert.ok(content, "CreateFile content block");
-    const embedded = content[1]!
-      .split("\n")
-      .map((l) => l.slice(14))
-      .join("\n")
-      .trim();
-    assert.equal(embedded, renderServiceUnit().trim());
-    assert.match(doc, /systemctl enable fleet\.service/);
+  it("installs both generated units verbatim and enables neither (the launch template's user data does)", () => {
+    const blocks = [...doc.matchAll(/content: \|\n((?: {14}.*\n|\n)+)/g)].map((m) =>
+      m[1]!
+        .split("\n")
+        .map((l) => l.slice(14))
+        .join("\n")
+        .trim(),
+    );
+    assert.deepEqual(blocks, [renderServiceUnit().trim(), renderWorkerUnit().trim()]);
+    assert.match(doc, new RegExp(`path: "${LAYOUT.unitPath}"`));
+    assert.match(doc, new RegExp(`path: "${LAYOUT.workerUnitPath}"`));
+    assert.doesNotMatch(doc, /systemctl enable/, "a unit enabled in the image would start before its settings");
+    assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
 
   it("tests that the service answers 200 on the health check", () => {

@@ -18,7 +18,32 @@ import {
 import { all, idOf, key, one, T } from "./helpers";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
-const OUTPUT_KEYS = ["albDnsName", "amiParameterName", "asgName", "imagePipelineArn", "stack", "targetGroupArn", "url"];
+const OUTPUT_KEYS = [
+  "albDnsName",
+  "amiParameterName",
+  "asgName",
+  "imagePipelineArn",
+  "jobsUrl",
+  "resultsBaseUrl",
+  "stack",
+  "targetGroupArn",
+  "url",
+];
+
+/**
+ * Types the jobs resources and the worker fleet create too: named nowhere, a test here means the web
+ * fleet's or the bundle's (test/infra/jobs.test.ts covers the others).
+ */
+const WEB_FLEET_NAMES: Record<string, string> = {
+  [T.asg]: "fleet-asg",
+  [T.lt]: "fleet-lt",
+  [T.bucket]: "fleet-bundle",
+  [T.publicAccessBlock]: "fleet-bundle",
+  [T.sse]: "fleet-bundle",
+  [T.ownership]: "fleet-bundle",
+  [T.bucketPolicy]: "fleet-bundle-tls-only",
+  [T.lifecycle]: "fleet-bundle",
+};
 
 function fleetConfigOf(config: Record<string, string>): FleetConfig {
   return parseFleetConfig((k) => config[`fleet:${k}`]);
@@ -38,7 +63,7 @@ for (const stack of ["dev", "prod"]) {
   describe(`infra program under mocks: ${stack} stack`, () => {
     let r: SynthResult;
     let cfg: FleetConfig;
-    const res = (type: string, name?: string) => one(r, type, name);
+    const res = (type: string, name?: string) => one(r, type, name ?? WEB_FLEET_NAMES[type]);
 
     before(async () => {
       const config = readStackConfig(stack);
@@ -54,6 +79,8 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
       assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
       assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
+      assert.equal(r.outputs.jobsUrl, `${r.outputs.url}/jobs`);
+      assert.equal(r.outputs.resultsBaseUrl, `https://${one(r, T.cdn).outputs.domainName}`);
     });
 
     it("builds a VPC over at least 2 AZs with the stack's NAT strategy; ALB public, instances private", () => {
@@ -143,7 +170,7 @@ for (const stack of ["dev", "prod"]) {
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
         "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder",
       ]);
-      const inline = all(r, T.rolePolicy);
+      const inline = all(r, T.rolePolicy).filter((p) => p.name.startsWith("fleet-builder"));
       assert.equal(inline.length, 1);
       const statements = JSON.parse(inline[0]!.inputs.policy).Statement as Array<{
         Action: string[];
@@ -329,7 +356,7 @@ for (const stack of ["dev", "prod"]) {
 
     it("tracks CPU, and requests per target only when configured", () => {
       const asg = res(T.asg);
-      const policies = all(r, T.policy);
+      const policies = all(r, T.policy).filter((p) => p.inputs.autoscalingGroupName === asg.outputs.name);
       for (const p of policies) {
         assert.equal(p.inputs.autoscalingGroupName, asg.outputs.name);
         assert.equal(p.inputs.policyType, "TargetTrackingScaling");
@@ -363,7 +390,7 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("drains to zero at the drain cron and restores min/desired, leaving max unchanged (-1)", () => {
-      const schedules = all(r, T.schedule);
+      const schedules = all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === res(T.asg).outputs.name);
       assert.equal(schedules.length, 2);
       const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
       const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
@@ -385,10 +412,16 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
         "fleet:fleet:Fleet",
         "fleet:image:Image",
+        "fleet:jobsQueue:JobsQueue",
+        "fleet:jobsTable:JobsTable",
         "fleet:lb:LoadBalancer",
         "fleet:network:Network",
         "fleet:night:Night",
+        "fleet:night:Night",
+        "fleet:results:Results",
         "fleet:scaling:Scaling",
+        "fleet:workerFleet:WorkerFleet",
+        "fleet:workerScaling:WorkerScaling",
       ]);
       for (const x of r.resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("awsx:"))) {
         assert.ok(x.options.parent && components.has(x.options.parent), `${key(x)} has parent ${x.options.parent}`);
@@ -418,7 +451,7 @@ describe("infra program under mocks: variations", () => {
     assert.deepEqual(albPorts.map((x) => x.inputs.fromPort).sort(), [443, 80]);
     const req = all(r, T.policy).find(
       (p) =>
-        p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
+        p.inputs.targetTrackingConfiguration?.predefinedMetricSpecification?.predefinedMetricType ===
         "ALBRequestCountPerTarget",
     )!;
     assert.ok(
