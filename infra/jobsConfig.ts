@@ -53,8 +53,11 @@ export const JOBS_DEFAULTS = {
   resultsExpireDays: 30,
 } as const;
 
-/** SQS maxReceiveCount accepts 1..1000. */
-const MAX_RECEIVE_COUNT = 1000;
+/**
+ * The worker refuses JOBS_MAX_ATTEMPTS above 100 (service/jobs/config.ts): a job failing this often is
+ * not transient. SQS's maxReceiveCount would allow 1000; the stack must not write what the worker rejects.
+ */
+const MAX_ATTEMPTS = 100;
 /** The longest wait we accept: beyond half a day a queue is a backlog, not a wait (and retention is 4 days). */
 const MAX_WAIT_S = 12 * 3600;
 
@@ -172,11 +175,12 @@ export function parseJobsConfig(
       `set the jobs one worker instance runs at once, e.g. \`pulumi config set fleet:workerConcurrency 2\``,
     );
   }
-  const workerConcurrency = wholeNumber(get, "workerConcurrency", vcpus ?? 1, 1, 1024);
+  // The worker refuses more than max(64, 4 per core) (service/jobs/config.ts): threads beyond that only queue.
+  const workerConcurrency = wholeNumber(get, "workerConcurrency", vcpus ?? 1, 1, Math.max(64, 4 * (vcpus ?? 16)));
 
   const jobSeconds = positiveNumber(get, "jobSeconds", JOBS_DEFAULTS.jobSeconds, DEFAULT_JOB_TIMEOUT_S);
   const jobMaxWaitSeconds = positiveNumber(get, "jobMaxWaitSeconds", JOBS_DEFAULTS.jobMaxWaitSeconds, MAX_WAIT_S);
-  const maxAttempts = wholeNumber(get, "jobsMaxAttempts", JOBS_DEFAULTS.maxAttempts, 1, MAX_RECEIVE_COUNT);
+  const maxAttempts = wholeNumber(get, "jobsMaxAttempts", JOBS_DEFAULTS.maxAttempts, 1, MAX_ATTEMPTS);
   const resultsExpireDays = wholeNumber(get, "resultsExpireDays", JOBS_DEFAULTS.resultsExpireDays, 1, 3650);
 
   return {

@@ -64,3 +64,27 @@ export function idOf(r: SynthResource): string {
 export function key(r: SynthResource): string {
   return `${r.type}::${r.name}`;
 }
+
+/** `Key=value` lines of one section of a systemd unit file. */
+export function unitSection(unit: string, name: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current = "";
+  for (const line of unit.split("\n")) {
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = header[1]!;
+      continue;
+    }
+    if (current !== name || line.startsWith("#") || !line.includes("=")) continue;
+    const i = line.indexOf("=");
+    out.set(line.slice(0, i), [...(out.get(line.slice(0, i)) ?? []), line.slice(i + 1)]);
+  }
+  return out;
+}
+
+/** The environment file (/etc/fleet/fleet.env) that a user data script writes, parsed. */
+export function envFileOf(userData: string): Map<string, string> {
+  const m = /cat > \/etc\/fleet\/fleet\.env\.new <<'FLEET_EOF'\n([\s\S]*?)\nFLEET_EOF/.exec(userData);
+  assert.ok(m, "the user data writes the environment file");
+  return new Map(m[1]!.split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
