@@ -10,6 +10,7 @@ import { parseFleetConfig, type FleetConfig } from "../../infra/config";
 import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX, AWS_WORKER_ENV } from "../../service/jobs/aws-env";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
+import { buildFrontendConfig } from "../../scripts/frontend-config";
 import { all, envFileOf, idOf, one, T } from "./helpers";
 
 const userDataOf = (lt: SynthResource) => Buffer.from(lt.inputs.userData as string, "base64").toString("utf8");
@@ -185,6 +186,12 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(cdn.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
       assert.deepEqual(cdn.defaultCacheBehavior.allowedMethods, ["GET", "HEAD"]);
       assert.equal(r.outputs.resultsBaseUrl, `https://${res(T.cdn).outputs.domainName}`);
+    });
+
+    it("hands the jobs endpoint and the CDN to the frontend through frontend-config", () => {
+      const fe = buildFrontendConfig(r.outputs);
+      assert.equal(fe.jobsUrl, `${r.outputs.url}/jobs`);
+      assert.equal(fe.resultsBaseUrl, r.outputs.resultsBaseUrl);
     });
 
     it("tells both fleets the resources by the names the AWS backend reads (AWS_JOBS_ENV)", () => {
