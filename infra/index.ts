@@ -153,7 +153,6 @@ new WorkerScaling("fleet-worker", {
   asgName: workers.asgName,
   queueName: queue.queueName,
   backlogPerInstanceTarget: config.jobs.backlogPerInstanceTarget,
-  wakeUpFromZero: config.jobs.workerMinSize === 0,
 });
 
 // The workers follow the web fleet's night onto the fresh image: drained to zero (each through its

@@ -4,7 +4,8 @@
  * in-service instances, held at the target of service/jobs/capacity.ts. Raw queue length would not do as
  * a tracked metric: it does not fall as the group grows.
  *
- * At zero instances m1 / m2 has no value, so target tracking cannot wake an empty group. The wake-up path:
+ * At zero instances m1 / m2 has no value, so target tracking cannot wake an empty group (min size 0, or
+ * any group during the nightly drain). The wake-up path:
  * an alarm on "messages visible while the group's desired capacity is 0" drives a step policy that sets
  * the capacity to exactly 1; from there target tracking takes over. The label maths is pure.
  */
@@ -94,8 +95,6 @@ export interface WorkerScalingArgs {
   queueName: pulumi.Input<string>;
   /** Visible messages per in-service instance to hold (service/jobs/capacity.ts backlogPerInstanceTarget). */
   backlogPerInstanceTarget: number;
-  /** Add the wake-up path (alarm + step policy to 1). Needed when the group's min size is 0. */
-  wakeUpFromZero: boolean;
 }
 
 export class WorkerScaling extends pulumi.ComponentResource {
@@ -117,35 +116,34 @@ export class WorkerScaling extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (args.wakeUpFromZero) {
-      const wake = new aws.autoscaling.Policy(
-        `${name}-wake-up`,
-        {
-          autoscalingGroupName: args.asgName,
-          policyType: "StepScaling",
-          adjustmentType: "ExactCapacity",
-          metricAggregationType: "Maximum",
-          // The alarm's value is 1 against a threshold of 1: any breach is "from zero to one".
-          stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
-        },
-        { parent: this },
-      );
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-wake-up`,
-        {
-          alarmDescription: "Jobs are waiting and the worker fleet is at zero: start one worker.",
-          metricQueries: pulumi.all([args.queueName, args.asgName]).apply(([queue, asg]) => wakeUpQueries(queue, asg)),
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          threshold: 1,
-          evaluationPeriods: 1,
-          datapointsToAlarm: 1,
-          // An idle queue stops publishing metrics after six hours: no data is no waiting job.
-          treatMissingData: "notBreaching",
-          alarmActions: [wake.arn],
-        },
-        { parent: this },
-      );
-    }
+    // Always, whatever the min size: the nightly drain takes every group to zero for a while too.
+    const wake = new aws.autoscaling.Policy(
+      `${name}-wake-up`,
+      {
+        autoscalingGroupName: args.asgName,
+        policyType: "StepScaling",
+        adjustmentType: "ExactCapacity",
+        metricAggregationType: "Maximum",
+        // The alarm's value is 1 against a threshold of 1: any breach is "from zero to one".
+        stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-wake-up`,
+      {
+        alarmDescription: "Jobs are waiting and the worker fleet is at zero: start one worker.",
+        metricQueries: pulumi.all([args.queueName, args.asgName]).apply(([queue, asg]) => wakeUpQueries(queue, asg)),
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // An idle queue stops publishing metrics after six hours: no data is no waiting job.
+        treatMissingData: "notBreaching",
+        alarmActions: [wake.arn],
+      },
+      { parent: this },
+    );
     this.registerOutputs({});
   }
 }

@@ -376,8 +376,7 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(evaluate(e1.expression, { m1: 120, m2: 4 }), 30, "120 waiting over 4 instances");
     });
 
-    it("wakes an empty group: messages visible while desired is 0 set the capacity to exactly 1", () => {
-      assert.equal(cfg.jobs.workerMinSize, 0, "both stacks idle at zero workers");
+    it("wakes an empty group (min 0, or any group in the night's drain): visible messages while desired is 0 set it to exactly 1", () => {
       const step = res(T.policy, "fleet-worker-wake-up");
       const alarm = res(T.alarm, "fleet-worker-wake-up").inputs;
       assert.equal(step.inputs.autoscalingGroupName, workerAsg().outputs.name);
@@ -431,10 +430,11 @@ for (const stack of ["dev", "prod"]) {
 }
 
 describe("jobs resources under mocks: variations", () => {
-  it("a worker fleet that never idles at zero has no wake-up path", async () => {
-    const r = await synth("dev", { ...readStackConfig("dev"), "fleet:workerMinSize": "1" });
-    assert.equal(all(r, T.alarm).filter((a) => a.name.includes("wake-up")).length, 0);
-    assert.equal(all(r, T.policy).filter((p) => p.inputs.policyType === "StepScaling").length, 0);
-    assert.equal(one(r, T.asg, "fleet-worker-asg").inputs.minSize, 1);
+  it("an idle-at-zero prod worker fleet keeps the same wake-up path", async () => {
+    const r = await synth("prod", { ...readStackConfig("prod"), "fleet:workerMinSize": "0" });
+    assert.equal(one(r, T.asg, "fleet-worker-asg").inputs.minSize, 0);
+    assert.equal(one(r, T.policy, "fleet-worker-wake-up").inputs.adjustmentType, "ExactCapacity");
+    const night = all(r, T.schedule).filter((s) => s.name === "fleet-worker-restore");
+    assert.equal(night[0]!.inputs.minSize, 0);
   });
 });
