@@ -12,7 +12,8 @@ import { Fleet } from "./fleet";
 import { Scaling } from "./scaling";
 import { Night, UNCHANGED } from "./night";
 import { JobsQueue } from "./jobsQueue";
-import { JobsTable, JOBS_TABLE_SCHEMA } from "./jobsTable";
+import { JobsTable } from "./jobsTable";
+import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
 import { Results } from "./results";
 import { webJobsPolicy } from "./jobsAccess";
 import { renderUserData, type FleetRole } from "./userData";
@@ -58,7 +59,7 @@ const lb = new LoadBalancer("fleet", {
 // --- Jobs: the queue, the table, the results and their CDN; both fleets learn their names at boot.
 const queue = new JobsQueue("fleet-jobs", { maxAttempts: config.jobs.maxAttempts, tags });
 const table = new JobsTable("fleet-jobs", {
-  schema: JOBS_TABLE_SCHEMA,
+  schema: JOBS_TABLE,
   protect: config.deletionProtection,
   tags,
 });

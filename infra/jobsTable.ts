@@ -12,7 +12,7 @@ export interface KeyAttribute {
   type: "S" | "N" | "B";
 }
 
-/** The table as the backend uses it (service/jobs/aws/table-schema.ts JOBS_TABLE has this shape). */
+/** The table as the backend uses it: service/jobs/aws/table-schema.ts JOBS_TABLE, passed in by index.ts. */
 export interface JobsTableSchema {
   partitionKey: KeyAttribute;
   /** Epoch-seconds attribute after which DynamoDB deletes the item. */
@@ -79,20 +79,3 @@ export class JobsTable extends pulumi.ComponentResource {
     this.registerOutputs({ tableName: this.tableName, tableArn: this.tableArn });
   }
 }
-
-/**
- * The schema the AWS backend assumes (service/jobs/aws/table-schema.ts JOBS_TABLE on the AWS-backend
- * branch): job and idempotency items under `id`, TTL on `expiresAt`, and a sparse index of the dead
- * letters (only failed jobs carry `deadPk`) listed newest first by `finishedAt`. Once that module is
- * merged, import JOBS_TABLE from it instead of this copy.
- */
-export const JOBS_TABLE_SCHEMA: JobsTableSchema = {
-  partitionKey: { name: "id", type: "S" },
-  ttlAttribute: "expiresAt",
-  deadLetterIndex: {
-    name: "dead-letters",
-    partitionKey: { name: "deadPk", type: "S" },
-    sortKey: { name: "finishedAt", type: "S" },
-    projectionType: "ALL",
-  },
-};

@@ -4,10 +4,9 @@
  * and the user data script that writes it and then enables its role's unit. The image enables neither
  * unit, so neither starts before its settings exist. Pure: tested without Pulumi.
  *
- * On a worker the script also installs the drain of the termination lifecycle hook: a small unit that
- * waits for Auto Scaling to mark the instance for termination (IMDS `autoscaling/target-lifecycle-state`),
- * stops the worker (SIGTERM: running jobs finish or are given back, within the unit's stop timeout), then
- * completes the hook with CONTINUE so the termination proceeds at once instead of at the hook's timeout.
+ * A worker also learns its group and termination hook (AWS_WORKER_ENV): the worker process protects its
+ * instance from scale-in while busy, watches IMDS for the termination, drains, and completes the hook
+ * itself (service/jobs/aws/worker-hooks.ts on the AWS-backend branch).
  */
 import { AWS_JOBS_ENV, AWS_WORKER_ENV } from "../service/jobs/aws-env";
 import { LAYOUT } from "./serviceUnit";
@@ -64,51 +63,6 @@ export function renderEnvFile(env: Array<[string, string]>): string {
   return env.map(([name, value]) => `${name}=${value}\n`).join("");
 }
 
-export const LIFECYCLE_WATCHER = {
-  script: "/usr/local/sbin/fleet-worker-drain",
-  unitName: "fleet-worker-drain.service",
-  unitPath: "/etc/systemd/system/fleet-worker-drain.service",
-  /** Seconds between looks at IMDS: small against the hook's timeout, negligible load. */
-  pollS: 5,
-} as const;
-
-function watcherScript(): string {
-  return `#!/bin/bash
-# Waits for Auto Scaling to mark this instance for termination, drains the worker, completes the hook.
-set -uo pipefail
-imds() {
-  local token
-  token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') &&
-    curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
-}
-until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = "Terminated" ]; do sleep ${LIFECYCLE_WATCHER.pollS}; done
-echo "marked for termination: draining ${LAYOUT.workerUnitName}"
-systemctl stop ${LAYOUT.workerUnitName}
-aws autoscaling complete-lifecycle-action --region "$AWS_REGION" \\
-  --auto-scaling-group-name "$${AWS_WORKER_ENV.autoScalingGroup}" \\
-  --lifecycle-hook-name "$${AWS_WORKER_ENV.lifecycleHook}" \\
-  --instance-id "$(imds instance-id)" --lifecycle-action-result CONTINUE
-`;
-}
-
-function watcherUnit(): string {
-  return `[Unit]
-Description=fleet worker drain on scale-in (completes the termination lifecycle hook)
-Wants=network-online.target
-After=network-online.target ${LAYOUT.workerUnitName}
-
-[Service]
-Type=simple
-EnvironmentFile=${LAYOUT.envFile}
-ExecStart=${LIFECYCLE_WATCHER.script}
-Restart=on-failure
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-`;
-}
-
 /** A heredoc whose terminator cannot occur in the body (the bodies here are ours, but check anyway). */
 function heredoc(path: string, body: string, mode: string): string {
   const end = "FLEET_EOF";
@@ -116,7 +70,7 @@ function heredoc(path: string, body: string, mode: string): string {
   return `cat > ${path}.new <<'${end}'\n${body}${body.endsWith("\n") ? "" : "\n"}${end}\nchmod ${mode} ${path}.new\nmv ${path}.new ${path}\n`;
 }
 
-/** The user data: write the environment file, (worker) install the drain, enable the role's unit. */
+/** The user data: write the environment file, then enable the role's unit. */
 export function renderUserData(input: InstanceEnvInput): string {
   const unit = input.role === "worker" ? LAYOUT.workerUnitName : LAYOUT.unitName;
   const parts = [
@@ -127,17 +81,6 @@ export function renderUserData(input: InstanceEnvInput): string {
     `install -d -m 0755 ${LAYOUT.envFile.slice(0, LAYOUT.envFile.lastIndexOf("/"))}`,
     heredoc(LAYOUT.envFile, renderEnvFile(instanceEnvironment(input)), "0644"),
   ];
-  if (input.role === "worker") {
-    parts.push(
-      heredoc(LIFECYCLE_WATCHER.script, watcherScript(), "0755"),
-      heredoc(LIFECYCLE_WATCHER.unitPath, watcherUnit(), "0644"),
-    );
-  }
-  parts.push(
-    "systemctl daemon-reload",
-    `systemctl enable --now ${unit}`,
-    ...(input.role === "worker" ? [`systemctl enable --now ${LIFECYCLE_WATCHER.unitName}`] : []),
-    "",
-  );
+  parts.push("systemctl daemon-reload", `systemctl enable --now ${unit}`, "");
   return parts.join("\n");
 }

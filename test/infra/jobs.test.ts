@@ -11,6 +11,7 @@ import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX, AWS_WORKER_ENV } from "../../serv
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
 import { buildFrontendConfig } from "../../scripts/frontend-config";
+import { createTableInput, JOBS_TABLE } from "../../service/jobs/aws/table-schema";
 import { all, envFileOf, idOf, one, T } from "./helpers";
 
 const userDataOf = (lt: SynthResource) => Buffer.from(lt.inputs.userData as string, "base64").toString("utf8");
@@ -107,28 +108,28 @@ for (const stack of ["dev", "prod"]) {
     it("keeps job records in an on-demand, encrypted table with TTL, and PITR where data is protected", () => {
       const t = res(T.table).inputs;
       assert.equal(t.billingMode, "PAY_PER_REQUEST");
-      assert.equal(t.hashKey, "id");
-      assert.deepEqual(t.ttl, { attributeName: "expiresAt", enabled: true });
+      assert.deepEqual(t.ttl, { attributeName: JOBS_TABLE.ttlAttribute, enabled: true });
+      assert.equal(t.ttl.attributeName, "expiresAt");
       assert.deepEqual(t.serverSideEncryption, { enabled: true });
       assert.deepEqual(t.pointInTimeRecovery, { enabled: cfg.deletionProtection });
       assert.equal(t.deletionProtectionEnabled, cfg.deletionProtection);
       assert.equal(t.pointInTimeRecovery.enabled, stack === "prod");
-      // DynamoDB refuses attribute definitions that no key uses: exactly the table's and the index's keys.
-      const keyNames = [
-        t.hashKey,
-        ...t.globalSecondaryIndexes.flatMap((g: any) => g.keySchemas.map((k: any) => k.attributeName)),
-      ];
-      assert.deepEqual(t.attributes.map((a: { name: string }) => a.name).sort(), [...new Set(keyNames)].sort());
-      assert.deepEqual(t.globalSecondaryIndexes, [
-        {
-          name: "dead-letters",
-          keySchemas: [
-            { attributeName: "deadPk", keyType: "HASH" },
-            { attributeName: "finishedAt", keyType: "RANGE" },
-          ],
-          projectionType: "ALL",
-        },
-      ]);
+      // The same table the AWS backend's emulator tests create (its CreateTable request), key for key.
+      const create = createTableInput("x");
+      assert.equal(t.billingMode, create.BillingMode);
+      assert.equal(t.hashKey, create.KeySchema![0]!.AttributeName);
+      assert.deepEqual(
+        t.attributes.map((a: { name: string; type: string }) => [a.name, a.type]).sort(),
+        create.AttributeDefinitions!.map((a) => [a.AttributeName, a.AttributeType]).sort(),
+      );
+      assert.deepEqual(
+        t.globalSecondaryIndexes.map((g: any) => ({
+          IndexName: g.name,
+          KeySchema: g.keySchemas.map((k: any) => ({ AttributeName: k.attributeName, KeyType: k.keyType })),
+          Projection: { ProjectionType: g.projectionType },
+        })),
+        create.GlobalSecondaryIndexes,
+      );
     });
 
     it("stores results in a private, encrypted, TLS-only bucket that only its distribution reads", () => {
@@ -311,7 +312,7 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(hook.heartbeatTimeout, LIFECYCLE_HOOK_TIMEOUT_S);
       assert.ok(hook.heartbeatTimeout >= 30 && hook.heartbeatTimeout <= 7200, "PutLifecycleHook's range");
       assert.equal(hook.defaultResult, "CONTINUE");
-      assert.equal(hook.notificationTargetArn, undefined, "the instance watches IMDS, no queue or topic");
+      assert.equal(hook.notificationTargetArn, undefined, "the worker watches IMDS, no queue or topic");
     });
 
     it("replaces protected workers on purpose during a refresh (Refresh, through the hook)", () => {

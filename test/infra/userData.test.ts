@@ -1,7 +1,7 @@
 /**
  * What an instance is told at boot (infra/userData.ts) and the worker's unit (infra/serviceUnit.ts): the
  * environment file carries exactly the names the AWS backend reads (AWS_JOBS_ENV), the script is valid
- * bash that writes the file before it enables the role's unit, and the worker drains before the hook ends.
+ * bash that writes the file before it enables the role's unit, and the worker's drain fits in the hook.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,13 +12,7 @@ import {
   WORKER_SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/jobs/timing";
 import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "../../infra/serviceUnit";
-import {
-  instanceEnvironment,
-  LIFECYCLE_WATCHER,
-  renderEnvFile,
-  renderUserData,
-  type InstanceEnvInput,
-} from "../../infra/userData";
+import { instanceEnvironment, renderEnvFile, renderUserData, type InstanceEnvInput } from "../../infra/userData";
 import { envFileOf, unitSection } from "./helpers";
 
 const RESOURCES = {
@@ -83,22 +77,8 @@ describe("infra user data: the environment file and the role's unit", () => {
     }
   });
 
-  it("on a worker, installs the drain that completes the termination hook after the worker stopped", () => {
-    const script = renderUserData(WORKER);
-    assert.match(script, new RegExp(`systemctl enable --now ${LIFECYCLE_WATCHER.unitName.replace(".", "\\.")}`));
-    const drain = /cat > \/usr\/local\/sbin\/fleet-worker-drain\.new <<'FLEET_EOF'\n([\s\S]*?)\nFLEET_EOF/.exec(script);
-    assert.ok(drain, "the drain script");
-    const body = drain[1]!;
-    assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
-    assert.match(body, /autoscaling\/target-lifecycle-state/);
-    assert.match(body, /X-aws-ec2-metadata-token/, "IMDSv2: the launch template requires tokens");
-    const stop = body.indexOf(`systemctl stop ${LAYOUT.workerUnitName}`);
-    const complete = body.indexOf("aws autoscaling complete-lifecycle-action");
-    assert.ok(stop > 0 && complete > stop, "the hook completes only once the worker has drained");
-    assert.match(body, /--lifecycle-action-result CONTINUE/);
-    assert.match(body, new RegExp(`\\$${AWS_WORKER_ENV.autoScalingGroup}\\b`));
-    assert.match(body, new RegExp(`\\$${AWS_WORKER_ENV.lifecycleHook}\\b`));
-    assert.doesNotMatch(renderUserData(WEB), /complete-lifecycle-action/);
+  it("installs nothing else: the worker process itself drains on the termination hook", () => {
+    assert.doesNotMatch(renderUserData(WORKER), /complete-lifecycle-action|cat > \/etc\/systemd/);
   });
 
   it("refuses a value the EnvironmentFile would misread", () => {
@@ -129,7 +109,7 @@ describe("infra image: the fleet-worker unit", () => {
     const stopS = Number(svc.get("TimeoutStopSec")![0]);
     assert.equal(stopS, WORKER_SYSTEMD_TIMEOUT_STOP_S);
     assert.ok(stopS > WORKER_DRAIN_TIMEOUT_S);
-    assert.ok(LIFECYCLE_HOOK_TIMEOUT_S > stopS + LIFECYCLE_WATCHER.pollS, "the hook never ends a healthy drain");
+    assert.ok(LIFECYCLE_HOOK_TIMEOUT_S > stopS, "the hook never ends a healthy drain");
   });
 
   it("is sandboxed like the web unit", () => {
