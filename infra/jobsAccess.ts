@@ -68,10 +68,11 @@ export function workerJobsPolicy(arns: JobsResourceArns): PolicyDocument {
       Resource: [arns.queueArn],
     },
     {
-      Sid: "RecordDeadLetters",
+      Sid: "RecordAndReconcileDeadLetters",
       Effect: "Allow",
-      // A job out of attempts is recorded in the DLQ, whose alarm tells the operator.
-      Action: ["sqs:SendMessage"],
+      // A job out of attempts is recorded in the DLQ (whose alarm tells the operator); messages SQS's redrive
+      // moved there are reconciled with the table: requeued, hidden for the operator, or deleted.
+      Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
       Resource: [arns.deadLetterQueueArn],
     },
     {

@@ -248,9 +248,9 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual(
         Object.fromEntries(grants(inlinePolicyOf(r, workerLt()))),
         {
-          "sqs:ReceiveMessage": [arns.queue],
-          "sqs:ChangeMessageVisibility": [arns.queue],
-          "sqs:DeleteMessage": [arns.queue],
+          "sqs:ReceiveMessage": [arns.dlq, arns.queue].sort(),
+          "sqs:ChangeMessageVisibility": [arns.dlq, arns.queue].sort(),
+          "sqs:DeleteMessage": [arns.dlq, arns.queue].sort(),
           "sqs:SendMessage": [arns.dlq, arns.queue].sort(),
           "sqs:GetQueueAttributes": [arns.queue],
           "dynamodb:GetItem": [arns.table],
