@@ -5,20 +5,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { launchGroup } from "./launchGroup";
+import { httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
 import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
 import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../service/timing";
 
-export interface FleetArgs {
-  stack: string;
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  instanceType: string;
-  minSize: number;
-  desiredCapacity: number;
-  maxSize: number;
-  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
-  amiParameterName: string;
+export interface FleetArgs extends FleetBaseArgs {
   /** The ALB's security group: the only source admitted to the service port. */
   albSecurityGroupId: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
@@ -26,9 +17,6 @@ export interface FleetArgs {
   userData?: pulumi.Input<string>;
   /** An inline policy of the instance role (JSON): the jobs resources the web tier uses. */
   inlinePolicy?: pulumi.Input<string>;
-  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
-  tags?: Record<string, string>;
 }
 
 /** Time from launch to a booted instance answering health checks, with margin. */
@@ -75,19 +63,7 @@ export class Fleet extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-https-out`,
-      {
-        securityGroupId: sg.id,
-        cidrIpv4: "0.0.0.0/0",
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: "HTTPS to AWS APIs (SSM, CloudWatch) through the NAT",
-        tags,
-      },
-      { parent: this },
-    );
+    httpsEgress(name, sg.id, "HTTPS to AWS APIs (SSM, CloudWatch, SQS, DynamoDB) through the NAT", tags, this);
 
     // --- Identity, launch template and group: the builder both fleets share.
     const { group } = launchGroup(

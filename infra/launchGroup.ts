@@ -28,6 +28,38 @@ export const INSTANCE_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore", "Cloud
 export const HEALTH_CHECK_TYPES = ["ELB", "EC2"] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
+/** What both fleet components are given: where, how big, from which image. */
+export interface FleetBaseArgs {
+  stack: string;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** EC2 instance type; the worker's has the web fleet's architecture (one image). */
+  instanceType: string;
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
+  amiParameterName: string;
+  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  tags?: Record<string, string>;
+}
+
+/** HTTPS out to anywhere (AWS APIs through the NAT): the only egress an instance of ours needs. */
+export function httpsEgress(
+  name: string,
+  securityGroupId: pulumi.Input<string>,
+  description: string,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): aws.vpc.SecurityGroupEgressRule {
+  return new aws.vpc.SecurityGroupEgressRule(
+    `${name}-https-out`,
+    { securityGroupId, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443, description, tags },
+    { parent },
+  );
+}
+
 export interface LaunchGroupArgs {
   stack: string;
   /** A fixed group name (known before the group exists, e.g. to its own user data). Default: autonamed. */

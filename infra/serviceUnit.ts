@@ -38,19 +38,7 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     );
   }
   return [
-    "[Unit]",
-    "Description=fleet web service (Fastify cluster)",
-    "Wants=network-online.target",
-    "After=network-online.target",
-    "StartLimitIntervalSec=120",
-    "StartLimitBurst=5",
-    "",
-    "[Service]",
-    "Type=exec",
-    `User=${LAYOUT.user}`,
-    `Group=${LAYOUT.user}`,
-    `WorkingDirectory=${LAYOUT.installDir}`,
-    "Environment=NODE_ENV=production",
+    ...preamble("fleet web service (Fastify cluster)"),
     `Environment=PORT=${port}`,
     "Environment=HOST=0.0.0.0",
     `Environment=SHUTDOWN_TIMEOUT_MS=${shutdownTimeoutMs}`,
@@ -75,6 +63,25 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     "WantedBy=multi-user.target",
     "",
   ].join("\n");
+}
+
+/** Both units' start: the network first, restart limits, the unprivileged user in the install directory. */
+function preamble(description: string): string[] {
+  return [
+    "[Unit]",
+    `Description=${description}`,
+    "Wants=network-online.target",
+    "After=network-online.target",
+    "StartLimitIntervalSec=120",
+    "StartLimitBurst=5",
+    "",
+    "[Service]",
+    "Type=exec",
+    `User=${LAYOUT.user}`,
+    `Group=${LAYOUT.user}`,
+    `WorkingDirectory=${LAYOUT.installDir}`,
+    "Environment=NODE_ENV=production",
+  ];
 }
 
 /** What both units may not do: no privileges, a read-only system, no kernel or device access. */
@@ -106,19 +113,7 @@ const SANDBOX = [
  */
 export function renderWorkerUnit(opts: { logLevel?: string } = {}): string {
   return [
-    "[Unit]",
-    "Description=fleet job worker (takes jobs from the queue)",
-    "Wants=network-online.target",
-    "After=network-online.target",
-    "StartLimitIntervalSec=120",
-    "StartLimitBurst=5",
-    "",
-    "[Service]",
-    "Type=exec",
-    `User=${LAYOUT.user}`,
-    `Group=${LAYOUT.user}`,
-    `WorkingDirectory=${LAYOUT.installDir}`,
-    "Environment=NODE_ENV=production",
+    ...preamble("fleet job worker (takes jobs from the queue)"),
     "Environment=FLEET_ROLE=worker",
     `Environment=LOG_LEVEL=${opts.logLevel ?? "info"}`,
     "# The launch template writes the queue, table and bucket names here (infra/userData.ts).",

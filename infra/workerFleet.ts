@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { LIFECYCLE_HOOK_TIMEOUT_S } from "../service/jobs/timing";
-import { launchGroup } from "./launchGroup";
+import { httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
 import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
 import { workerGroupPolicy, workerJobsPolicy, type JobsResourceArns } from "./jobsAccess";
 
@@ -50,24 +50,11 @@ export function autoScalingGroupArn(sameAccountArn: string, groupName: string): 
   return `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
 }
 
-export interface WorkerFleetArgs {
-  stack: string;
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** Same architecture as the web fleet's: both boot the one image. */
-  instanceType: string;
-  minSize: number;
-  desiredCapacity: number;
-  maxSize: number;
-  /** SSM parameter holding the AMI id (the web fleet's). */
-  amiParameterName: string;
+export interface WorkerFleetArgs extends FleetBaseArgs {
   /** User data for the worker role (infra/userData.ts renderUserData with role "worker"). */
   userData: pulumi.Input<string>;
   /** The jobs resources the worker's role may use. */
   jobs: pulumi.Input<JobsResourceArns>;
-  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
-  tags?: Record<string, string>;
 }
 
 export class WorkerFleet extends pulumi.ComponentResource {
@@ -84,19 +71,7 @@ export class WorkerFleet extends pulumi.ComponentResource {
       { vpcId: args.vpcId, description: "fleet workers: no ingress, HTTPS out", tags },
       { parent: this },
     );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-https-out`,
-      {
-        securityGroupId: sg.id,
-        cidrIpv4: "0.0.0.0/0",
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: "HTTPS to AWS APIs (SQS, DynamoDB, S3, SSM) through the NAT",
-        tags,
-      },
-      { parent: this },
-    );
+    httpsEgress(name, sg.id, "HTTPS to AWS APIs (SQS, DynamoDB, S3, SSM) through the NAT", tags, this);
 
     const policy = pulumi.output(args.jobs).apply((arns) => {
       const jobs = workerJobsPolicy(arns);

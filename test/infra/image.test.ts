@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/serviceUnit";
 import { renderImageComponent } from "../../infra/imageComponent";
+import { unitSection } from "./helpers";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   HEALTH_CHECK_PATH,
@@ -9,23 +10,7 @@ import {
   SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/timing";
 
-/** `Key=value` lines of one section of a unit file. */
-function section(unit: string, name: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let current = "";
-  for (const line of unit.split("\n")) {
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1]!;
-      continue;
-    }
-    if (current !== name || line.startsWith("#") || !line.includes("=")) continue;
-    const i = line.indexOf("=");
-    const k = line.slice(0, i);
-    out.set(k, [...(out.get(k) ?? []), line.slice(i + 1)]);
-  }
-  return out;
-}
+const section = unitSection;
 
 describe("infra image: systemd unit", () => {
   const unit = renderServiceUnit();
