@@ -12,7 +12,7 @@ import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
 import { buildFrontendConfig } from "../../scripts/frontend-config";
 import { createTableInput, JOBS_TABLE } from "../../service/jobs/aws/table-schema";
-import { all, envFileOf, idOf, one, T } from "./helpers";
+import { all, envFileOf, idOf, key, one, T } from "./helpers";
 
 const userDataOf = (lt: SynthResource) => Buffer.from(lt.inputs.userData as string, "base64").toString("utf8");
 const policyDoc = (p: SynthResource) =>
@@ -295,6 +295,19 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(asg.metricsGranularity, "1Minute");
       assert.equal(asg.launchTemplate.id, idOf(workerLt()));
       assert.ok(workerAsg().options.ignoreChanges?.includes("desiredCapacity"));
+      const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.iamInstanceProfile.arn)!;
+      const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
+      assert.equal(role.name, "fleet-worker-instance");
+      assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, "ec2.amazonaws.com");
+      assert.deepEqual(
+        all(r, T.attachment)
+          .filter((a) => a.inputs.role === role.outputs.name)
+          .map((a) => a.inputs.policyArn)
+          .sort(),
+        ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"],
+      );
+      const inline = all(r, T.rolePolicy).find((p) => p.inputs.role === role.outputs.name)!;
+      assert.ok(workerLt().options.dependsOn?.includes(key(inline)), "permissions in place before the first boot");
       const sg = res(T.sg, "fleet-worker-instances");
       assert.deepEqual(lt.vpcSecurityGroupIds, [idOf(sg)]);
       assert.equal(all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(sg)).length, 0, "no ingress");
