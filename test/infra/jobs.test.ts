@@ -298,7 +298,9 @@ for (const stack of ["dev", "prod"]) {
       const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.iamInstanceProfile.arn)!;
       const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
       assert.equal(role.name, "fleet-worker-instance");
-      assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, "ec2.amazonaws.com");
+      const trust = role.inputs.assumeRolePolicy;
+      const trustDoc = typeof trust === "string" ? JSON.parse(trust) : trust;
+      assert.equal(trustDoc.Statement[0].Principal.Service, "ec2.amazonaws.com");
       assert.deepEqual(
         all(r, T.attachment)
           .filter((a) => a.inputs.role === role.outputs.name)
