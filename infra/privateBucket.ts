@@ -1,32 +1,55 @@
 /**
- * A bucket nobody reaches but through its policy: public access blocked, objects owned by this account
- * (no ACLs), encrypted at rest, plain HTTP refused. The caller adds its own Allow statements (which see
- * the bucket's ARN) and lifecycle rules. The bundle bucket in infra/image.ts predates this helper and
- * builds the same by hand.
+ * A bucket only this account can use: all four public access blocks, objects owned by the bucket owner
+ * (no ACLs), default encryption, a policy that denies any request without TLS, and a lifecycle. The bundle
+ * bucket, the ALB's access-log bucket (and the jobs' results bucket) are built with it, so the policy pack's
+ * storage rules hold for each by construction.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
-/** The statement that refuses every request not made over TLS (S3's aws:SecureTransport). */
-export function denyPlainHttp(bucketArn: pulumi.Input<string>): Record<string, unknown> {
-  return {
-    Sid: "DenyPlainHttp",
-    Effect: "Deny",
-    Principal: "*",
-    Action: "s3:*",
-    Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  };
+export interface PrivateBucketArgs {
+  /** "AES256" (SSE-S3) unless a KMS key is needed; ELB access-log delivery supports SSE-S3 only. */
+  sseAlgorithm: "AES256" | "aws:kms";
+  kmsMasterKeyId?: pulumi.Input<string>;
+  /** Bucket keys cut KMS requests; harmless with SSE-S3. */
+  bucketKeyEnabled?: boolean;
+  versioned?: boolean;
+  lifecycleRules: pulumi.Input<aws.types.input.s3.BucketLifecycleConfigurationRule>[];
+  /** Statements the policy allows beside the TLS-only deny, given the bucket's ARN (written first). */
+  allow?: (bucketArn: string) => pulumi.Input<Record<string, unknown>[]>;
+  /** Name of the bucket policy resource (default: the bucket's). */
+  policyName?: string;
+  tags?: Record<string, string>;
 }
 
 export interface PrivateBucket {
   bucket: aws.s3.Bucket;
-  /** The access block, encryption and ownership: in place before the policy and any object. */
-  guards: pulumi.Resource[];
+  publicAccess: aws.s3.BucketPublicAccessBlock;
+  /** Everything that must exist before objects are written or a service is pointed at the bucket. */
+  ready: pulumi.Resource[];
 }
 
-export function privateBucket(name: string, parent: pulumi.Resource, tags: Record<string, string>): PrivateBucket {
-  const bucket = new aws.s3.Bucket(name, { tags }, { parent });
+/** The bucket policy: `allow` first, then a deny of every request made without TLS. */
+export function tlsOnlyPolicy(bucketArn: string, allow: Record<string, unknown>[] = []): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      ...allow,
+      {
+        Sid: "DenyPlainHttp",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+}
+
+export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): PrivateBucket {
+  const tags = args.tags ?? {};
+  const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags }, { parent });
   const publicAccess = new aws.s3.BucketPublicAccessBlock(
     name,
     {
@@ -42,33 +65,49 @@ export function privateBucket(name: string, parent: pulumi.Resource, tags: Recor
     name,
     {
       bucket: bucket.id,
-      // SSE-S3: CloudFront's origin access control reads it without a KMS key policy.
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: {
+            sseAlgorithm: args.sseAlgorithm,
+            ...(args.kmsMasterKeyId !== undefined ? { kmsMasterKeyId: args.kmsMasterKeyId } : {}),
+          },
+          ...(args.bucketKeyEnabled !== undefined ? { bucketKeyEnabled: args.bucketKeyEnabled } : {}),
+        },
+      ],
     },
     { parent },
   );
+  const versioning = args.versioned
+    ? new aws.s3.BucketVersioning(
+        name,
+        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+        { parent },
+      )
+    : undefined;
   const ownership = new aws.s3.BucketOwnershipControls(
     name,
     { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
     { parent },
   );
-  return { bucket, guards: [publicAccess, encryption, ownership] };
-}
-
-/** The bucket's policy: plain HTTP refused, plus the caller's statements. */
-export function tlsOnlyPolicy(
-  name: string,
-  { bucket, guards }: PrivateBucket,
-  parent: pulumi.Resource,
-  statements: pulumi.Input<Record<string, unknown>>[] = [],
-): aws.s3.BucketPolicy {
-  return new aws.s3.BucketPolicy(
-    name,
+  const policy = new aws.s3.BucketPolicy(
+    args.policyName ?? name,
     {
       bucket: bucket.id,
-      policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [denyPlainHttp(bucket.arn), ...statements] }),
+      policy: bucket.arn.apply((arn) =>
+        pulumi.output(args.allow?.(arn) ?? []).apply((allow) => tlsOnlyPolicy(arn, allow as Record<string, unknown>[])),
+      ),
     },
     // A bucket policy written while the public access block is still being applied can be refused.
-    { parent, dependsOn: guards },
+    { parent, dependsOn: [publicAccess] },
   );
+  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+    name,
+    { bucket: bucket.id, rules: args.lifecycleRules },
+    { parent, dependsOn: versioning ? [versioning] : [] },
+  );
+  return {
+    bucket,
+    publicAccess,
+    ready: [publicAccess, encryption, ...(versioning ? [versioning] : []), ownership, policy, lifecycle],
+  };
 }

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AWS_RESULTS_KEY_PREFIX } from "../service/jobs/aws-env";
-import { privateBucket, tlsOnlyPolicy } from "./privateBucket";
+import { privateBucket } from "./privateBucket";
 
 /** AWS's managed cache policy "CachingOptimized": a result never changes under its key (same job, same bytes). */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -21,13 +21,13 @@ export interface ResultsArgs {
 }
 
 /** The bucket policy statement that lets exactly one distribution read the results prefix. */
-export function allowDistributionRead(bucketArn: pulumi.Input<string>, distributionArn: pulumi.Input<string>) {
+export function allowDistributionRead(bucketArn: string, distributionArn: string): Record<string, unknown> {
   return {
     Sid: "AllowCloudFrontReadResults",
     Effect: "Allow",
     Principal: { Service: "cloudfront.amazonaws.com" },
     Action: "s3:GetObject",
-    Resource: pulumi.interpolate`${bucketArn}/${AWS_RESULTS_KEY_PREFIX}*`,
+    Resource: `${bucketArn}/${AWS_RESULTS_KEY_PREFIX}*`,
     Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
   };
 }
@@ -41,8 +41,28 @@ export class Results extends pulumi.ComponentResource {
   constructor(name: string, args: ResultsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:results:Results", name, {}, opts);
     const tags = args.tags ?? {};
-    const store = privateBucket(name, this, tags);
-    const bucket = store.bucket;
+    // The policy names the distribution, which needs the bucket first: the ARN arrives once it exists.
+    let distributionArn: pulumi.Output<string> | undefined;
+    const { bucket } = privateBucket(
+      name,
+      {
+        // SSE-S3: CloudFront's origin access control reads it without a KMS key policy.
+        sseAlgorithm: "AES256",
+        bucketKeyEnabled: true,
+        lifecycleRules: [
+          {
+            id: "expire-results",
+            status: "Enabled",
+            filter: { prefix: AWS_RESULTS_KEY_PREFIX },
+            expiration: { days: args.expireDays ?? 30 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+        ],
+        allow: (bucketArn) => distributionArn!.apply((arn) => [allowDistributionRead(bucketArn, arn)]),
+        tags,
+      },
+      this,
+    );
     const oac = new aws.cloudfront.OriginAccessControl(
       name,
       {
@@ -77,23 +97,7 @@ export class Results extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const policy = tlsOnlyPolicy(name, store, this, [allowDistributionRead(bucket.arn, distribution.arn)]);
-    new aws.s3.BucketLifecycleConfiguration(
-      name,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            id: "expire-results",
-            status: "Enabled",
-            filter: { prefix: AWS_RESULTS_KEY_PREFIX },
-            expiration: { days: args.expireDays ?? 30 },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
-      { parent: this, dependsOn: [...store.guards, policy] },
-    );
+    distributionArn = distribution.arn;
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;

@@ -147,20 +147,20 @@ for (const stack of ["dev", "prod"]) {
       const cdn = res(T.cdn);
       assert.deepEqual(policyDoc(res(T.bucketPolicy, "fleet-results")).Statement, [
         {
-          Sid: "DenyPlainHttp",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: [bucket.outputs.arn, `${bucket.outputs.arn}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-        {
           Sid: "AllowCloudFrontReadResults",
           Effect: "Allow",
           Principal: { Service: "cloudfront.amazonaws.com" },
           Action: "s3:GetObject",
           Resource: `${bucket.outputs.arn}/${AWS_RESULTS_KEY_PREFIX}*`,
           Condition: { StringEquals: { "AWS:SourceArn": cdn.outputs.arn } },
+        },
+        {
+          Sid: "DenyPlainHttp",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucket.outputs.arn, `${bucket.outputs.arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
       ]);
       const rule = res(T.lifecycle, "fleet-results").inputs.rules[0];
