@@ -7,6 +7,7 @@
  */
 import { CronExpressionParser } from "cron-parser";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
+import { FleetConfigError, type ConfigLookup } from "./configError";
 import { parseJobsConfig, type JobsConfig } from "./jobsConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
@@ -66,19 +67,7 @@ export const MAX_DRAINED_HOURS = 12;
 /** ...and at most this long: "the freshest image" is one built the same night, not a day-old one. */
 export const MAX_PIPELINE_LEAD_HOURS = 12;
 
-export class FleetConfigError extends Error {
-  constructor(
-    readonly key: string,
-    readonly value: string | undefined,
-    problem: string,
-    fix: string,
-  ) {
-    super(`fleet:${key} = ${JSON.stringify(value ?? null)} is invalid: ${problem}. Fix: ${fix}`);
-    this.name = "FleetConfigError";
-  }
-}
-
-export type ConfigLookup = (key: string) => string | undefined;
+export { FleetConfigError, type ConfigLookup } from "./configError";
 
 const CERT_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-fA-F-]{36}$/;
 const INSTANCE_TYPE = /^([a-z][a-z0-9-]*?)(\d+)([a-z-]*)\.([a-z0-9]+)$/;

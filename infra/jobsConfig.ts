@@ -8,7 +8,7 @@
  */
 import { backlogPerInstanceTarget } from "../service/jobs/capacity";
 import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS } from "../service/jobs/timing";
-import { FleetConfigError, type ConfigLookup } from "./config";
+import { FleetConfigError, type ConfigLookup } from "./configError";
 
 /** Every key this module reads, for the unknown-key check. */
 export const JOBS_CONFIG_KEYS = [

@@ -87,16 +87,20 @@ describe("infra image: Image Builder component document", () => {
   });
 
   it("installs both generated units verbatim and enables neither (the launch template's user data does)", () => {
-    const blocks = [...doc.matchAll(/content: \|\n((?: {14}.*\n|\n)+)/g)].map((m) =>
-      m[1]!
+    /** The CreateFile content written to `path`. */
+    const fileAt = (path: string) => {
+      const at = doc.indexOf(`path: "${path}"`);
+      assert.ok(at >= 0, path);
+      const m = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at));
+      assert.ok(m, `content of ${path}`);
+      return m[1]!
         .split("\n")
         .map((l) => l.slice(14))
         .join("\n")
-        .trim(),
-    );
-    assert.deepEqual(blocks, [renderServiceUnit().trim(), renderWorkerUnit().trim()]);
-    assert.match(doc, new RegExp(`path: "${LAYOUT.unitPath}"`));
-    assert.match(doc, new RegExp(`path: "${LAYOUT.workerUnitPath}"`));
+        .trim();
+    };
+    assert.equal(fileAt(LAYOUT.unitPath), renderServiceUnit().trim());
+    assert.equal(fileAt(LAYOUT.workerUnitPath), renderWorkerUnit().trim());
     assert.doesNotMatch(doc, /systemctl enable/, "a unit enabled in the image would start before its settings");
     assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
