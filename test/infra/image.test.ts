@@ -101,7 +101,11 @@ describe("infra image: Image Builder component document", () => {
     };
     assert.equal(fileAt(LAYOUT.unitPath), renderServiceUnit().trim());
     assert.equal(fileAt(LAYOUT.workerUnitPath), renderWorkerUnit().trim());
-    assert.doesNotMatch(doc, /systemctl enable/, "a unit enabled in the image would start before its settings");
+    for (const unit of [LAYOUT.unitName, LAYOUT.workerUnitName])
+      assert.ok(
+        !doc.includes(`systemctl enable ${unit}`),
+        `${unit} enabled in the image would start before its settings`,
+      );
     assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
 
