@@ -8,7 +8,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
 import { FleetConfigError, type ConfigLookup } from "./configError";
-import { parseJobsConfig, type JobsConfig } from "./jobsConfig";
+import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "./jobsConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -85,10 +85,11 @@ export const DEFAULTS = {
 export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "certificateArn", "alarmEmail"] as const;
 
 /**
- * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS, so a key added to either
- * is known here. A test checks this list against the keys parseFleetConfig reads.
+ * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS plus the jobs keys
+ * (infra/jobsConfig.ts), so a key added to any of them is known here. A test checks this list against the
+ * keys parseFleetConfig reads.
  */
-export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS];
+export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS, ...JOBS_CONFIG_KEYS];
 
 /** Levenshtein distance, case-insensitive (`minsize` is one keystroke from `minSize`, not six). */
 export function editDistance(a: string, b: string): number {
