@@ -21,7 +21,7 @@ import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
 import { Results } from "./results";
 import { webJobsPolicy } from "./jobsAccess";
 import { renderUserData, type FleetRole } from "./userData";
-import { WorkerFleet, workerGroupName, WORKER_LIFECYCLE_HOOK_NAME } from "./workerFleet";
+import { WorkerFleet, workerGroupName, WORKER_LIFECYCLE_HOOK_NAME, WORKER_REFRESH_PREFERENCES } from "./workerFleet";
 import { WorkerScaling } from "./workerScaling";
 import { DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
 
@@ -187,12 +187,15 @@ new WorkerScaling("fleet-worker", {
   backlogPerInstanceTarget: config.jobs.backlogPerInstanceTarget,
 });
 
-// The workers follow the web fleet's night onto the fresh image: drained to zero (each through its
-// termination hook), then min restored while the backlog decides the rest (desired unchanged).
+// The workers follow the web fleet's night onto the fresh image, in the same mode. `drain`: drained to zero
+// (each through its termination hook), then min restored while the backlog decides the rest (desired
+// unchanged). `refresh`: with the worker's preferences, so busy (scale-in protected) workers are replaced
+// too, through the hook, instead of AWS's default Wait, which fails the refresh after an hour.
 new Night("fleet-worker", {
   mode: config.nightly,
   region,
   accountId,
+  refreshPreferences: WORKER_REFRESH_PREFERENCES,
   tags,
   asgName: workers.asgName,
   drainCron: config.drainCron,

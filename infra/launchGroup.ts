@@ -28,6 +28,14 @@ export const INSTANCE_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore", "Cloud
 export const HEALTH_CHECK_TYPES = ["ELB", "EC2"] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
+/**
+ * A group's ARN with its id wildcarded: the id is not an output of the group resource, and a policy may
+ * need to name a group before it exists (the worker's own group; the nightly schedule's target group).
+ */
+export function autoScalingGroupArn(region: string, accountId: string, groupName: string, partition = "aws"): string {
+  return `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
+}
+
 /** What both fleet components are given: where, how big, from which image. */
 export interface FleetBaseArgs {
   stack: string;

@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { LIFECYCLE_HOOK_TIMEOUT_S } from "../service/jobs/timing";
-import { httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
+import { autoScalingGroupArn, httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
 import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
 import { workerGroupPolicy, workerJobsPolicy, type JobsResourceArns } from "./jobsAccess";
 
@@ -44,12 +44,6 @@ export const WORKER_WARMUP_S = 120;
 /** EC2 status checks only: nothing listens on a worker for a load balancer to check. */
 export const WORKER_HEALTH_CHECK_GRACE_PERIOD_S = 120;
 
-/** The group's ARN from another ARN of ours in the same account and region (any group UUID). */
-export function autoScalingGroupArn(sameAccountArn: string, groupName: string): string {
-  const [, partition, , region, account] = sameAccountArn.split(":");
-  return `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
-}
-
 export interface WorkerFleetArgs extends FleetBaseArgs {
   /** User data for the worker role (infra/userData.ts renderUserData with role "worker"). */
   userData: pulumi.Input<string>;
@@ -75,7 +69,9 @@ export class WorkerFleet extends pulumi.ComponentResource {
 
     const policy = pulumi.output(args.jobs).apply((arns) => {
       const jobs = workerJobsPolicy(arns);
-      const own = workerGroupPolicy(autoScalingGroupArn(arns.queueArn, groupName));
+      // The group's partition, region and account are the queue's (same stack).
+      const [, partition, , region, account] = arns.queueArn.split(":");
+      const own = workerGroupPolicy(autoScalingGroupArn(region!, account!, groupName, partition));
       return JSON.stringify({ ...jobs, Statement: [...jobs.Statement, ...own.Statement] });
     });
 

@@ -12,7 +12,7 @@ import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
 import { buildFrontendConfig } from "../../scripts/frontend-config";
 import { createTableInput, JOBS_TABLE } from "../../service/jobs/aws/table-schema";
-import { all, envFileOf, idOf, key, one, T } from "./helpers";
+import { all, envFileOf, idOf, key, one, stackPlan, T } from "./helpers";
 
 const userDataOf = (lt: SynthResource) => Buffer.from(lt.inputs.userData as string, "base64").toString("utf8");
 const policyDoc = (p: SynthResource) =>
@@ -71,7 +71,7 @@ for (const stack of ["dev", "prod"]) {
     before(async () => {
       const config = readStackConfig(stack);
       cfg = parseFleetConfig((k) => config[`fleet:${k}`]);
-      r = await synth(stack, config);
+      r = await stackPlan(stack);
     });
 
     it("queues jobs in an encrypted standard queue whose lease and attempts are the worker's", () => {
@@ -429,25 +429,13 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(fires(500, 1), undefined, "target tracking owns a group above zero");
       assert.equal(alarm.treatMissingData, "notBreaching", "an idle queue publishes no metrics");
     });
-
-    it("follows the web fleet's night: drained at the same time, min restored, desired left to the backlog", () => {
-      const schedules = all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === workerAsg().outputs.name);
-      const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
-      const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
-      assert.ok(drain && restore && schedules.length === 2);
-      assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-      assert.deepEqual(
-        [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-        [cfg.jobs.workerMinSize, -1, -1],
-      );
-      for (const s of schedules) assert.equal(s.inputs.timeZone, cfg.timeZone);
-    });
   });
 }
 
 describe("jobs resources under mocks: variations", () => {
   it("an idle-at-zero prod worker fleet keeps the same wake-up path", async () => {
-    const r = await synth("prod", { ...readStackConfig("prod"), "fleet:workerMinSize": "0" });
+    // Drain mode: the night's restore must bring the group back to min 0, not to the web fleet's min.
+    const r = await synth("prod", { ...readStackConfig("prod"), "fleet:workerMinSize": "0", "fleet:nightly": "drain" });
     assert.equal(one(r, T.asg, "fleet-worker-asg").inputs.minSize, 0);
     assert.equal(one(r, T.policy, "fleet-worker-wake-up").inputs.adjustmentType, "ExactCapacity");
     const night = all(r, T.schedule).filter((s) => s.name === "fleet-worker-restore");
