@@ -19,7 +19,7 @@ export interface ComponentDocOptions {
   architecture: "x86_64" | "arm64";
   /** The stack's instance log group (infra/agentConfig.ts instanceLogGroupName). */
   logGroupName: string;
-  /** systemd units whose journals the agent ships; default: the service's own unit. */
+  /** systemd units whose journals the agent ships; default: both units the image installs. */
   logUnits?: readonly string[];
 }
 
@@ -60,7 +60,10 @@ export function renderImageComponent(opts: ComponentDocOptions): string {
   const tarball = nodeTarball(opts.architecture === "arm64" ? "arm64" : "x64");
   const agentConfig =
     JSON.stringify(
-      cloudWatchAgentConfig({ logGroupName: opts.logGroupName, units: opts.logUnits ?? [LAYOUT.unitName] }),
+      cloudWatchAgentConfig({
+        logGroupName: opts.logGroupName,
+        units: opts.logUnits ?? [LAYOUT.unitName, LAYOUT.workerUnitName],
+      }),
       null,
       2,
     ) + "\n";

@@ -212,6 +212,8 @@ const observability = new Observability("fleet", {
   albArnSuffix: lb.albArnSuffix,
   targetGroupArnSuffix: lb.targetGroupArnSuffix,
   asgName: fleet.asgName,
+  // The DLQ alarm, the backlog-per-instance graph and the worker group's graphs.
+  jobs: { queueName: queue.queueName, dlqName: queue.deadLetterQueueName, workerAsgName: workers.asgName },
   ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
   tags,
 });

@@ -1,7 +1,8 @@
 /**
  * The jobs queue: an SQS standard queue (jobs are independent; FIFO would serialise them) whose lease is
  * the visibility timeout of service/jobs/timing.ts, long polling, a dead-letter queue through a redrive
- * policy after the job's attempts, SSE on both, and an alarm as soon as a message lands in the DLQ.
+ * policy after the job's attempts, and SSE on both. The alarm on the first dead letter is the stack's
+ * (infra/monitoring.ts, given `deadLetterQueueName`), so it notifies the alarm topic like every other.
  *
  * Pure helpers (`redrivePolicy`) build what the tests assert without Pulumi.
  */
@@ -21,8 +22,6 @@ export interface JobsQueueArgs {
   maxAttempts?: number;
   /** Lease in seconds (JOBS_VISIBILITY_TIMEOUT_S) extended by the worker's heartbeat. Default DEFAULT_VISIBILITY_TIMEOUT_S (30). */
   visibilityTimeoutS?: number;
-  /** ARNs notified when the DLQ alarm fires or clears. Default: none (the alarm still shows in the console). */
-  alarmActions?: pulumi.Input<string>[];
   tags?: Record<string, string>;
 }
 
@@ -37,6 +36,8 @@ export class JobsQueue extends pulumi.ComponentResource {
   readonly queueName: pulumi.Output<string>;
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
+  /** The DLQ's `QueueName` dimension (the stack's DLQ alarm and dashboard). */
+  readonly deadLetterQueueName: pulumi.Output<string>;
 
   constructor(name: string, args: JobsQueueArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:jobsQueue:JobsQueue", name, {}, opts);
@@ -72,39 +73,19 @@ export class JobsQueue extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // A dead letter is a job that failed every attempt: someone should look, once, not every minute.
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-dlq-not-empty`,
-      {
-        alarmDescription: pulumi.interpolate`Jobs failed all ${maxAttempts} attempts and wait in ${dlq.name}: list them with the jobs CLI, fix, redrive.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: dlq.name },
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        // SQS stops publishing a queue's metrics after six idle hours: no data means no dead letters.
-        treatMissingData: "notBreaching",
-        alarmActions: args.alarmActions ?? [],
-        okActions: args.alarmActions ?? [],
-        tags,
-      },
-      { parent: this },
-    );
-
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;
     this.deadLetterQueueUrl = dlq.url;
     this.deadLetterQueueArn = dlq.arn;
+    this.deadLetterQueueName = dlq.name;
     this.registerOutputs({
       queueUrl: this.queueUrl,
       queueArn: this.queueArn,
       queueName: this.queueName,
       deadLetterQueueUrl: this.deadLetterQueueUrl,
       deadLetterQueueArn: this.deadLetterQueueArn,
+      deadLetterQueueName: this.deadLetterQueueName,
     });
   }
 }

@@ -115,7 +115,8 @@ describe("infra image: Image Builder component document", () => {
     const embedded = JSON.parse(embeddedFile(doc, `name: "WriteCloudWatchAgentConfig"`));
     assert.deepEqual(
       embedded,
-      cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service"] }),
+      // Both units the image installs: an instance runs one of them, by its role.
+      cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service", "fleet-worker.service"] }),
     );
   });
 

@@ -95,14 +95,26 @@ for (const stack of ["dev", "prod"]) {
       });
     });
 
-    it("alarms as soon as one message is in the dead-letter queue", () => {
-      const alarm = res(T.alarm, "fleet-jobs-dlq-not-empty").inputs;
-      assert.equal(alarm.namespace, "AWS/SQS");
-      assert.equal(alarm.metricName, "ApproximateNumberOfMessagesVisible");
-      assert.deepEqual(alarm.dimensions, { QueueName: dlq().outputs.name });
+    it("alarms to the stack's topic as soon as one message is in the dead-letter queue (one alarm, not two)", () => {
+      const onDlq = all(r, T.alarm).filter((a) =>
+        (a.inputs.metricQueries ?? []).some(
+          (q: { metric?: { dimensions?: Record<string, string> } }) =>
+            q.metric?.dimensions?.QueueName === dlq().outputs.name,
+        ),
+      );
+      assert.deepEqual(
+        onDlq.map((a) => a.name),
+        ["fleet-jobs-dlq"],
+      );
+      const alarm = onDlq[0]!.inputs;
+      const [query] = alarm.metricQueries;
+      assert.equal(query.metric.namespace, "AWS/SQS");
+      assert.equal(query.metric.metricName, "ApproximateNumberOfMessagesVisible");
+      assert.equal(query.returnData, true);
       assert.equal(alarm.comparisonOperator, "GreaterThanThreshold");
       assert.equal(alarm.threshold, 0);
       assert.equal(alarm.treatMissingData, "notBreaching");
+      assert.deepEqual(alarm.alarmActions, [res(T.topic).outputs.arn], "someone is told");
     });
 
     it("keeps job records in an on-demand, encrypted table with TTL, and PITR where data is protected", () => {
