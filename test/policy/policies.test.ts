@@ -1,7 +1,7 @@
 /**
  * The policy pack offline: every policy over every resource of the dev and prod plans (no violations, the
  * pack's exceptions named), and over deliberately broken resources (each policy fires), including the
- * jobs resources (queues, table, CDN, results bucket) (synthetic, and in the plans since the jobs infra landed).
+ * jobs resources (queues, table, CDN, results bucket) of the plans and synthetic ones.
  */
 import * as assert from "node:assert/strict";
 import { planOf } from "../../scripts/synth";
