@@ -14,21 +14,19 @@ function fleetConfigOf(config: Record<string, string>): FleetConfig {
   return parseFleetConfig((k) => config[`fleet:${k}`]);
 }
 
-/** Drain mode: to zero at the drain cron, back to min/desired at the restore cron, max unchanged (-1). */
-function assertDrainAndRestore(schedules: SynthResource[], cfg: FleetConfig, asg: SynthResource): void {
-  assert.equal(schedules.length, 2);
+/**
+ * Drain mode for one group: to zero at the drain cron, back to `restored` ([min, desired]) at the restore
+ * cron, max unchanged (-1).
+ */
+function assertDrainAndRestore(r: SynthResult, cfg: FleetConfig, asg: SynthResource, restored: [number, number]): void {
+  const schedules = all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === asg.outputs.name);
+  assert.equal(schedules.length, 2, `a drain and a restore for ${asg.name}`);
   const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
   const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
   assert.ok(drain && restore && drain !== restore);
   assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-  assert.deepEqual(
-    [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-    [cfg.minSize, cfg.desiredCapacity, -1],
-  );
-  for (const s of schedules) {
-    assert.equal(s.inputs.timeZone, cfg.timeZone);
-    assert.equal(s.inputs.autoscalingGroupName, asg.outputs.name);
-  }
+  assert.deepEqual([restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize], [...restored, -1]);
+  for (const s of schedules) assert.equal(s.inputs.timeZone, cfg.timeZone);
   assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
 }
 
@@ -86,33 +84,15 @@ function assertRefreshSchedule(
   ]);
 }
 
-/** Drain mode for the workers: to zero with the web fleet, min restored, desired left to the backlog (-1). */
-function assertWorkerDrain(r: SynthResult, cfg: FleetConfig): void {
-  const worker = one(r, T.asg, "fleet-worker-asg");
-  const schedules = all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === worker.outputs.name);
-  const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
-  const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
-  assert.ok(drain && restore && schedules.length === 2);
-  assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-  assert.deepEqual(
-    [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-    [cfg.jobs.workerMinSize, -1, -1],
-  );
-  for (const s of schedules) assert.equal(s.inputs.timeZone, cfg.timeZone);
-}
-
 /** Both groups move onto tonight's image in the stack's mode. */
 function assertNight(r: SynthResult, cfg: FleetConfig): void {
   const web = one(r, T.asg, "fleet-asg");
   const worker = one(r, T.asg, "fleet-worker-asg");
   if (cfg.nightly === "drain") {
     assert.equal(all(r, T.schedulerSchedule).length, 0);
-    assertDrainAndRestore(
-      all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === web.outputs.name),
-      cfg,
-      web,
-    );
-    assertWorkerDrain(r, cfg);
+    assertDrainAndRestore(r, cfg, web, [cfg.minSize, cfg.desiredCapacity]);
+    // The workers' desired is left to the backlog (-1): the restore brings back their min only.
+    assertDrainAndRestore(r, cfg, worker, [cfg.jobs.workerMinSize, -1]);
   } else {
     assert.equal(all(r, T.schedule).length, 0, "no drain: the refresh keeps the service up");
     assert.equal(all(r, T.schedulerSchedule).length, 2, "one refresh per group");
