@@ -7,6 +7,8 @@
  */
 import { CronExpressionParser } from "cron-parser";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
+import { FleetConfigError, type ConfigLookup } from "./configError";
+import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "./jobsConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -57,6 +59,8 @@ export interface FleetConfig {
   logRetentionDays: number;
   /** Optional address subscribed to the alarm topic (AWS mails a confirmation link first). */
   alarmEmail?: string;
+  /** The jobs resources and the worker fleet (infra/jobsConfig.ts). */
+  jobs: JobsConfig;
 }
 
 export const DEFAULTS = {
@@ -81,10 +85,11 @@ export const DEFAULTS = {
 export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "certificateArn", "alarmEmail"] as const;
 
 /**
- * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS, so a key added to either
- * is known here. A test checks this list against the keys parseFleetConfig reads.
+ * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS plus the jobs keys
+ * (infra/jobsConfig.ts), so a key added to any of them is known here. A test checks this list against the
+ * keys parseFleetConfig reads.
  */
-export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS];
+export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS, ...JOBS_CONFIG_KEYS];
 
 /** Levenshtein distance, case-insensitive (`minsize` is one keystroke from `minSize`, not six). */
 export function editDistance(a: string, b: string): number {
@@ -137,22 +142,18 @@ export const MAX_DRAINED_HOURS = 12;
 /** ...and at most this long: "the freshest image" is one built the same night, not a day-old one. */
 export const MAX_PIPELINE_LEAD_HOURS = 12;
 
-export class FleetConfigError extends Error {
-  constructor(
-    readonly key: string,
-    readonly value: string | undefined,
-    problem: string,
-    fix: string,
-  ) {
-    super(`fleet:${key} = ${JSON.stringify(value ?? null)} is invalid: ${problem}. Fix: ${fix}`);
-    this.name = "FleetConfigError";
-  }
-}
-
-export type ConfigLookup = (key: string) => string | undefined;
+export { FleetConfigError, type ConfigLookup } from "./configError";
 
 const CERT_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-fA-F-]{36}$/;
 const INSTANCE_TYPE = /^([a-z][a-z0-9-]*?)(\d+)([a-z-]*)\.([a-z0-9]+)$/;
+
+/** The CPU architecture of an instance type, or undefined if it is not one. */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" | undefined {
+  const m = INSTANCE_TYPE.exec(instanceType);
+  if (!m) return undefined;
+  // Graviton: a "g" after the generation (t4g, c7gn, m7gd), or a1, the first generation.
+  return m[3]!.startsWith("g") || m[1] === "a" ? "arm64" : "x86_64";
+}
 
 function integer(
   get: ConfigLookup,
@@ -348,8 +349,7 @@ export function parseFleetConfig(
       `use a type such as "t3.small" or "c7g.large"`,
     );
   }
-  // Graviton: a "g" after the generation (t4g, c7gn, m7gd), or a1, the first generation.
-  const architecture = m[3]!.startsWith("g") || m[1] === "a" ? "arm64" : "x86_64";
+  const architecture = architectureOf(instanceType)!;
 
   const minSize = integer(get, "minSize", DEFAULTS.minSize, 0, 1000)!;
   const maxSize = integer(get, "maxSize", Math.max(DEFAULTS.maxSize, minSize), 1, 1000)!;
@@ -463,6 +463,12 @@ export function parseFleetConfig(
     throw new FleetConfigError("alarmEmail", emailRaw, "not an email address", `use e.g. "ops@example.com"`);
   }
 
+  const jobs = parseJobsConfig(get, {
+    instanceType,
+    architecture,
+    architectureOf,
+  });
+
   return {
     instanceType,
     architecture,
@@ -484,6 +490,7 @@ export function parseFleetConfig(
     allowPlainHttp,
     logRetentionDays,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    jobs,
   };
 }
 

@@ -29,7 +29,7 @@ export interface ImageArgs {
   rootDir: string;
   /** Log group the instances' CloudWatch agent writes the units' journals to. */
   logGroupName: string;
-  /** systemd units whose journals are shipped (default: the service's unit). */
+  /** systemd units whose journals are shipped (default: the web and the worker unit, both in the image). */
   logUnits?: readonly string[];
   tags?: Record<string, string>;
 }

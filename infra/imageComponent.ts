@@ -7,7 +7,7 @@
 import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../service/timing";
 import { cloudWatchAgentConfig } from "./agentConfig";
 import { NODE_VERSION, nodeTarball } from "./nodeRelease";
-import { LAYOUT, renderServiceUnit } from "./serviceUnit";
+import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 
 /** Where the build leaves the agent's configuration before the agent translates it. */
 export const AGENT_CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/fleet-agent.json";
@@ -19,7 +19,7 @@ export interface ComponentDocOptions {
   architecture: "x86_64" | "arm64";
   /** The stack's instance log group (infra/agentConfig.ts instanceLogGroupName). */
   logGroupName: string;
-  /** systemd units whose journals the agent ships; default: the service's own unit. */
+  /** systemd units whose journals the agent ships; default: both units the image installs. */
   logUnits?: readonly string[];
 }
 
@@ -60,7 +60,10 @@ export function renderImageComponent(opts: ComponentDocOptions): string {
   const tarball = nodeTarball(opts.architecture === "arm64" ? "arm64" : "x64");
   const agentConfig =
     JSON.stringify(
-      cloudWatchAgentConfig({ logGroupName: opts.logGroupName, units: opts.logUnits ?? [LAYOUT.unitName] }),
+      cloudWatchAgentConfig({
+        logGroupName: opts.logGroupName,
+        units: opts.logUnits ?? [LAYOUT.unitName, LAYOUT.workerUnitName],
+      }),
       null,
       2,
     ) + "\n";
@@ -146,9 +149,19 @@ mkdir -p $(dirname ${LAYOUT.envFile})`,
                 permissions: "0644",
                 overwrite: true,
               },
+              {
+                path: LAYOUT.workerUnitPath,
+                content: renderWorkerUnit(),
+                owner: "root",
+                group: "root",
+                permissions: "0644",
+                overwrite: true,
+              },
             ],
           },
-          bash("EnableUnit", `systemctl daemon-reload\nsystemctl enable ${LAYOUT.unitName}`),
+          // Neither unit is enabled here: each launch template's user data writes the environment file
+          // and then enables its role's unit (infra/userData.ts), so no unit starts before its settings.
+          bash("ReloadUnits", `systemctl daemon-reload`),
         ],
       },
       {
@@ -162,8 +175,7 @@ systemctl is-enabled amazon-cloudwatch-agent
 test -f ${LAYOUT.installDir}/dist/service/main.js
 test -d ${LAYOUT.installDir}/node_modules/fastify
 # Verify our unit only: warnings in the distribution's own units must not fail the image.
-systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath}
-systemctl is-enabled ${LAYOUT.unitName}`,
+systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`,
           ),
         ],
       },

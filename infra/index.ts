@@ -11,10 +11,19 @@ import { Image } from "./image";
 import { LoadBalancer } from "./loadBalancer";
 import { Fleet } from "./fleet";
 import { Scaling } from "./scaling";
-import { Night } from "./night";
+import { Night, UNCHANGED } from "./night";
 import { instanceLogGroupName } from "./agentConfig";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./accessLogs";
 import { InstanceLogs, Observability } from "./observability";
+import { JobsQueue } from "./jobsQueue";
+import { JobsTable } from "./jobsTable";
+import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
+import { Results } from "./results";
+import { webJobsPolicy } from "./jobsAccess";
+import { renderUserData, type FleetRole } from "./userData";
+import { WorkerFleet, workerGroupName, WORKER_LIFECYCLE_HOOK_NAME, WORKER_REFRESH_PREFERENCES } from "./workerFleet";
+import { WorkerScaling } from "./workerScaling";
+import { DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
 
 const fleetConfig = new pulumi.Config("fleet");
 // Every `fleet:` key the stack sets (allConfig() keys are "<namespace>:<key>"), so a mistyped one is an error.
@@ -73,6 +82,47 @@ const lb = new LoadBalancer("fleet", {
   tags,
 });
 
+// --- Jobs: the queue, the table, the results and their CDN; both fleets learn their names at boot.
+const queue = new JobsQueue("fleet-jobs", { maxAttempts: config.jobs.maxAttempts, tags });
+const table = new JobsTable("fleet-jobs", {
+  schema: JOBS_TABLE,
+  protect: config.deletionProtection,
+  tags,
+});
+const results = new Results("fleet-results", { expireDays: config.jobs.resultsExpireDays, tags });
+const jobArns = pulumi.output({
+  queueArn: queue.queueArn,
+  deadLetterQueueArn: queue.deadLetterQueueArn,
+  tableArn: table.tableArn,
+  resultsBucketArn: results.bucketArn,
+});
+const jobResources = pulumi.output({
+  queueUrl: queue.queueUrl,
+  deadLetterQueueUrl: queue.deadLetterQueueUrl,
+  table: table.tableName,
+  resultsBucket: results.bucketName,
+  resultsBaseUrl: results.baseUrl,
+});
+const userData = (role: FleetRole) =>
+  jobResources.apply((resources) =>
+    renderUserData({
+      role,
+      region,
+      resources,
+      maxAttempts: config.jobs.maxAttempts,
+      visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
+      ...(role === "worker"
+        ? {
+            worker: {
+              concurrency: config.jobs.workerConcurrency,
+              groupName: workerGroupName(stackName),
+              lifecycleHookName: WORKER_LIFECYCLE_HOOK_NAME,
+            },
+          }
+        : {}),
+    }),
+  );
+
 const fleet = new Fleet("fleet", {
   stack: stackName,
   vpcId: network.vpcId,
@@ -84,6 +134,8 @@ const fleet = new Fleet("fleet", {
   amiParameterName: image.amiParameterName,
   albSecurityGroupId: lb.securityGroupId,
   targetGroupArn: lb.targetGroupArn,
+  userData: userData("web"),
+  inlinePolicy: jobArns.apply((arns) => JSON.stringify(webJobsPolicy(arns))),
   // The first image writes the AMI parameter the launch template resolves; the agent needs its log group.
   dependsOn: [image.image, logs.logGroup],
   tags,
@@ -113,6 +165,46 @@ new Night("fleet", {
   desiredCapacity: config.desiredCapacity,
 });
 
+const workers = new WorkerFleet("fleet-worker", {
+  stack: stackName,
+  vpcId: network.vpcId,
+  privateSubnetIds: network.privateSubnetIds,
+  instanceType: config.jobs.workerInstanceType,
+  minSize: config.jobs.workerMinSize,
+  desiredCapacity: config.jobs.workerDesiredCapacity,
+  maxSize: config.jobs.workerMaxSize,
+  amiParameterName: image.amiParameterName,
+  userData: userData("worker"),
+  jobs: jobArns,
+  // As the web fleet: the AMI parameter, and the log group its agent writes to.
+  dependsOn: [image.image, logs.logGroup],
+  tags,
+});
+
+new WorkerScaling("fleet-worker", {
+  asgName: workers.asgName,
+  queueName: queue.queueName,
+  backlogPerInstanceTarget: config.jobs.backlogPerInstanceTarget,
+});
+
+// The workers follow the web fleet's night onto the fresh image, in the same mode. `drain`: drained to zero
+// (each through its termination hook), then min restored while the backlog decides the rest (desired
+// unchanged). `refresh`: with the worker's preferences, so busy (scale-in protected) workers are replaced
+// too, through the hook, instead of AWS's default Wait, which fails the refresh after an hour.
+new Night("fleet-worker", {
+  mode: config.nightly,
+  region,
+  accountId,
+  refreshPreferences: WORKER_REFRESH_PREFERENCES,
+  tags,
+  asgName: workers.asgName,
+  drainCron: config.drainCron,
+  restoreCron: config.restoreCron,
+  timeZone: config.timeZone,
+  minSize: config.jobs.workerMinSize,
+  desiredCapacity: UNCHANGED,
+});
+
 const observability = new Observability("fleet", {
   stack: stackName,
   region,
@@ -120,11 +212,17 @@ const observability = new Observability("fleet", {
   albArnSuffix: lb.albArnSuffix,
   targetGroupArnSuffix: lb.targetGroupArnSuffix,
   asgName: fleet.asgName,
+  // The DLQ alarm, the backlog-per-instance graph and the worker group's graphs.
+  jobs: { queueName: queue.queueName, dlqName: queue.deadLetterQueueName, workerAsgName: workers.asgName },
   ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
   tags,
 });
 
 export const url = lb.url;
+/** The jobs API: POST here, poll `${jobsUrl}/<id>`. */
+export const jobsUrl = pulumi.interpolate`${lb.url}/jobs`;
+/** Base of every `result.url` (the CloudFront distribution over the results bucket). */
+export const resultsBaseUrl = results.baseUrl;
 export const albDnsName = lb.dnsName;
 export const asgName = fleet.asgName;
 export const targetGroupArn = lb.targetGroupArn;

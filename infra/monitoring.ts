@@ -161,11 +161,13 @@ export function alarmSpecs<S>(r: MonitoredResources<S>): AlarmSpec<S>[] {
   if (r.jobs) {
     specs.push({
       key: "jobs-dlq",
-      description: "Jobs in the dead-letter queue: they failed every attempt",
+      description:
+        "Jobs in the dead-letter queue: they failed every attempt (list them with the jobs CLI, fix, redrive)",
       comparisonOperator: "GreaterThanThreshold",
       threshold: 0,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
+      // SQS stops publishing an idle queue's metrics after six hours: no data means no dead letters.
       treatMissingData: "notBreaching",
       queries: [
         {

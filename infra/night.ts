@@ -12,7 +12,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { toAwsCron, type NightlyMode } from "./config";
-import { apiRefreshPreferences } from "./refresh";
+import { autoScalingGroupArn } from "./launchGroup";
+import { apiRefreshPreferences, refreshPreferenceProblems, type RefreshPreferences } from "./refresh";
 
 export interface NightArgs {
   mode: NightlyMode;
@@ -25,6 +26,12 @@ export interface NightArgs {
   /** Region and account of the group: the schedule's role may start a refresh of this group only. */
   region: string;
   accountId: pulumi.Input<string>;
+  /**
+   * `refresh` mode: the group's own refresh preferences (the worker's replace protected instances); the
+   * web fleet's (infra/refresh.ts) when left out. A refresh started by the schedule gets these, not the
+   * group's: StartInstanceRefresh does not read the preferences stored on the group.
+   */
+  refreshPreferences?: RefreshPreferences;
   tags?: Record<string, string>;
 }
 
@@ -38,13 +45,12 @@ export const UNCHANGED = -1;
 export const START_INSTANCE_REFRESH_TARGET = "arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh";
 
 /** The request Scheduler sends: StartInstanceRefresh's parameters, spelled as in the API reference. */
-export function startInstanceRefreshInput(asgName: string): string {
-  return JSON.stringify({ AutoScalingGroupName: asgName, Strategy: "Rolling", Preferences: apiRefreshPreferences() });
-}
-
-/** The group's ARN with its id wildcarded (the id is not an output of the group resource). */
-export function asgArnPattern(region: string, accountId: string, asgName: string): string {
-  return `arn:aws:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${asgName}`;
+export function startInstanceRefreshInput(asgName: string, preferences?: RefreshPreferences): string {
+  return JSON.stringify({
+    AutoScalingGroupName: asgName,
+    Strategy: "Rolling",
+    Preferences: apiRefreshPreferences(preferences),
+  });
 }
 
 export class Night extends pulumi.ComponentResource {
@@ -86,6 +92,9 @@ export class Night extends pulumi.ComponentResource {
 
   private refresh(name: string, args: NightArgs): void {
     const tags = args.tags ?? {};
+    const problems = refreshPreferenceProblems(args.refreshPreferences ?? {});
+    if (problems.length > 0)
+      throw new Error(`Night ${name}: AWS would reject the refresh preferences: ${problems.join("; ")}`);
     // Scheduler assumes the role for schedules of this account only (confused-deputy guard).
     const role = new aws.iam.Role(
       `${name}-refresh`,
@@ -119,7 +128,7 @@ export class Night extends pulumi.ComponentResource {
               Resource: [
                 pulumi
                   .all([args.accountId, args.asgName])
-                  .apply(([account, asg]) => asgArnPattern(args.region, account, asg)),
+                  .apply(([account, asg]) => autoScalingGroupArn(args.region, account, asg)),
               ],
             },
           ],
@@ -138,7 +147,7 @@ export class Night extends pulumi.ComponentResource {
         target: {
           arn: START_INSTANCE_REFRESH_TARGET,
           roleArn: role.arn,
-          input: pulumi.output(args.asgName).apply(startInstanceRefreshInput),
+          input: pulumi.output(args.asgName).apply((asg) => startInstanceRefreshInput(asg, args.refreshPreferences)),
           // A refresh already running is answered InstanceRefreshInProgress: retrying would not help.
           retryPolicy: { maximumRetryAttempts: 0 },
         },

@@ -43,15 +43,27 @@ export function refreshPreferenceProblems(p: RefreshPercentages): string[] {
   return problems;
 }
 
-/** The preferences in the Auto Scaling API's spelling (CLI `--preferences`, Scheduler's universal target). */
-export function apiRefreshPreferences(): {
-  MinHealthyPercentage: number;
-  MaxHealthyPercentage: number;
-  SkipMatching: boolean;
+/** Refresh preferences as the provider spells them: the web fleet's, or a group's own variant of them. */
+export interface RefreshPreferences extends RefreshPercentages {
+  skipMatching?: boolean;
+  /** What a refresh does with instances protected from scale in; AWS's default is "Wait" (one hour, then fail). */
+  scaleInProtectedInstances?: "Refresh" | "Ignore" | "Wait";
+}
+
+/**
+ * The preferences in the Auto Scaling API's spelling (CLI `--preferences`, Scheduler's universal target);
+ * the web fleet's unless a group's own are given.
+ */
+export function apiRefreshPreferences(p: RefreshPreferences = INSTANCE_REFRESH_PREFERENCES): {
+  MinHealthyPercentage?: number;
+  MaxHealthyPercentage?: number;
+  SkipMatching?: boolean;
+  ScaleInProtectedInstances?: string;
 } {
   return {
-    MinHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.minHealthyPercentage,
-    MaxHealthyPercentage: INSTANCE_REFRESH_PREFERENCES.maxHealthyPercentage,
-    SkipMatching: INSTANCE_REFRESH_PREFERENCES.skipMatching,
+    ...(p.minHealthyPercentage !== undefined ? { MinHealthyPercentage: p.minHealthyPercentage } : {}),
+    ...(p.maxHealthyPercentage !== undefined ? { MaxHealthyPercentage: p.maxHealthyPercentage } : {}),
+    ...(p.skipMatching !== undefined ? { SkipMatching: p.skipMatching } : {}),
+    ...(p.scaleInProtectedInstances !== undefined ? { ScaleInProtectedInstances: p.scaleInProtectedInstances } : {}),
   };
 }

@@ -9,6 +9,7 @@ import {
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
 } from "../service/timing";
+import { WORKER_SYSTEMD_TIMEOUT_STOP_S } from "../service/jobs/timing";
 
 /** Where the image installs things; the image component and the unit share these. */
 export const LAYOUT = {
@@ -16,6 +17,8 @@ export const LAYOUT = {
   installDir: "/opt/fleet",
   unitName: "fleet.service",
   unitPath: "/etc/systemd/system/fleet.service",
+  workerUnitName: "fleet-worker.service",
+  workerUnitPath: "/etc/systemd/system/fleet-worker.service",
   envFile: "/etc/fleet/fleet.env",
   node: "/usr/local/bin/node",
   npm: "/usr/local/bin/npm",
@@ -36,19 +39,7 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     );
   }
   return [
-    "[Unit]",
-    "Description=fleet web service (Fastify cluster)",
-    "Wants=network-online.target",
-    "After=network-online.target",
-    "StartLimitIntervalSec=120",
-    "StartLimitBurst=5",
-    "",
-    "[Service]",
-    "Type=exec",
-    `User=${LAYOUT.user}`,
-    `Group=${LAYOUT.user}`,
-    `WorkingDirectory=${LAYOUT.installDir}`,
-    "Environment=NODE_ENV=production",
+    ...preamble("fleet web service (Fastify cluster)"),
     `Environment=PORT=${port}`,
     "Environment=HOST=0.0.0.0",
     `Environment=SHUTDOWN_TIMEOUT_MS=${shutdownTimeoutMs}`,
@@ -68,24 +59,78 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     "LimitNOFILE=65536",
     "SyslogIdentifier=fleet",
     "# Sandboxing: the service only needs to read its code and listen on an unprivileged port.",
-    "NoNewPrivileges=yes",
-    "ProtectSystem=strict",
-    "ProtectHome=yes",
-    "PrivateTmp=yes",
-    "PrivateDevices=yes",
-    "ProtectKernelTunables=yes",
-    "ProtectKernelModules=yes",
-    "ProtectKernelLogs=yes",
-    "ProtectControlGroups=yes",
-    "ProtectClock=yes",
-    "ProtectHostname=yes",
-    "RestrictSUIDSGID=yes",
-    "RestrictNamespaces=yes",
-    "RestrictRealtime=yes",
-    "LockPersonality=yes",
-    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-    "CapabilityBoundingSet=",
-    "AmbientCapabilities=",
+    ...SANDBOX,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+/** Both units' start: the network first, restart limits, the unprivileged user in the install directory. */
+function preamble(description: string): string[] {
+  return [
+    "[Unit]",
+    `Description=${description}`,
+    "Wants=network-online.target",
+    "After=network-online.target",
+    "StartLimitIntervalSec=120",
+    "StartLimitBurst=5",
+    "",
+    "[Service]",
+    "Type=exec",
+    `User=${LAYOUT.user}`,
+    `Group=${LAYOUT.user}`,
+    `WorkingDirectory=${LAYOUT.installDir}`,
+    "Environment=NODE_ENV=production",
+  ];
+}
+
+/** What both units may not do: no privileges, a read-only system, no kernel or device access. */
+const SANDBOX = [
+  "NoNewPrivileges=yes",
+  "ProtectSystem=strict",
+  "ProtectHome=yes",
+  "PrivateTmp=yes",
+  "PrivateDevices=yes",
+  "ProtectKernelTunables=yes",
+  "ProtectKernelModules=yes",
+  "ProtectKernelLogs=yes",
+  "ProtectControlGroups=yes",
+  "ProtectClock=yes",
+  "ProtectHostname=yes",
+  "RestrictSUIDSGID=yes",
+  "RestrictNamespaces=yes",
+  "RestrictRealtime=yes",
+  "LockPersonality=yes",
+  "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+  "CapabilityBoundingSet=",
+  "AmbientCapabilities=",
+] as const;
+
+/**
+ * The `fleet-worker` unit: the same program with FLEET_ROLE=worker (takes jobs from the queue, serves no
+ * port). Its stop timeout outlives the worker's drain (WORKER_SYSTEMD_TIMEOUT_STOP_S): on SIGTERM running
+ * jobs finish or are given back before systemd would SIGKILL them.
+ */
+export function renderWorkerUnit(opts: { logLevel?: string } = {}): string {
+  return [
+    ...preamble("fleet job worker (takes jobs from the queue)"),
+    "Environment=FLEET_ROLE=worker",
+    `Environment=LOG_LEVEL=${opts.logLevel ?? "info"}`,
+    "# The launch template writes the queue, table and bucket names here (infra/userData.ts).",
+    `EnvironmentFile=-${LAYOUT.envFile}`,
+    `ExecStart=${LAYOUT.node} ${LAYOUT.installDir}/dist/service/main.js`,
+    "# SIGTERM: stop taking jobs, let running ones finish until the drain deadline, give the rest back.",
+    "KillMode=mixed",
+    "KillSignal=SIGTERM",
+    `TimeoutStopSec=${WORKER_SYSTEMD_TIMEOUT_STOP_S}`,
+    "Restart=on-failure",
+    "RestartSec=2",
+    "LimitNOFILE=65536",
+    "SyslogIdentifier=fleet-worker",
+    "# Sandboxing: the worker reads its code and talks HTTPS to AWS; it listens on nothing.",
+    ...SANDBOX,
     "",
     "[Install]",
     "WantedBy=multi-user.target",

@@ -128,7 +128,24 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       };
     }
     case "aws:s3/bucket:Bucket":
-      return { bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket` };
+      return {
+        bucket: `${name}-bucket`,
+        arn: `arn:aws:s3:::${name}-bucket`,
+        bucketRegionalDomainName: `${name}-bucket.s3.${region}.amazonaws.com`,
+      };
+    case "aws:sqs/queue:Queue":
+      return {
+        name: `${name}-queue`,
+        arn: arn("sqs", `${name}-queue`),
+        url: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${name}-queue`,
+      };
+    case "aws:dynamodb/table:Table":
+      return { name: `${name}-table`, arn: arn("dynamodb", `table/${name}-table`) };
+    case "aws:cloudfront/distribution:Distribution":
+      return {
+        arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`,
+        domainName: `d111111abcdef8.cloudfront.net`,
+      };
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
         arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
@@ -320,7 +337,25 @@ const KEY_INPUTS: Record<string, string[]> = {
     "launchTemplate",
     "instanceRefresh",
   ],
-  "aws:autoscaling/policy:Policy": ["targetTrackingConfiguration"],
+  "aws:autoscaling/policy:Policy": ["policyType", "targetTrackingConfiguration", "adjustmentType", "stepAdjustments"],
+  "aws:autoscaling/lifecycleHook:LifecycleHook": ["lifecycleTransition", "heartbeatTimeout", "defaultResult"],
+  // The description says what an alarm watches whether it reads one metric or metric math.
+  "aws:cloudwatch/metricAlarm:MetricAlarm": [
+    "alarmDescription",
+    "metricName",
+    "dimensions",
+    "comparisonOperator",
+    "threshold",
+    "evaluationPeriods",
+  ],
+  "aws:sqs/queue:Queue": [
+    "visibilityTimeoutSeconds",
+    "receiveWaitTimeSeconds",
+    "messageRetentionSeconds",
+    "redrivePolicy",
+  ],
+  "aws:dynamodb/table:Table": ["billingMode", "hashKey", "globalSecondaryIndexes", "ttl", "pointInTimeRecovery"],
+  "aws:cloudfront/distribution:Distribution": ["origins", "defaultCacheBehavior"],
   "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "desiredCapacity", "maxSize"],
   "aws:scheduler/schedule:Schedule": ["scheduleExpression", "scheduleExpressionTimezone", "target"],
   "aws:imagebuilder/imagePipeline:ImagePipeline": ["schedule"],
@@ -333,12 +368,6 @@ const KEY_INPUTS: Record<string, string[]> = {
   ],
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ["fromPort", "cidrIpv4", "referencedSecurityGroupId"],
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
-  "aws:cloudwatch/metricAlarm:MetricAlarm": [
-    "alarmDescription",
-    "comparisonOperator",
-    "threshold",
-    "evaluationPeriods",
-  ],
   "aws:cloudwatch/dashboard:Dashboard": ["dashboardName"],
   "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays"],
   "aws:ec2/flowLog:FlowLog": ["trafficType", "logDestinationType"],

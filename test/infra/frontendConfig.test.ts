@@ -26,6 +26,53 @@ describe("frontend-config (stack outputs -> frontend config)", () => {
     assert.match(renderEnv(cfg), new RegExp(`^VITE_API_URL=https://${DNS.replace(/\./g, "\\.")}$`, "m"));
   });
 
+  it("passes the jobs endpoint and the results CDN on, as JSON fields and VITE_ lines", () => {
+    const cfg = buildFrontendConfig({
+      url: `https://${DNS}`,
+      jobsUrl: `https://${DNS}/jobs`,
+      resultsBaseUrl: "https://d111111abcdef8.cloudfront.net",
+      stack: "prod",
+    });
+    assert.deepEqual(cfg, {
+      apiUrl: `https://${DNS}`,
+      jobsUrl: `https://${DNS}/jobs`,
+      resultsBaseUrl: "https://d111111abcdef8.cloudfront.net",
+      stack: "prod",
+    });
+    const env = renderEnv(cfg);
+    assert.match(env, new RegExp(`^VITE_JOBS_URL=https://${DNS.replace(/\./g, "\\.")}/jobs$`, "m"));
+    assert.match(env, /^VITE_RESULTS_BASE_URL=https:\/\/d111111abcdef8\.cloudfront\.net$/m);
+    assert.doesNotMatch(renderEnv(buildFrontendConfig({ url: `https://${DNS}` })), /VITE_JOBS_URL/);
+  });
+
+  const badJobs: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["a jobs URL without the CDN", { jobsUrl: `http://${DNS}/jobs` }, /"resultsBaseUrl"/],
+    ["a CDN without the jobs URL", { resultsBaseUrl: "https://d1.cloudfront.net" }, /"jobsUrl"/],
+    [
+      "a jobs URL on another host",
+      { jobsUrl: "http://other/jobs", resultsBaseUrl: "https://d1.cloudfront.net" },
+      /"jobsUrl" must be/,
+    ],
+    [
+      "a plain-HTTP CDN",
+      { jobsUrl: `http://${DNS}/jobs`, resultsBaseUrl: "http://d1.cloudfront.net" },
+      /"resultsBaseUrl" must be an https URL/,
+    ],
+    [
+      "a CDN URL with a path",
+      { jobsUrl: `http://${DNS}/jobs`, resultsBaseUrl: "https://d1.cloudfront.net/x" },
+      /"resultsBaseUrl"/,
+    ],
+  ];
+  for (const [what, extra, message] of badJobs) {
+    it(`refuses ${what}, naming the output`, () => {
+      assert.throws(
+        () => buildFrontendConfig({ url: `http://${DNS}`, ...extra }),
+        (err: unknown) => err instanceof FrontendConfigError && message.test(err.message),
+      );
+    });
+  }
+
   it("accepts http and https, normalising a bare trailing slash and keeping a port", () => {
     assert.equal(validateApiUrl(`http://${DNS}`), `http://${DNS}`);
     assert.equal(validateApiUrl(`https://${DNS}/`), `https://${DNS}`);

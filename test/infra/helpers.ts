@@ -41,6 +41,12 @@ export const T = {
   kmsKey: "aws:kms/key:Key",
   flowLog: "aws:ec2/flowLog:FlowLog",
   defaultSg: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  lifecycleHook: "aws:autoscaling/lifecycleHook:LifecycleHook",
+  queue: "aws:sqs/queue:Queue",
+  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+  table: "aws:dynamodb/table:Table",
+  cdn: "aws:cloudfront/distribution:Distribution",
+  oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {
@@ -80,4 +86,28 @@ export function stackPlan(stack: string): Promise<SynthResult> {
     stackPlans.set(stack, plan);
   }
   return plan;
+}
+
+/** `Key=value` lines of one section of a systemd unit file. */
+export function unitSection(unit: string, name: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current = "";
+  for (const line of unit.split("\n")) {
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = header[1]!;
+      continue;
+    }
+    if (current !== name || line.startsWith("#") || !line.includes("=")) continue;
+    const i = line.indexOf("=");
+    out.set(line.slice(0, i), [...(out.get(line.slice(0, i)) ?? []), line.slice(i + 1)]);
+  }
+  return out;
+}
+
+/** The environment file (/etc/fleet/fleet.env) that a user data script writes, parsed. */
+export function envFileOf(userData: string): Map<string, string> {
+  const m = /cat > \/etc\/fleet\/fleet\.env\.new <<'FLEET_EOF'\n([\s\S]*?)\nFLEET_EOF/.exec(userData);
+  assert.ok(m, "the user data writes the environment file");
+  return new Map(m[1]!.split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
 }

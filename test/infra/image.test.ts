@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
-import { renderServiceUnit, LAYOUT } from "../../infra/serviceUnit";
+import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/serviceUnit";
 import { renderImageComponent } from "../../infra/imageComponent";
 import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/nodeRelease";
 import { cloudWatchAgentConfig } from "../../infra/agentConfig";
+import { unitSection } from "./helpers";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   HEALTH_CHECK_PATH,
@@ -12,35 +13,19 @@ import {
   SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/timing";
 
-/** The content of the CreateFile step `step` of a component document (a YAML literal block). */
-function embeddedFile(doc: string, step: string): string {
-  const at = doc.indexOf(`name: "${step}"`);
-  assert.ok(at >= 0, `step ${step}`);
+/** The content of the CreateFile input after `anchor` (`name: "<step>"` or `path: "<file>"`), a YAML literal block. */
+function embeddedFile(doc: string, anchor: string): string {
+  const at = doc.indexOf(anchor);
+  assert.ok(at >= 0, anchor);
   const content = /content: \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at));
-  assert.ok(content, `CreateFile content block of ${step}`);
+  assert.ok(content, `CreateFile content block after ${anchor}`);
   return content[1]!
     .split("\n")
     .map((l) => l.slice(14))
     .join("\n");
 }
 
-/** `Key=value` lines of one section of a unit file. */
-function section(unit: string, name: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let current = "";
-  for (const line of unit.split("\n")) {
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1]!;
-      continue;
-    }
-    if (current !== name || line.startsWith("#") || !line.includes("=")) continue;
-    const i = line.indexOf("=");
-    const k = line.slice(0, i);
-    out.set(k, [...(out.get(k) ?? []), line.slice(i + 1)]);
-  }
-  return out;
-}
+const section = unitSection;
 
 describe("infra image: systemd unit", () => {
   const unit = renderServiceUnit();
@@ -127,21 +112,22 @@ describe("infra image: Image Builder component document", () => {
     );
     assert.doesNotMatch(doc, /fetch-config[^\n]* -s/, "not started on the build instance");
     assert.match(doc, /systemctl enable amazon-cloudwatch-agent/);
-    const embedded = JSON.parse(embeddedFile(doc, "WriteCloudWatchAgentConfig"));
+    const embedded = JSON.parse(embeddedFile(doc, `name: "WriteCloudWatchAgentConfig"`));
     assert.deepEqual(
       embedded,
-      cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service"] }),
+      // Both units the image installs: an instance runs one of them, by its role.
+      cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service", "fleet-worker.service"] }),
     );
   });
 
-  it("ships the journals of the units it is given (fleet, and fleet-worker when present)", () => {
+  it("ships the journals of the units it is given, each to the log group", () => {
     const both = renderImageComponent({
       bundleS3Uri: "s3://b/k",
       architecture: "x86_64",
       logGroupName: "/fleet/prod/instances",
       logUnits: ["fleet.service", "fleet-worker.service"],
     });
-    const cfg = JSON.parse(embeddedFile(both, "WriteCloudWatchAgentConfig"));
+    const cfg = JSON.parse(embeddedFile(both, `name: "WriteCloudWatchAgentConfig"`));
     assert.deepEqual(
       cfg.logs.logs_collected.journald.collect_list.map((e: { units: string[]; log_group_name: string }) => [
         e.units,
@@ -163,9 +149,15 @@ describe("infra image: Image Builder component document", () => {
     assert.match(doc, /npm ci --omit=dev/);
   });
 
-  it("installs the generated unit verbatim and enables it", () => {
-    assert.equal(embeddedFile(doc, "InstallUnit").trim(), renderServiceUnit().trim());
-    assert.match(doc, /systemctl enable fleet\.service/);
+  it("installs both generated units verbatim and enables neither (the launch template's user data does)", () => {
+    assert.equal(embeddedFile(doc, `path: "${LAYOUT.unitPath}"`).trim(), renderServiceUnit().trim());
+    assert.equal(embeddedFile(doc, `path: "${LAYOUT.workerUnitPath}"`).trim(), renderWorkerUnit().trim());
+    for (const unit of [LAYOUT.unitName, LAYOUT.workerUnitName])
+      assert.ok(
+        !doc.includes(`systemctl enable ${unit}`),
+        `${unit} enabled in the image would start before its settings`,
+      );
+    assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
 
   it("tests that the service answers 200 on the health check", () => {

@@ -1,7 +1,8 @@
 /**
- * The nightly move onto tonight's image under mocks, in both modes (`fleet:nightly`): drain (scheduled
- * actions to zero and back, max unchanged) and refresh (an EventBridge Scheduler schedule that starts an
- * instance refresh with the group's preferences, through a role allowed that one call on that one group).
+ * The nightly move of both groups (web and worker) onto tonight's image under mocks, in both modes
+ * (`fleet:nightly`): drain (scheduled actions to zero and back, max unchanged; the workers' desired left to
+ * the backlog) and refresh (per group an EventBridge Scheduler schedule that starts an instance refresh with
+ * that group's preferences, through a role allowed that one call on that one group).
  */
 import * as assert from "node:assert/strict";
 import { MOCK_ACCOUNT, readStackConfig, synth, type SynthResource, type SynthResult } from "../../scripts/synth";
@@ -13,43 +14,50 @@ function fleetConfigOf(config: Record<string, string>): FleetConfig {
   return parseFleetConfig((k) => config[`fleet:${k}`]);
 }
 
-/** Drain mode: to zero at the drain cron, back to min/desired at the restore cron, max unchanged (-1). */
-function assertDrainAndRestore(schedules: SynthResource[], cfg: FleetConfig, asg: SynthResource): void {
-  assert.equal(schedules.length, 2);
+/**
+ * Drain mode for one group: to zero at the drain cron, back to `restored` ([min, desired]) at the restore
+ * cron, max unchanged (-1).
+ */
+function assertDrainAndRestore(r: SynthResult, cfg: FleetConfig, asg: SynthResource, restored: [number, number]): void {
+  const schedules = all(r, T.schedule).filter((s) => s.inputs.autoscalingGroupName === asg.outputs.name);
+  assert.equal(schedules.length, 2, `a drain and a restore for ${asg.name}`);
   const drain = schedules.find((s) => s.inputs.recurrence === cfg.drainCron)!;
   const restore = schedules.find((s) => s.inputs.recurrence === cfg.restoreCron)!;
   assert.ok(drain && restore && drain !== restore);
   assert.deepEqual([drain.inputs.minSize, drain.inputs.desiredCapacity, drain.inputs.maxSize], [0, 0, -1]);
-  assert.deepEqual(
-    [restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize],
-    [cfg.minSize, cfg.desiredCapacity, -1],
-  );
-  for (const s of schedules) {
-    assert.equal(s.inputs.timeZone, cfg.timeZone);
-    assert.equal(s.inputs.autoscalingGroupName, asg.outputs.name);
-  }
+  assert.deepEqual([restore.inputs.minSize, restore.inputs.desiredCapacity, restore.inputs.maxSize], [...restored, -1]);
+  for (const s of schedules) assert.equal(s.inputs.timeZone, cfg.timeZone);
   assert.notEqual(drain.inputs.scheduledActionName, restore.inputs.scheduledActionName);
 }
 
+/** The preferences each group's refresh is started with, in the API's spelling. */
+const WEB_PREFERENCES = { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: false };
+// Busy workers protect themselves from scale-in; AWS's default (Wait) would fail the refresh after an hour.
+const WORKER_PREFERENCES = { ...WEB_PREFERENCES, ScaleInProtectedInstances: "Refresh" };
+
 /**
- * Refresh mode: one Scheduler schedule at the drain time calls StartInstanceRefresh on the group with the
- * group's preferences (API spelling), through a role Scheduler alone may assume, allowed that one action
- * on that one group.
+ * Refresh mode: one Scheduler schedule per group at the drain time calls StartInstanceRefresh on that
+ * group with its preferences (API spelling), through a role Scheduler alone may assume, allowed that one
+ * action on that one group.
  */
-function assertRefreshSchedule(r: SynthResult, cfg: FleetConfig): void {
-  const asg = one(r, T.asg);
-  const schedule = one(r, T.schedulerSchedule);
+function assertRefreshSchedule(
+  r: SynthResult,
+  cfg: FleetConfig,
+  asg: SynthResource,
+  preferences: typeof WEB_PREFERENCES & { ScaleInProtectedInstances?: string },
+): void {
+  const schedules = all(r, T.schedulerSchedule).filter(
+    (x) => JSON.parse(x.inputs.target.input).AutoScalingGroupName === asg.outputs.name,
+  );
+  assert.equal(schedules.length, 1, `one refresh schedule for ${asg.name}`);
+  const schedule = schedules[0]!;
   assert.equal(schedule.inputs.scheduleExpression, toAwsCron(cfg.drainCron));
   assert.equal(schedule.inputs.scheduleExpressionTimezone, cfg.timeZone);
   assert.deepEqual(schedule.inputs.flexibleTimeWindow, { mode: "OFF" });
   const target = schedule.inputs.target;
   assert.equal(target.arn, "arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh");
   const input = JSON.parse(target.input);
-  assert.deepEqual(input, {
-    AutoScalingGroupName: asg.outputs.name,
-    Strategy: "Rolling",
-    Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: false },
-  });
+  assert.deepEqual(input, { AutoScalingGroupName: asg.outputs.name, Strategy: "Rolling", Preferences: preferences });
   assert.deepEqual(
     refreshPreferenceProblems({
       minHealthyPercentage: input.Preferences.MinHealthyPercentage,
@@ -76,27 +84,34 @@ function assertRefreshSchedule(r: SynthResult, cfg: FleetConfig): void {
   ]);
 }
 
+/** Both groups move onto tonight's image in the stack's mode. */
+function assertNight(r: SynthResult, cfg: FleetConfig): void {
+  const web = one(r, T.asg, "fleet-asg");
+  const worker = one(r, T.asg, "fleet-worker-asg");
+  if (cfg.nightly === "drain") {
+    assert.equal(all(r, T.schedulerSchedule).length, 0);
+    assertDrainAndRestore(r, cfg, web, [cfg.minSize, cfg.desiredCapacity]);
+    // The workers' desired is left to the backlog (-1): the restore brings back their min only.
+    assertDrainAndRestore(r, cfg, worker, [cfg.jobs.workerMinSize, -1]);
+  } else {
+    assert.equal(all(r, T.schedule).length, 0, "no drain: the refresh keeps the service up");
+    assert.equal(all(r, T.schedulerSchedule).length, 2, "one refresh per group");
+    assertRefreshSchedule(r, cfg, web, WEB_PREFERENCES);
+    assertRefreshSchedule(r, cfg, worker, WORKER_PREFERENCES);
+  }
+}
+
 for (const stack of ["dev", "prod"]) {
   describe(`infra night under mocks: ${stack} stack`, () => {
     let r: SynthResult;
     let cfg: FleetConfig;
-    const res = (type: string, name?: string) => one(r, type, name);
-
     before(async () => {
       cfg = fleetConfigOf(readStackConfig(stack));
       r = await stackPlan(stack);
     });
 
-    it("moves onto tonight's image in the stack's nightly mode", () => {
-      const schedules = all(r, T.schedule);
-      const refreshes = all(r, T.schedulerSchedule);
-      if (cfg.nightly === "drain") {
-        assert.equal(refreshes.length, 0);
-        assertDrainAndRestore(schedules, cfg, res(T.asg));
-      } else {
-        assert.equal(schedules.length, 0, "no drain: the refresh keeps the service up");
-        assertRefreshSchedule(r, cfg);
-      }
+    it("moves both groups onto tonight's image in the stack's nightly mode", () => {
+      assertNight(r, cfg);
       assert.equal(stack === "prod" ? "refresh" : "drain", cfg.nightly);
     });
   });
@@ -104,12 +119,9 @@ for (const stack of ["dev", "prod"]) {
 
 describe("infra night under mocks: variations", () => {
   it("either nightly mode on either stack: dev with refresh, prod with drain", async () => {
-    const dev = await synth("dev", { ...readStackConfig("dev"), "fleet:nightly": "refresh" });
-    assertRefreshSchedule(dev, fleetConfigOf({ ...readStackConfig("dev"), "fleet:nightly": "refresh" }));
-    assert.equal(all(dev, T.schedule).length, 0);
+    const devConfig = { ...readStackConfig("dev"), "fleet:nightly": "refresh" };
+    assertNight(await synth("dev", devConfig), fleetConfigOf(devConfig));
     const prodConfig = { ...readStackConfig("prod"), "fleet:nightly": "drain" };
-    const prod = await synth("prod", prodConfig);
-    assertDrainAndRestore(all(prod, T.schedule), fleetConfigOf(prodConfig), one(prod, T.asg));
-    assert.equal(all(prod, T.schedulerSchedule).length, 0);
+    assertNight(await synth("prod", prodConfig), fleetConfigOf(prodConfig));
   });
 });

@@ -54,12 +54,20 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(group.inputs.name, `/fleet/${stack}/instances`);
       assert.equal(group.inputs.retentionInDays, cfg.logRetentionDays);
       const agent = JSON.parse(embeddedAgentConfig(res(T.component).inputs.data));
+      const collected = agent.logs.logs_collected.journald.collect_list as Array<{
+        units: string[];
+        log_group_name: string;
+      }>;
       assert.deepEqual(
-        agent.logs.logs_collected.journald.collect_list.map((e: { log_group_name: string }) => e.log_group_name),
-        [group.inputs.name],
-        "the agent in the image writes where the program created the group",
+        collected.map((e) => [e.units, e.log_group_name]),
+        [
+          [["fleet.service"], group.inputs.name],
+          [["fleet-worker.service"], group.inputs.name],
+        ],
+        "the agent in the image ships both units' journals where the program created the group",
       );
-      assert.ok(res(T.asg).options.dependsOn?.includes(key(group)), "the group exists before instances boot");
+      for (const asg of all(r, T.asg))
+        assert.ok(asg.options.dependsOn?.includes(key(group)), `the group exists before ${asg.name}'s instances boot`);
     });
 
     it("writes ALB access logs to a private, encrypted, expiring bucket that only ELB log delivery may write", () => {
@@ -99,22 +107,30 @@ for (const stack of ["dev", "prod"]) {
       );
       assert.equal(all(r, T.subscription).length, cfg.alarmEmail ? 1 : 0);
       const alarms = all(r, T.alarm);
-      assert.deepEqual(alarms.map((a) => a.name).sort(), [
+      // The wake-up alarm acts on the worker group (a step policy), it tells no one; every other alarm does.
+      const wakeUp = res(T.alarm, "fleet-worker-wake-up");
+      assert.deepEqual(wakeUp.inputs.alarmActions, [res(T.policy, "fleet-worker-wake-up").outputs.arn]);
+      const notifying = alarms.filter((a) => a !== wakeUp);
+      assert.deepEqual(notifying.map((a) => a.name).sort(), [
         "fleet-alb-5xx-rate",
         "fleet-at-max-size",
+        "fleet-jobs-dlq",
         "fleet-p99-latency",
         "fleet-target-5xx-rate",
         "fleet-unhealthy-hosts",
       ]);
       const known = knownResources(r);
-      for (const a of alarms) {
+      for (const a of notifying) {
         assert.deepEqual(a.inputs.alarmActions, [topic.outputs.arn]);
         for (const q of a.inputs.metricQueries) if (q.metric) assertKnownMetric(q.metric, known, agentSets(r), a.name);
       }
       const body = res(T.dashboard).inputs.dashboardBody;
       for (const m of dashboardMetrics(body)) assertKnownMetric(m, known, agentSets(r), "dashboard");
       assert.equal(r.outputs.dashboardName, `fleet-${stack}`);
-      assert.ok(res(T.asg).inputs.enabledMetrics.includes("GroupMaxSize"), "the at-max alarm's metrics are enabled");
+      assert.ok(
+        res(T.asg, "fleet-asg").inputs.enabledMetrics.includes("GroupMaxSize"),
+        "the at-max alarm's metrics are enabled",
+      );
     });
 
     it("logs the VPC's traffic and locks its default security group", () => {

@@ -26,10 +26,27 @@ const OUTPUT_KEYS = [
   "asgName",
   "dashboardName",
   "imagePipelineArn",
+  "jobsUrl",
+  "resultsBaseUrl",
   "stack",
   "targetGroupArn",
   "url",
 ];
+
+/**
+ * Types the jobs resources and the worker fleet create too: named nowhere, a test here means the web
+ * fleet's or the bundle's (test/infra/jobs.test.ts covers the others).
+ */
+const WEB_FLEET_NAMES: Record<string, string> = {
+  [T.asg]: "fleet-asg",
+  [T.lt]: "fleet-lt",
+  [T.bucket]: "fleet-bundle",
+  [T.publicAccessBlock]: "fleet-bundle",
+  [T.sse]: "fleet-bundle",
+  [T.ownership]: "fleet-bundle",
+  [T.bucketPolicy]: "fleet-bundle-tls-only",
+  [T.lifecycle]: "fleet-bundle",
+};
 
 function fleetConfigOf(config: Record<string, string>): FleetConfig {
   return parseFleetConfig((k) => config[`fleet:${k}`]);
@@ -49,7 +66,7 @@ for (const stack of ["dev", "prod"]) {
   describe(`infra program under mocks: ${stack} stack`, () => {
     let r: SynthResult;
     let cfg: FleetConfig;
-    const res = (type: string, name?: string) => one(r, type, name);
+    const res = (type: string, name?: string) => one(r, type, name ?? WEB_FLEET_NAMES[type]);
 
     before(async () => {
       const config = readStackConfig(stack);
@@ -65,6 +82,8 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
       assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
       assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
+      assert.equal(r.outputs.jobsUrl, `${r.outputs.url}/jobs`);
+      assert.equal(r.outputs.resultsBaseUrl, `https://${one(r, T.cdn).outputs.domainName}`);
     });
 
     it("builds a VPC over at least 2 AZs with the stack's NAT strategy; ALB public, instances private", () => {
@@ -355,7 +374,7 @@ for (const stack of ["dev", "prod"]) {
 
     it("tracks CPU, and requests per target only when configured", () => {
       const asg = res(T.asg);
-      const policies = all(r, T.policy);
+      const policies = all(r, T.policy).filter((p) => p.inputs.autoscalingGroupName === asg.outputs.name);
       for (const p of policies) {
         assert.equal(p.inputs.autoscalingGroupName, asg.outputs.name);
         assert.equal(p.inputs.policyType, "TargetTrackingScaling");
@@ -394,12 +413,18 @@ for (const stack of ["dev", "prod"]) {
         "fleet:accessLogs:AccessLogs",
         "fleet:fleet:Fleet",
         "fleet:image:Image",
+        "fleet:jobsQueue:JobsQueue",
+        "fleet:jobsTable:JobsTable",
         "fleet:lb:LoadBalancer",
         "fleet:network:Network",
         "fleet:night:Night",
+        "fleet:night:Night",
         "fleet:observability:InstanceLogs",
         "fleet:observability:Observability",
+        "fleet:results:Results",
         "fleet:scaling:Scaling",
+        "fleet:workerFleet:WorkerFleet",
+        "fleet:workerScaling:WorkerScaling",
       ]);
       for (const x of r.resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("awsx:"))) {
         assert.ok(x.options.parent && components.has(x.options.parent), `${key(x)} has parent ${x.options.parent}`);
@@ -429,7 +454,7 @@ describe("infra program under mocks: variations", () => {
     assert.deepEqual(albPorts.map((x) => x.inputs.fromPort).sort(), [443, 80]);
     const req = all(r, T.policy).find(
       (p) =>
-        p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType ===
+        p.inputs.targetTrackingConfiguration?.predefinedMetricSpecification?.predefinedMetricType ===
         "ALBRequestCountPerTarget",
     )!;
     assert.ok(

@@ -40,11 +40,20 @@ describe("synth (offline, under Pulumi mocks)", function () {
         "aws:autoscaling/group:Group",
         // dev drains at night, prod refreshes (fleet:nightly)
         stack === "dev" ? "aws:autoscaling/schedule:Schedule" : "aws:scheduler/schedule:Schedule",
+        "aws:autoscaling/lifecycleHook:LifecycleHook",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:sqs/queue:Queue",
+        "aws:dynamodb/table:Table",
+        "aws:cloudfront/distribution:Distribution",
       ]) {
         assert.ok(types.has(t), `${t} in synth output`);
       }
       assert.match(result.outputs.url!, /^http:\/\/.+\.elb\.amazonaws\.com$/);
       assert.equal(result.outputs.amiParameterName, `/imagebuilder/fleet/${stack}/ami`);
+      assert.equal(result.outputs.jobsUrl, `${result.outputs.url}/jobs`);
+      assert.match(result.outputs.resultsBaseUrl!, /^https:\/\/[^/]+\.cloudfront\.net$/);
+      const names = new Set(result.resources.map((r) => r.name));
+      for (const n of ["fleet-worker-asg", "fleet-worker-backlog", "fleet-worker-wake-up"]) assert.ok(names.has(n), n);
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * The policy pack offline: every policy over every resource of the dev and prod plans (no violations, the
  * pack's exceptions named), and over deliberately broken resources (each policy fires), including the
- * jobs resources (queues, table, CDN, results bucket) the jobs infra will add.
+ * jobs resources (queues, table, CDN, results bucket) of the plans and synthetic ones.
  */
 import * as assert from "node:assert/strict";
 import { planOf } from "../../scripts/synth";
@@ -132,6 +132,18 @@ describe("policy pack (offline)", function () {
     assert.deepEqual(names(await evaluatePolicies("dev", [alb], ALL_POLICIES)), []);
   });
 
+  it("holds the ELB health check to groups behind a load balancer: the worker group is EC2-checked on purpose", async () => {
+    const worker = plans
+      .get("prod")!
+      .find((r) => r.type === "aws:autoscaling/group:Group" && r.name === "fleet-worker-asg")!;
+    // No load balancer sends it traffic, so none could check it: EC2 status is the only check there is.
+    assert.equal(worker.inputs.healthCheckType, "EC2");
+    assert.deepEqual(worker.inputs.targetGroupArns ?? [], []);
+    assert.deepEqual(names(await evaluatePolicies("prod", [worker], ALL_POLICIES)), []);
+    const attached = { ...worker, inputs: { ...structuredClone(worker.inputs), targetGroupArns: ["arn:tg"] } };
+    await fires("autoscaling-elb-health-check", [attached]);
+  });
+
   /** A resource of a real plan with its inputs changed: what a careless edit of infra/ would produce. */
   function mutate(
     stack: string,
@@ -148,6 +160,9 @@ describe("policy pack (offline)", function () {
 
   const GROUP = "aws:autoscaling/group:Group";
   const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+  /** The plans hold two groups and templates (web and worker): the broken cases below change the web one's. */
+  const webGroup = (change: (inputs: Record<string, any>) => void) => mutate("prod", GROUP, change, "fleet-asg");
+  const webTemplate = (change: (inputs: Record<string, any>) => void) => mutate("prod", LT, change, "fleet-lt");
   const LISTENER = "aws:lb/listener:Listener";
   const LB = "aws:lb/loadBalancer:LoadBalancer";
   const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -155,28 +170,20 @@ describe("policy pack (offline)", function () {
     [
       "autoscaling-elb-health-check",
       "an EC2-checked group behind the ALB",
-      () => [mutate("prod", GROUP, (i) => (i.healthCheckType = "EC2"))],
+      () => [webGroup((i) => (i.healthCheckType = "EC2"))],
     ],
-    [
-      "autoscaling-multi-az",
-      "a group in one subnet",
-      () => [mutate("prod", GROUP, (i) => (i.vpcZoneIdentifiers = ["subnet-1"]))],
-    ],
+    ["autoscaling-multi-az", "a group in one subnet", () => [webGroup((i) => (i.vpcZoneIdentifiers = ["subnet-1"]))]],
     [
       "autoscaling-launch-template",
       "a launch configuration",
       () => [
-        mutate("prod", GROUP, (i) => {
+        webGroup((i) => {
           delete i.launchTemplate;
           i.launchConfiguration = "lc";
         }),
       ],
     ],
-    [
-      "ec2-imdsv2-required",
-      "IMDSv1 allowed",
-      () => [mutate("prod", LT, (i) => (i.metadataOptions.httpTokens = "optional"))],
-    ],
+    ["ec2-imdsv2-required", "IMDSv1 allowed", () => [webTemplate((i) => (i.metadataOptions.httpTokens = "optional"))]],
     [
       "ec2-imdsv2-required",
       "a build instance on IMDSv1",
@@ -191,13 +198,13 @@ describe("policy pack (offline)", function () {
     [
       "ebs-encrypted",
       "an unencrypted root volume",
-      () => [mutate("prod", LT, (i) => (i.blockDeviceMappings[0].ebs.encrypted = "false"))],
+      () => [webTemplate((i) => (i.blockDeviceMappings[0].ebs.encrypted = "false"))],
     ],
-    ["no-ssh-key-pair", "a key pair", () => [mutate("prod", LT, (i) => (i.keyName = "ops"))]],
+    ["no-ssh-key-pair", "a key pair", () => [webTemplate((i) => (i.keyName = "ops"))]],
     [
       "refresh-preferences-aws-accepts",
       "the seed's 90/200",
-      () => [mutate("prod", GROUP, (i) => (i.instanceRefresh.preferences.minHealthyPercentage = 90))],
+      () => [webGroup((i) => (i.instanceRefresh.preferences.minHealthyPercentage = 90))],
       /exceeds 100/,
     ],
     [

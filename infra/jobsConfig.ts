@@ -1,0 +1,202 @@
+/**
+ * The stack settings of the jobs resources and the worker fleet (`fleet:worker*`, `fleet:job*`,
+ * `fleet:resultsExpireDays`), parsed by `parseFleetConfig` (infra/config.ts) with the same rules: a pure
+ * function over the key lookup, one `FleetConfigError` naming the key, the bad value and the fix.
+ *
+ * The backlog-per-instance target is derived here, once, with service/jobs/capacity.ts's function, so the
+ * scaling policy, `npm run capacity` and the README's worked example cannot disagree.
+ */
+import { backlogPerInstanceTarget } from "../service/jobs/capacity";
+import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS } from "../service/jobs/timing";
+import { FleetConfigError, type ConfigLookup } from "./configError";
+
+/** Every key this module reads, for the unknown-key check. */
+export const JOBS_CONFIG_KEYS = [
+  "workerInstanceType",
+  "workerMinSize",
+  "workerDesiredCapacity",
+  "workerMaxSize",
+  "workerConcurrency",
+  "jobSeconds",
+  "jobMaxWaitSeconds",
+  "jobsMaxAttempts",
+  "resultsExpireDays",
+] as const;
+
+export interface JobsConfig {
+  /** EC2 instance type of the worker fleet; same architecture as `fleet:instanceType` (one image). */
+  workerInstanceType: string;
+  workerMinSize: number;
+  workerDesiredCapacity: number;
+  workerMaxSize: number;
+  /** Jobs one worker instance runs at once (WORKER_CONCURRENCY); default: the type's vCPUs. */
+  workerConcurrency: number;
+  /** Average seconds one job keeps one worker slot busy. */
+  jobSeconds: number;
+  /** The longest a job should wait in the queue before a worker starts it (s). */
+  jobMaxWaitSeconds: number;
+  /** Attempts before a job ends failed: JOBS_MAX_ATTEMPTS and the redrive's maxReceiveCount. */
+  maxAttempts: number;
+  /** Days after which a result object is deleted from the results bucket. */
+  resultsExpireDays: number;
+  /** Visible messages per in-service worker that the scaling policy holds (derived). */
+  backlogPerInstanceTarget: number;
+}
+
+export const JOBS_DEFAULTS = {
+  /** 0: no worker runs (or costs) while the queue is empty; the wake-up alarm starts the first. */
+  workerMinSize: 0,
+  workerMaxSize: 2,
+  jobSeconds: 10,
+  jobMaxWaitSeconds: 60,
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  resultsExpireDays: 30,
+} as const;
+
+/**
+ * The worker refuses JOBS_MAX_ATTEMPTS above 100 (service/jobs/config.ts): a job failing this often is
+ * not transient. SQS's maxReceiveCount would allow 1000; the stack must not write what the worker rejects.
+ */
+const MAX_ATTEMPTS = 100;
+/** The longest wait we accept: beyond half a day a queue is a backlog, not a wait (and retention is 4 days). */
+const MAX_WAIT_S = 12 * 3600;
+
+/**
+ * vCPUs of an EC2 instance type from its size, or undefined where the size does not tell (metal, or a
+ * name we do not recognise). t2 nano..small have 1; other burstable sizes up to medium have 2; a
+ * non-burstable `medium` (Graviton c6g/m6g/r6g, a1) has 1; large 2; xlarge 4; Nxlarge 4N.
+ */
+export function vcpusOf(instanceType: string): number | undefined {
+  const m = /^([a-z]+)(\d+)[a-z-]*\.([a-z0-9]+)$/.exec(instanceType);
+  if (!m) return undefined;
+  const [, family, generation, size] = m as unknown as [string, string, string, string];
+  if (family === "t" && generation === "2" && ["nano", "micro", "small"].includes(size)) return 1;
+  if (["nano", "micro", "small"].includes(size)) return family === "t" ? 2 : undefined;
+  if (size === "medium") return family === "t" ? 2 : 1;
+  if (size === "large") return 2;
+  if (size === "xlarge") return 4;
+  const x = /^(\d+)xlarge$/.exec(size);
+  return x ? 4 * Number(x[1]) : undefined;
+}
+
+function positiveNumber(get: ConfigLookup, key: string, fallback: number, max: number): number {
+  const raw = get(key);
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim();
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(n > 0 && n <= max)) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      `not a number of seconds above 0 and at most ${max}`,
+      `set e.g. \`pulumi config set fleet:${key} ${fallback}\``,
+    );
+  }
+  return n;
+}
+
+function wholeNumber(get: ConfigLookup, key: string, fallback: number, min: number, max: number): number {
+  const raw = get(key);
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim();
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new FleetConfigError(
+      key,
+      raw,
+      Number.isNaN(n) ? "not a whole number" : `out of range ${min}..${max}`,
+      `set a whole number between ${min} and ${max}, e.g. \`pulumi config set fleet:${key} ${fallback}\``,
+    );
+  }
+  return n;
+}
+
+/**
+ * Parses the jobs keys. `base` is what parseFleetConfig already knows: the web instance type and its
+ * architecture (the worker fleet boots the same image, so it must have the same architecture).
+ */
+export function parseJobsConfig(
+  get: ConfigLookup,
+  base: { instanceType: string; architecture: "x86_64" | "arm64"; architectureOf: (t: string) => string | undefined },
+): JobsConfig {
+  const typeRaw = get("workerInstanceType");
+  const workerInstanceType = typeRaw?.trim() || base.instanceType;
+  const arch = base.architectureOf(workerInstanceType);
+  if (arch === undefined) {
+    throw new FleetConfigError(
+      "workerInstanceType",
+      typeRaw,
+      "not an EC2 instance type",
+      `use a type such as "c7i.large", or remove the key to use fleet:instanceType (${base.instanceType})`,
+    );
+  }
+  if (arch !== base.architecture) {
+    throw new FleetConfigError(
+      "workerInstanceType",
+      typeRaw,
+      `is ${arch} but fleet:instanceType (${base.instanceType}) is ${base.architecture}, and both fleets boot the one image built for that`,
+      `choose a ${base.architecture} type, or change fleet:instanceType as well`,
+    );
+  }
+
+  const workerMinSize = wholeNumber(get, "workerMinSize", JOBS_DEFAULTS.workerMinSize, 0, 1000);
+  const workerMaxSize = wholeNumber(
+    get,
+    "workerMaxSize",
+    Math.max(JOBS_DEFAULTS.workerMaxSize, workerMinSize),
+    1,
+    1000,
+  );
+  if (workerMinSize > workerMaxSize) {
+    throw new FleetConfigError(
+      "workerMinSize",
+      get("workerMinSize"),
+      `greater than fleet:workerMaxSize (${workerMaxSize})`,
+      `lower fleet:workerMinSize or raise fleet:workerMaxSize`,
+    );
+  }
+  const workerDesiredCapacity = wholeNumber(get, "workerDesiredCapacity", workerMinSize, 0, 1000);
+  if (workerDesiredCapacity < workerMinSize || workerDesiredCapacity > workerMaxSize) {
+    throw new FleetConfigError(
+      "workerDesiredCapacity",
+      get("workerDesiredCapacity"),
+      `outside fleet:workerMinSize..fleet:workerMaxSize (${workerMinSize}..${workerMaxSize})`,
+      `set a value between ${workerMinSize} and ${workerMaxSize}`,
+    );
+  }
+
+  const vcpus = vcpusOf(workerInstanceType);
+  const concurrencyRaw = get("workerConcurrency");
+  if ((concurrencyRaw === undefined || concurrencyRaw.trim() === "") && vcpus === undefined) {
+    throw new FleetConfigError(
+      "workerConcurrency",
+      concurrencyRaw,
+      `is required: the vCPUs of ${workerInstanceType} cannot be told from its name`,
+      `set the jobs one worker instance runs at once, e.g. \`pulumi config set fleet:workerConcurrency 2\``,
+    );
+  }
+  // The worker refuses more than max(64, 4 per core) (service/jobs/config.ts): threads beyond that only queue.
+  const workerConcurrency = wholeNumber(get, "workerConcurrency", vcpus ?? 1, 1, Math.max(64, 4 * (vcpus ?? 16)));
+
+  const jobSeconds = positiveNumber(get, "jobSeconds", JOBS_DEFAULTS.jobSeconds, DEFAULT_JOB_TIMEOUT_S);
+  const jobMaxWaitSeconds = positiveNumber(get, "jobMaxWaitSeconds", JOBS_DEFAULTS.jobMaxWaitSeconds, MAX_WAIT_S);
+  const maxAttempts = wholeNumber(get, "jobsMaxAttempts", JOBS_DEFAULTS.maxAttempts, 1, MAX_ATTEMPTS);
+  const resultsExpireDays = wholeNumber(get, "resultsExpireDays", JOBS_DEFAULTS.resultsExpireDays, 1, 3650);
+
+  return {
+    workerInstanceType,
+    workerMinSize,
+    workerDesiredCapacity,
+    workerMaxSize,
+    workerConcurrency,
+    jobSeconds,
+    jobMaxWaitSeconds,
+    maxAttempts,
+    resultsExpireDays,
+    backlogPerInstanceTarget: backlogPerInstanceTarget({
+      maxWaitSeconds: jobMaxWaitSeconds,
+      jobSeconds,
+      jobsPerInstance: workerConcurrency,
+    }),
+  };
+}

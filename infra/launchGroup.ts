@@ -1,0 +1,188 @@
+/**
+ * The builder both fleets share (the web `Fleet` and the `WorkerFleet`): an instance identity, a launch
+ * template that resolves the freshest AMI from SSM at launch and runs the role's user data, and an Auto
+ * Scaling Group over the private subnets. The callers differ only in what they pass (security group, load
+ * balancer or none, health check type, inline policy, refresh preferences); the hardening (IMDSv2, encrypted
+ * gp3, detailed monitoring, no key pair) is the same for both and lives here once.
+ *
+ * Children are created with the caller's component as parent and the caller's name as prefix, so the web
+ * fleet's URNs are the ones it had before this builder existed (`fleet-lt`, `fleet-asg`, `fleet-instance`).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { instanceRole } from "./instanceRole";
+
+export const ENABLED_METRICS = [
+  "GroupMinSize",
+  "GroupMaxSize",
+  "GroupDesiredCapacity",
+  "GroupInServiceInstances",
+  "GroupPendingInstances",
+  "GroupTerminatingInstances",
+  "GroupTotalInstances",
+] as const;
+
+/** Session Manager instead of SSH, and the CloudWatch agent: what every instance of ours may do. */
+export const INSTANCE_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"];
+
+export const HEALTH_CHECK_TYPES = ["ELB", "EC2"] as const;
+export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+
+/**
+ * A group's ARN with its id wildcarded: the id is not an output of the group resource, and a policy may
+ * need to name a group before it exists (the worker's own group; the nightly schedule's target group).
+ */
+export function autoScalingGroupArn(region: string, accountId: string, groupName: string, partition = "aws"): string {
+  return `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
+}
+
+/** What both fleet components are given: where, how big, from which image. */
+export interface FleetBaseArgs {
+  stack: string;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** EC2 instance type; the worker's has the web fleet's architecture (one image). */
+  instanceType: string;
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
+  amiParameterName: string;
+  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  tags?: Record<string, string>;
+}
+
+/** HTTPS out to anywhere (AWS APIs through the NAT): the only egress an instance of ours needs. */
+export function httpsEgress(
+  name: string,
+  securityGroupId: pulumi.Input<string>,
+  description: string,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): aws.vpc.SecurityGroupEgressRule {
+  return new aws.vpc.SecurityGroupEgressRule(
+    `${name}-https-out`,
+    { securityGroupId, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443, description, tags },
+    { parent },
+  );
+}
+
+export interface LaunchGroupArgs {
+  stack: string;
+  /** A fixed group name (known before the group exists, e.g. to its own user data). Default: autonamed. */
+  groupName?: string;
+  /** Name tag of the instances, e.g. `fleet-dev` or `fleet-worker-dev`. */
+  instanceName: string;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  securityGroupId: pulumi.Input<string>;
+  instanceType: string;
+  minSize: number;
+  desiredCapacity: number;
+  maxSize: number;
+  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
+  amiParameterName: string;
+  /** The user data (a shell script, plain text; encoded here). Absent: none. */
+  userData?: pulumi.Input<string>;
+  /** An inline policy of the instance role (JSON), in place before the first instance boots. */
+  inlinePolicy?: pulumi.Input<string>;
+  /** Target groups to register with; absent for a group behind no load balancer. */
+  targetGroupArns?: pulumi.Input<string>[];
+  healthCheckType: HealthCheckType;
+  /** Seconds from launch until health checks count. */
+  healthCheckGracePeriodS: number;
+  /** Seconds a new instance's metrics stay out of scaling decisions. */
+  defaultInstanceWarmupS: number;
+  /** The group's instance refresh preferences (infra/refresh.ts and the caller's choices). */
+  refreshPreferences: aws.types.input.autoscaling.GroupInstanceRefreshPreferences;
+  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  tags: Record<string, string>;
+}
+
+export interface LaunchGroup {
+  role: aws.iam.Role;
+  template: aws.ec2.LaunchTemplate;
+  group: aws.autoscaling.Group;
+}
+
+export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.Resource): LaunchGroup {
+  const tags = args.tags;
+  const { role, attachments, profile } = instanceRole(`${name}-instance`, INSTANCE_MANAGED_POLICIES, parent, tags);
+  const policies =
+    args.inlinePolicy === undefined
+      ? []
+      : [new aws.iam.RolePolicy(`${name}-instance`, { role: role.name, policy: args.inlinePolicy }, { parent })];
+
+  const template = new aws.ec2.LaunchTemplate(
+    `${name}-lt`,
+    {
+      description: `fleet ${args.stack}: AMI resolved from ${args.amiParameterName} at launch`,
+      imageId: `resolve:ssm:${args.amiParameterName}`,
+      instanceType: args.instanceType,
+      iamInstanceProfile: { arn: profile.arn },
+      vpcSecurityGroupIds: [args.securityGroupId],
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      },
+      monitoring: { enabled: true },
+      ebsOptimized: "true",
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { volumeSize: 8, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
+      ...(args.userData !== undefined
+        ? { userData: pulumi.output(args.userData).apply((s) => Buffer.from(s, "utf8").toString("base64")) }
+        : {}),
+      tagSpecifications: [
+        { resourceType: "instance", tags: { ...tags, Name: args.instanceName } },
+        { resourceType: "volume", tags },
+      ],
+      updateDefaultVersion: true,
+      tags,
+    },
+    // The template references the AMI parameter, which exists once the first image is distributed.
+    { parent, dependsOn: [...attachments, ...policies, ...(args.dependsOn ?? [])] },
+  );
+
+  const group = new aws.autoscaling.Group(
+    `${name}-asg`,
+    {
+      ...(args.groupName !== undefined ? { name: args.groupName } : {}),
+      vpcZoneIdentifiers: args.privateSubnetIds,
+      minSize: args.minSize,
+      maxSize: args.maxSize,
+      desiredCapacity: args.desiredCapacity,
+      // A fixed version (never "$Latest"): a new template version is a change the provider sees,
+      // so it starts the instance refresh below.
+      launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+      ...(args.targetGroupArns !== undefined ? { targetGroupArns: args.targetGroupArns } : {}),
+      healthCheckType: args.healthCheckType,
+      healthCheckGracePeriod: args.healthCheckGracePeriodS,
+      defaultInstanceWarmup: args.defaultInstanceWarmupS,
+      instanceRefresh: { strategy: "Rolling", preferences: args.refreshPreferences },
+      enabledMetrics: [...ENABLED_METRICS],
+      metricsGranularity: "1Minute",
+      terminationPolicies: ["OldestLaunchTemplate", "OldestInstance"],
+      tags: Object.entries({ ...tags, Name: args.instanceName }).map(([key, value]) => ({
+        key,
+        value,
+        propagateAtLaunch: true,
+      })),
+    },
+    {
+      parent,
+      dependsOn: args.dependsOn ?? [],
+      // Scaling policies and the nightly schedule own desiredCapacity after creation.
+      ignoreChanges: ["desiredCapacity"],
+      // A fixed name cannot exist twice: a replacement must delete the old group first.
+      ...(args.groupName !== undefined ? { deleteBeforeReplace: true } : {}),
+    },
+  );
+  return { role, template, group };
+}

@@ -1,0 +1,86 @@
+/**
+ * What an instance learns at boot: the environment file the systemd units read (which role it plays, the
+ * AWS job resources by the names in service/jobs/aws-env.ts, the job settings the infra was built with),
+ * and the user data script that writes it and then enables its role's unit. The image enables neither
+ * unit, so neither starts before its settings exist. Pure: tested without Pulumi.
+ *
+ * A worker also learns its group and termination hook (AWS_WORKER_ENV): the worker process protects its
+ * instance from scale-in while busy, watches IMDS for the termination, drains, and completes the hook
+ * itself (service/jobs/aws/worker-hooks.ts on the AWS-backend branch).
+ */
+import { AWS_JOBS_ENV, AWS_WORKER_ENV } from "../service/jobs/aws-env";
+import { LAYOUT } from "./serviceUnit";
+
+export const FLEET_ROLES = ["web", "worker"] as const;
+export type FleetRole = (typeof FLEET_ROLES)[number];
+
+/** The AWS job resources, by AWS_JOBS_ENV key. */
+export type JobsResources = { [K in keyof typeof AWS_JOBS_ENV]: string };
+
+export interface InstanceEnvInput {
+  role: FleetRole;
+  region: string;
+  resources: JobsResources;
+  maxAttempts: number;
+  visibilityTimeoutS: number;
+  /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
+  worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
+}
+
+/** The environment file's variables, in a stable order. */
+export function instanceEnvironment(input: InstanceEnvInput): Array<[string, string]> {
+  if ((input.role === "worker") !== (input.worker !== undefined)) {
+    throw new Error(`instanceEnvironment: the worker settings belong to the worker role (role ${input.role})`);
+  }
+  const env: Array<[string, string]> = [
+    ["FLEET_ROLE", input.role],
+    ["JOBS_BACKEND", "aws"],
+    ["AWS_REGION", input.region],
+    ...(Object.keys(AWS_JOBS_ENV) as Array<keyof typeof AWS_JOBS_ENV>).map(
+      (k) => [AWS_JOBS_ENV[k], input.resources[k]] as [string, string],
+    ),
+    ["JOBS_MAX_ATTEMPTS", String(input.maxAttempts)],
+    ["JOBS_VISIBILITY_TIMEOUT_S", String(input.visibilityTimeoutS)],
+  ];
+  if (input.worker) {
+    env.push(
+      ["WORKER_CONCURRENCY", String(input.worker.concurrency)],
+      [AWS_WORKER_ENV.autoScalingGroup, input.worker.groupName],
+      [AWS_WORKER_ENV.lifecycleHook, input.worker.lifecycleHookName],
+    );
+  }
+  return env;
+}
+
+/** systemd's EnvironmentFile syntax, restricted to values that need no quoting (names and URLs do not). */
+export function renderEnvFile(env: Array<[string, string]>): string {
+  for (const [name, value] of env) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`environment name ${JSON.stringify(name)} is not NAME_STYLE`);
+    if (!/^[A-Za-z0-9_.:/@+=,-]+$/.test(value)) {
+      throw new Error(`${name}=${JSON.stringify(value)} would need quoting in an EnvironmentFile`);
+    }
+  }
+  return env.map(([name, value]) => `${name}=${value}\n`).join("");
+}
+
+/** A heredoc whose terminator cannot occur in the body (the bodies here are ours, but check anyway). */
+function heredoc(path: string, body: string, mode: string): string {
+  const end = "FLEET_EOF";
+  if (body.split("\n").includes(end)) throw new Error(`heredoc body for ${path} contains ${end}`);
+  return `cat > ${path}.new <<'${end}'\n${body}${body.endsWith("\n") ? "" : "\n"}${end}\nchmod ${mode} ${path}.new\nmv ${path}.new ${path}\n`;
+}
+
+/** The user data: write the environment file, then enable the role's unit. */
+export function renderUserData(input: InstanceEnvInput): string {
+  const unit = input.role === "worker" ? LAYOUT.workerUnitName : LAYOUT.unitName;
+  const parts = [
+    "#!/bin/bash",
+    `# fleet ${input.role} instance (infra/userData.ts): settings first, then the ${unit} unit.`,
+    "set -euo pipefail",
+    "umask 022",
+    `install -d -m 0755 ${LAYOUT.envFile.slice(0, LAYOUT.envFile.lastIndexOf("/"))}`,
+    heredoc(LAYOUT.envFile, renderEnvFile(instanceEnvironment(input)), "0644"),
+  ];
+  parts.push("systemctl daemon-reload", `systemctl enable --now ${unit}`, "");
+  return parts.join("\n");
+}
