@@ -166,8 +166,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
 
 function specs(pm2Home: Pm2Home | undefined): Record<TargetId, TargetSpec> {
   const fleetMain = path.join(ROOT, "dist/service/main.js");
-  // The production default logging (info: one line per request), and a short drain so stopping is quick.
-  const fleetEnv = { LOG_LEVEL: "info" };
+  // The production default logging (info: one line per request). The web tier alone, as the web fleet runs it
+  // (FLEET_ROLE=web): the targets compared serve HTTP, and a job worker beside it would be one more child that
+  // a reload does not replace.
+  const fleetEnv = { LOG_LEVEL: "info", FLEET_ROLE: "web" };
   return {
     fleet: {
       id: "fleet",

@@ -70,7 +70,7 @@ export function pm2Spec(root: string, instances: number, home: Pm2Home): TargetS
       "--name",
       PM2_APP_NAME,
     ],
-    env: { PM2_HOME: home.dir, LOG_LEVEL: "info" },
+    env: { PM2_HOME: home.dir, LOG_LEVEL: "info", FLEET_ROLE: "web" },
     readyPath: "/healthcheck",
   };
 }
