@@ -64,6 +64,7 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Wait up to this long for a job to become claimable (a long poll); 0 returns at once. */
   waitMs: number;
+  /** Ends the wait early: the claim then resolves with no jobs (it does not reject). */
   signal?: AbortSignal;
 }
 
@@ -76,7 +77,11 @@ export interface FailOptions {
 
 /** Where job results live; `url` is what the client fetches (a local `/results/...` path or the CDN). */
 export interface ResultStore {
-  /** Writes the object; the same key with the same bytes may be written again (a redelivered job). */
+  /**
+   * Writes the object; the same key with the same bytes may be written again (a redelivered job). A key
+   * is a relative path of plain segments (`jobs/<id>/out.png`); one that climbs out (`..`) or is
+   * absolute is refused.
+   */
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   url(key: string): string;
 }

@@ -1,0 +1,197 @@
+/**
+ * npm run jobs -- dead [--limit N] | retry <id> | status <id> | enqueue <kind> <json> [--idempotency-key K]
+ *
+ * The operator's view of the job queue, opened the way the service opens it (JOBS_BACKEND, JOBS_DB, ...
+ * from the environment, service/jobs/open-backend.ts): list the dead letters (jobs that ended failed),
+ * put one back in the queue with fresh attempts, show one job as GET /jobs/:id shows it, or enqueue a
+ * job by hand. `enqueue` stores the input as given: the API's schema check is not run, so a bad input
+ * fails in the worker (permanently) instead of being refused up front.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError } from "../service/config";
+import type { JobBackend, JobRecord } from "../service/jobs/backend";
+import { loadJobsConfig } from "../service/jobs/config";
+import { JobError, JobNotFoundError } from "../service/jobs/errors";
+import { openBackend } from "../service/jobs/open-backend";
+import { parseOrExit, UsageError } from "./cli";
+
+export const USAGE = `usage: npm run jobs -- <command>
+  dead [--limit N]          failed jobs (dead letters), newest first; N 1..1000 (default 20)
+  retry <id>                put a failed job back in the queue with fresh attempts
+  status <id>               the job as GET /jobs/<id> shows it, as JSON
+  enqueue <kind> <json>     enqueue a job by hand, e.g. enqueue sum '{"n":1000}'
+          [--idempotency-key K]
+The backend is the service's: JOBS_BACKEND (default sqlite), JOBS_DB, JOBS_RESULTS_DIR, JOBS_MAX_ATTEMPTS.`;
+
+export const JOBS_COMMANDS = ["dead", "retry", "status", "enqueue"] as const;
+
+export type JobsCommand =
+  | { command: "help" }
+  | { command: "dead"; limit: number }
+  | { command: "retry"; id: string }
+  | { command: "status"; id: string }
+  | { command: "enqueue"; kind: string; input: unknown; idempotencyKey?: string };
+
+/** Wider than a UUID on purpose: the AWS backend's ids need not be UUIDs. */
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const KIND = /^[a-z][a-z0-9-]{0,63}$/;
+const MAX_DEAD_LIMIT = 1_000;
+
+export function parseJobsArgs(argv: string[]): JobsCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        limit: { type: "string" },
+        "idempotency-key": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    // parseArgs' own words ("Unknown option '--x'") are clear; only the class changes.
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: "help" };
+  const [command, ...rest] = positionals;
+  if (command === undefined) throw new UsageError(`give a command: one of ${JOBS_COMMANDS.join(", ")}`);
+  if (!(JOBS_COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}": expected one of ${JOBS_COMMANDS.join(", ")}`);
+  }
+  const only = (allowed: string[]) => {
+    for (const flag of Object.keys(values)) {
+      if (!allowed.includes(flag)) throw new UsageError(`--${flag} does not apply to ${command}`);
+    }
+  };
+  const args = (count: number, example: string) => {
+    if (rest.length !== count) {
+      throw new UsageError(
+        `${command} takes ${count} argument${count === 1 ? "" : "s"}, e.g. npm run jobs -- ${example}`,
+      );
+    }
+  };
+  const id = (raw: string) => {
+    if (!JOB_ID.test(raw)) throw new UsageError(`"${raw}" cannot be a job id: expected letters, digits, - and _`);
+    return raw;
+  };
+  switch (command as (typeof JOBS_COMMANDS)[number]) {
+    case "dead": {
+      only(["limit"]);
+      args(0, "dead --limit 20");
+      const text = values.limit ?? "20";
+      const limit = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(limit >= 1 && limit <= MAX_DEAD_LIMIT)) {
+        throw new UsageError(`--limit must be an integer from 1 to ${MAX_DEAD_LIMIT}, e.g. --limit 20; got "${text}"`);
+      }
+      return { command: "dead", limit };
+    }
+    case "retry":
+    case "status":
+      only([]);
+      args(1, `${command} 6f1c…`);
+      return { command: command as "retry" | "status", id: id(rest[0]!) };
+    case "enqueue": {
+      only(["idempotency-key"]);
+      args(2, `enqueue sum '{"n":1000}'`);
+      const [kind, json] = rest as [string, string];
+      if (!KIND.test(kind)) throw new UsageError(`"${kind}" cannot be a kind: expected lower-case letters, digits, -`);
+      let input: unknown;
+      try {
+        input = JSON.parse(json);
+      } catch (err) {
+        throw new UsageError(`the input must be JSON, e.g. '{"n":1000}': ${(err as Error).message}`);
+      }
+      const key = values["idempotency-key"];
+      if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+        throw new UsageError("--idempotency-key must be 1 to 255 printable ASCII characters without spaces");
+      }
+      return { command: "enqueue", kind, input, ...(key === undefined ? {} : { idempotencyKey: key }) };
+    }
+  }
+}
+
+function deadLine(job: JobRecord): string {
+  const error = (job.error ?? "").replace(/\s+/g, " ");
+  return `${job.id}  ${job.kind}  attempts ${job.attempts}  failed ${job.finishedAt ?? "?"}  ${error}`;
+}
+
+/** Runs one command; returns the exit code. Output goes to `out`, so tests can read it. JobErrors are thrown. */
+export async function runJobsCommand(
+  backend: JobBackend,
+  cmd: JobsCommand,
+  out: (line: string) => void = console.log,
+): Promise<number> {
+  switch (cmd.command) {
+    case "help":
+      out(USAGE);
+      return 0;
+    case "dead": {
+      const dead = await backend.listDead(cmd.limit);
+      out(
+        dead.length === 0
+          ? "no failed jobs"
+          : `${dead.length} failed job${dead.length === 1 ? "" : "s"}, newest first:`,
+      );
+      for (const job of dead) out(deadLine(job));
+      return 0;
+    }
+    case "retry": {
+      const job = await backend.retryDead(cmd.id);
+      out(`job ${job.id} is queued again with ${job.attempts} attempts used (it last failed: ${job.error ?? "?"})`);
+      return 0;
+    }
+    case "status": {
+      const job = await backend.get(cmd.id);
+      if (!job) throw new JobNotFoundError(cmd.id);
+      out(JSON.stringify(job, null, 2));
+      return 0;
+    }
+    case "enqueue": {
+      const { job, created } = await backend.enqueue({
+        kind: cmd.kind,
+        input: cmd.input,
+        ...(cmd.idempotencyKey === undefined
+          ? {}
+          : { idempotencyKey: cmd.idempotencyKey, fingerprint: JSON.stringify([cmd.kind, cmd.input]) }),
+      });
+      out(`${created ? "enqueued" : "already enqueued under that key:"} ${job.id}`);
+      return 0;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const cmd = parseOrExit("jobs", USAGE, parseJobsArgs);
+  if (cmd.command === "help") {
+    console.log(USAGE);
+    return;
+  }
+  let backend: JobBackend;
+  try {
+    backend = await openBackend(process.env, loadJobsConfig(process.env));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`jobs: ${err.message}`);
+    process.exit(1);
+  }
+  try {
+    process.exitCode = await runJobsCommand(backend, cmd);
+  } catch (err) {
+    // Not found, not failed, a key conflict: the operator's mistake, said in one line.
+    if (!(err instanceof JobError)) throw err;
+    console.error(`jobs: ${err.message}`);
+    process.exitCode = 1;
+  } finally {
+    await backend.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`jobs: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  });
+}

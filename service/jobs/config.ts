@@ -1,0 +1,83 @@
+/**
+ * The jobs settings, read from the environment once by whoever opens a backend (the web tier, the worker,
+ * `npm run jobs`). A bad value throws ConfigError with one line naming the variable, the value and the
+ * form expected; the process exits 1 on it before it opens anything.
+ */
+import os from "node:os";
+import path from "node:path";
+import { ConfigError, integer, type Env } from "../config";
+import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "./timing";
+
+/** JOBS_BACKEND values. The AWS backend (issue 8) is opened by open-backend.ts. */
+export const JOBS_BACKENDS = ["sqlite", "aws"] as const;
+export type JobsBackendName = (typeof JOBS_BACKENDS)[number];
+
+/** Defaults are relative to the working directory: `npm start` in a checkout keeps its jobs in `.data/`. */
+export const DEFAULT_JOBS_DB = path.join(".data", "jobs.db");
+export const DEFAULT_JOBS_RESULTS_DIR = path.join(".data", "results");
+
+/**
+ * JOBS_MAX_BACKLOG default: above it POST /jobs answers 503. Ten thousand trivial jobs drain in about a
+ * second; of minute-long ones on one 2-core machine, ten thousand is days of work, a queue no client
+ * waits for. The limit keeps a flood from filling the disk instead of being refused.
+ */
+export const DEFAULT_MAX_BACKLOG = 10_000;
+
+/** SQS's longest visibility timeout (12 h): a longer lease could not be the same on both backends. */
+const MAX_VISIBILITY_TIMEOUT_S = 43_200;
+/** One day: past that a "job" is a batch system's, and a lost worker would hold it for as long. */
+const MAX_JOB_TIMEOUT_S = 86_400;
+/** A job failing this often is not transient; SQS's maxReceiveCount allows up to 1000. */
+const MAX_ATTEMPTS_LIMIT = 100;
+
+export interface JobsConfig {
+  backend: JobsBackendName;
+  /** JOBS_DB, absolute. */
+  dbFile: string;
+  /** JOBS_RESULTS_DIR, absolute. */
+  resultsDir: string;
+  maxAttempts: number;
+  visibilityTimeoutS: number;
+  timeoutS: number;
+  maxBacklog: number;
+  workerConcurrency: number;
+}
+
+function filePath(env: Env, name: string, fallback: string, cwd: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return path.resolve(cwd, fallback);
+  // Leading or trailing spaces are nearly always a quoting slip in an env file, never a wanted name.
+  if (raw !== raw.trim() || raw.includes("\0")) {
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is invalid: expected a file system path, such as ${fallback}`,
+    );
+  }
+  return path.resolve(cwd, raw);
+}
+
+export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): JobsConfig {
+  const backend = (env.JOBS_BACKEND?.trim() || "sqlite") as JobsBackendName;
+  if (!JOBS_BACKENDS.includes(backend)) {
+    throw new ConfigError(
+      `JOBS_BACKEND=${JSON.stringify(env.JOBS_BACKEND)} is invalid: expected one of ${JOBS_BACKENDS.join(", ")}`,
+    );
+  }
+  const cores = os.availableParallelism();
+  return {
+    backend,
+    dbFile: filePath(env, "JOBS_DB", DEFAULT_JOBS_DB, cwd),
+    resultsDir: filePath(env, "JOBS_RESULTS_DIR", DEFAULT_JOBS_RESULTS_DIR, cwd),
+    maxAttempts: integer(env, "JOBS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS_LIMIT),
+    visibilityTimeoutS: integer(
+      env,
+      "JOBS_VISIBILITY_TIMEOUT_S",
+      DEFAULT_VISIBILITY_TIMEOUT_S,
+      1,
+      MAX_VISIBILITY_TIMEOUT_S,
+    ),
+    timeoutS: integer(env, "JOBS_TIMEOUT_S", DEFAULT_JOB_TIMEOUT_S, 1, MAX_JOB_TIMEOUT_S),
+    maxBacklog: integer(env, "JOBS_MAX_BACKLOG", DEFAULT_MAX_BACKLOG, 1, 1_000_000_000),
+    // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
+    workerConcurrency: integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
+  };
+}

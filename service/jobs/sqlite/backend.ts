@@ -1,0 +1,404 @@
+/**
+ * The embedded job backend: jobs, queue and idempotency keys in one SQLite file (JOBS_DB) through
+ * `node:sqlite`, shared safely by several worker processes on one machine.
+ *
+ * - WAL with synchronous=NORMAL: a commit survives a process crash (the WAL is on disk); a power cut may
+ *   lose the last commits, never corrupt the file. FULL costs 2–5× (one flush per commit, design.md).
+ * - Every change is one write transaction (BEGIN IMMEDIATE takes the write lock up front, so two
+ *   processes never deadlock upgrading a read); SQLITE_BUSY is retried with backoff, never fatal.
+ * - A claim is one guarded UPDATE over the claimable rows (see schema.ts) and gives each job a fresh random
+ *   lease token; every later write names it (`lease_token = ?`), so a worker whose lease ran out and was
+ *   taken by another cannot overwrite the newer state.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
+import type {
+  BackendCapabilities,
+  ClaimOptions,
+  FailOptions,
+  JobBackend,
+  JobRecord,
+  JobState,
+  Lease,
+  LeaseStatus,
+  NewJob,
+} from "../backend";
+import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../errors";
+import { DEFAULT_MAX_ATTEMPTS } from "../timing";
+import { DirectoryResultStore } from "./results";
+import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema";
+import { Waker } from "./wake";
+
+export interface SqliteBackendOptions {
+  /** The database file (JOBS_DB); its directory is created. */
+  file: string;
+  /** The result directory (JOBS_RESULTS_DIR); created. */
+  resultsDir: string;
+  /** Attempts before a job ends failed (JOBS_MAX_ATTEMPTS); recorded on each job when it is enqueued. */
+  maxAttempts?: number;
+  /** The clock, ms since the epoch; tests move it. */
+  now?: () => number;
+  /** A waiting claim looks at least this often even without a notification, ms. */
+  fallbackPollMs?: number;
+}
+
+export const SQLITE_CAPABILITIES: BackendCapabilities = {
+  name: "sqlite",
+  // Among the jobs due now, the one due longest ago is claimed first: enqueue order for fresh jobs.
+  fifo: true,
+  // A row holds far more, but the input rides every claim's RETURNING; past this it belongs in a result store.
+  maxInputBytes: 1024 * 1024,
+  leaseGranularityMs: 1,
+};
+
+/**
+ * SQLite's own busy handler waits this long for the write lock before it returns SQLITE_BUSY. Short,
+ * because node:sqlite is synchronous: a long wait would block the event loop that heartbeats the jobs.
+ * The async retry below does the rest of the waiting.
+ */
+const BUSY_TIMEOUT_MS = 50;
+/** A writer that has not had the lock for this long gives up with the error (a wedged file, not load). */
+const BUSY_GIVE_UP_MS = 60_000;
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
+interface JobRow {
+  id: string;
+  kind: string;
+  input: string;
+  status: JobState;
+  attempts: number;
+  max_attempts: number;
+  progress: number;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  lease_token: string | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toRecord(row: JobRow): JobRecord {
+  const job: JobRecord = {
+    id: row.id,
+    kind: row.kind,
+    input: JSON.parse(row.input),
+    status: row.status,
+    attempts: row.attempts,
+    progress: row.progress,
+    createdAt: iso(row.created_at),
+  };
+  if (row.result !== null) job.result = JSON.parse(row.result);
+  if (row.error !== null) job.error = row.error;
+  if (row.started_at !== null) job.startedAt = iso(row.started_at);
+  if (row.finished_at !== null) job.finishedAt = iso(row.finished_at);
+  return job;
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: unknown }).errcode;
+  return typeof code === "number" && ((code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED);
+}
+
+const COLUMNS =
+  "id, kind, input, status, attempts, max_attempts, progress, result, error, created_at, started_at, finished_at, lease_token";
+
+export class SqliteJobBackend implements JobBackend {
+  readonly capabilities = SQLITE_CAPABILITIES;
+  readonly results: DirectoryResultStore;
+  readonly file: string;
+  private readonly db: DatabaseSync;
+  private readonly maxAttempts: number;
+  private readonly now: () => number;
+  private readonly waker: Waker;
+  private readonly sql: Record<string, StatementSync>;
+  private closed = false;
+
+  /** Use openSqliteBackend(): opening may wait for another process that holds the write lock. */
+  private constructor(db: DatabaseSync, file: string, options: SqliteBackendOptions, maxAttempts: number) {
+    this.db = db;
+    this.file = file;
+    this.maxAttempts = maxAttempts;
+    this.now = options.now ?? Date.now;
+    this.results = new DirectoryResultStore(options.resultsDir);
+    this.sql = this.prepare();
+    this.waker = new Waker(this.file, options.fallbackPollMs);
+  }
+
+  static async open(options: SqliteBackendOptions): Promise<SqliteJobBackend> {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
+      throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+    }
+    const file = path.resolve(options.file);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(options.resultsDir, { recursive: true });
+    const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      await retryBusy(() => {
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec("PRAGMA synchronous = NORMAL");
+      });
+      // Read first: an up-to-date file (the usual case) is opened without taking the write lock.
+      if (schemaVersion(db) !== SCHEMA_VERSION) await retryBusy(() => transaction(db, () => migrate(db, file)));
+      return new SqliteJobBackend(db, file, options, maxAttempts);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private prepare(): Record<string, StatementSync> {
+    const p = (text: string) => this.db.prepare(text);
+    return {
+      get: p(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`),
+      insert: p(
+        `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+      ),
+      keyGet: p("SELECT job_id, fingerprint FROM idempotency_keys WHERE key = ?"),
+      keyInsert: p("INSERT INTO idempotency_keys (key, job_id, fingerprint) VALUES (?, ?, ?)"),
+      // The same range as the claim, read-only: an idle waiter does not take the write lock to find nothing.
+      nextDue: p("SELECT min(due_at) AS due FROM jobs WHERE status IN ('queued', 'running')"),
+      expireLast: p(
+        `UPDATE jobs SET status = 'failed', finished_at = :now, due_at = NULL,
+           error = 'lease expired on attempt ' || attempts || ' of ' || max_attempts ||
+                   ': the worker stopped heartbeating (killed, lost, or its lease shorter than a heartbeat)'
+         WHERE status IN ('queued', 'running') AND due_at <= :now AND status = 'running' AND attempts >= max_attempts`,
+      ),
+      claim: p(
+        `UPDATE jobs SET status = 'running', attempts = attempts + 1, progress = 0, started_at = :now,
+           due_at = :now + :leaseMs, lease_token = lower(hex(randomblob(16)))
+         WHERE seq IN (SELECT seq FROM jobs WHERE status IN ('queued', 'running') AND due_at <= :now
+                       ORDER BY due_at, seq LIMIT :max)
+         RETURNING ${COLUMNS}`,
+      ),
+      extend: p(`UPDATE jobs SET due_at = ? WHERE id = ? AND lease_token = ? AND status = 'running'`),
+      progress: p(`UPDATE jobs SET progress = ? WHERE id = ? AND lease_token = ? AND status = 'running'`),
+      leaseStatus: p("SELECT status FROM jobs WHERE id = ? AND lease_token = ?"),
+      complete: p(
+        `UPDATE jobs SET status = 'succeeded', result = ?, progress = 1, finished_at = ?, due_at = NULL, error = NULL
+         WHERE id = ? AND lease_token = ? AND status = 'running'`,
+      ),
+      leased: p(`SELECT attempts, max_attempts FROM jobs WHERE id = ? AND lease_token = ? AND status = 'running'`),
+      failFinal: p(
+        `UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, due_at = NULL WHERE id = ? AND lease_token = ?`,
+      ),
+      failRetry: p(
+        `UPDATE jobs SET status = 'queued', error = ?, due_at = ?, lease_token = NULL WHERE id = ? AND lease_token = ?`,
+      ),
+      release: p(
+        `UPDATE jobs SET status = 'queued', attempts = attempts - 1, due_at = ?, lease_token = NULL, progress = 0
+         WHERE id = ? AND lease_token = ? AND status = 'running'`,
+      ),
+      cancel: p(
+        `UPDATE jobs SET status = 'canceled', finished_at = ?, due_at = NULL
+         WHERE id = ? AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
+      ),
+      backlog: p("SELECT count(*) AS n FROM jobs WHERE status IN ('queued', 'running') AND status = 'queued'"),
+      dead: p(`SELECT ${COLUMNS} FROM jobs WHERE status = 'failed' ORDER BY finished_at DESC, seq DESC LIMIT ?`),
+      retryDead: p(
+        `UPDATE jobs SET status = 'queued', attempts = 0, progress = 0, due_at = ?, finished_at = NULL,
+           lease_token = NULL, max_attempts = ?
+         WHERE id = ? AND status = 'failed' RETURNING ${COLUMNS}`,
+      ),
+    };
+  }
+
+  async enqueue(job: NewJob, now?: Date): Promise<{ job: JobRecord; created: boolean }> {
+    const input = JSON.stringify(job.input ?? null);
+    if (Buffer.byteLength(input) > this.capabilities.maxInputBytes) {
+      throw new RangeError(
+        `job input is ${Buffer.byteLength(input)} bytes as JSON, over the ${this.capabilities.maxInputBytes} bytes this backend stores`,
+      );
+    }
+    const at = now?.getTime() ?? this.now();
+    const fingerprint = job.fingerprint ?? "";
+    const out = await this.write(() => {
+      if (job.idempotencyKey !== undefined) {
+        const seen = this.sql.keyGet!.get(job.idempotencyKey) as { job_id: string; fingerprint: string } | undefined;
+        if (seen) {
+          if (seen.fingerprint !== fingerprint) throw new IdempotencyConflictError(job.idempotencyKey);
+          return { job: this.row(seen.job_id)!, created: false };
+        }
+      }
+      const id = randomUUID();
+      this.sql.insert!.run(id, job.kind, input, this.maxAttempts, at, at);
+      if (job.idempotencyKey !== undefined) this.sql.keyInsert!.run(job.idempotencyKey, id, fingerprint);
+      return { job: this.row(id)!, created: true };
+    });
+    if (out.created) this.waker.notify();
+    return { job: toRecord(out.job), created: out.created };
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    this.assertOpen();
+    const row = this.row(id);
+    return row && toRecord(row);
+  }
+
+  async claim(options: ClaimOptions): Promise<Lease[]> {
+    const { max, leaseMs, waitMs, signal } = options;
+    if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`claim max must be an integer ≥ 1, got ${max}`);
+    if (!(leaseMs > 0)) throw new RangeError(`claim leaseMs must be > 0, got ${leaseMs}`);
+    const deadline = Date.now() + Math.max(0, waitMs);
+    // Bounded: every pass either returns or waits until a notification, the next due job, or the deadline.
+    for (;;) {
+      if (this.closed || signal?.aborted) return [];
+      const now = this.now();
+      const due = (this.sql.nextDue!.get() as { due: number | null }).due;
+      if (due !== null && due <= now) {
+        const leased = await this.write(() => {
+          this.sql.expireLast!.run({ now });
+          return this.sql.claim!.all({ now, leaseMs: Math.ceil(leaseMs), max }) as unknown as JobRow[];
+        });
+        if (leased.length > 0) {
+          return leased.map((row) => ({ job: toRecord(row), attempt: row.attempts, token: row.lease_token! }));
+        }
+        continue; // the due rows were last attempts that just ended failed: look again
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await this.waker.wait(due === null ? left : Math.min(left, due - now), signal);
+    }
+  }
+
+  async extendLease(lease: Lease, leaseMs: number): Promise<LeaseStatus> {
+    const changed = await this.write(
+      () => this.sql.extend!.run(this.now() + Math.ceil(leaseMs), lease.job.id, lease.token).changes,
+    );
+    return changed === 1 ? "held" : this.lostOrCanceled(lease);
+  }
+
+  async progress(lease: Lease, fraction: number): Promise<LeaseStatus> {
+    if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`progress must be from 0 to 1, got ${fraction}`);
+    const changed = await this.write(() => this.sql.progress!.run(fraction, lease.job.id, lease.token).changes);
+    return changed === 1 ? "held" : this.lostOrCanceled(lease);
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<boolean> {
+    const json = JSON.stringify(result ?? null);
+    const changed = await this.write(() => this.sql.complete!.run(json, this.now(), lease.job.id, lease.token).changes);
+    return changed === 1;
+  }
+
+  async fail(lease: Lease, error: string, options: FailOptions): Promise<"retrying" | "failed" | "lost"> {
+    const out = await this.write(() => {
+      const row = this.sql.leased!.get(lease.job.id, lease.token) as
+        { attempts: number; max_attempts: number } | undefined;
+      if (!row) return "lost" as const;
+      const now = this.now();
+      if (options.permanent || row.attempts >= row.max_attempts) {
+        this.sql.failFinal!.run(error, now, lease.job.id, lease.token);
+        return "failed" as const;
+      }
+      this.sql.failRetry!.run(error, now + Math.max(0, options.retryDelayMs), lease.job.id, lease.token);
+      return "retrying" as const;
+    });
+    if (out === "retrying") this.waker.notify();
+    return out;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const changed = await this.write(() => this.sql.release!.run(this.now(), lease.job.id, lease.token).changes);
+    if (changed === 1) this.waker.notify();
+  }
+
+  async cancel(id: string, now?: Date): Promise<JobRecord> {
+    const at = now?.getTime() ?? this.now();
+    const row = await this.write(() => {
+      const canceled = this.sql.cancel!.get(at, id) as JobRow | undefined;
+      if (canceled) return canceled;
+      const current = this.row(id);
+      if (!current) throw new JobNotFoundError(id);
+      throw new JobStateError(id, current.status, "canceled");
+    });
+    return toRecord(row);
+  }
+
+  async backlog(): Promise<number> {
+    this.assertOpen();
+    return (this.sql.backlog!.get() as { n: number }).n;
+  }
+
+  async listDead(limit: number): Promise<JobRecord[]> {
+    this.assertOpen();
+    if (!(Number.isSafeInteger(limit) && limit >= 1))
+      throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
+    return (this.sql.dead!.all(limit) as unknown as JobRow[]).map(toRecord);
+  }
+
+  async retryDead(id: string): Promise<JobRecord> {
+    const row = await this.write(() => {
+      const queued = this.sql.retryDead!.get(this.now(), this.maxAttempts, id) as JobRow | undefined;
+      if (queued) return queued;
+      const current = this.row(id);
+      if (!current) throw new JobNotFoundError(id);
+      throw new JobStateError(id, current.status, "retried (only a failed job can be)");
+    });
+    this.waker.notify();
+    return toRecord(row);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.waker.close();
+    this.db.close();
+  }
+
+  private row(id: string): JobRow | undefined {
+    return this.sql.get!.get(id) as JobRow | undefined;
+  }
+
+  private lostOrCanceled(lease: Lease): LeaseStatus {
+    const row = this.sql.leaseStatus!.get(lease.job.id, lease.token) as { status: JobState } | undefined;
+    return row?.status === "canceled" ? "canceled" : "lost";
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`the jobs backend on ${this.file} is closed`);
+  }
+
+  /** One write transaction; SQLITE_BUSY (another process holds the lock) is waited out, not thrown. */
+  private write<T>(fn: () => T): Promise<T> {
+    return retryBusy(() => {
+      this.assertOpen();
+      return transaction(this.db, fn);
+    });
+  }
+}
+
+function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+async function retryBusy<T>(fn: () => T): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() - started > BUSY_GIVE_UP_MS) throw err;
+      // Jittered and growing to 50 ms: two processes that collided do not collide again in step.
+      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+  }
+}
+
+export function openSqliteBackend(options: SqliteBackendOptions): Promise<SqliteJobBackend> {
+  return SqliteJobBackend.open(options);
+}

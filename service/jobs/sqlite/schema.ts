@@ -1,0 +1,69 @@
+/**
+ * The embedded backend's schema, and its migrations in one place. `PRAGMA user_version` records how far a
+ * file has been migrated; opening a file runs the missing steps in one write transaction, so two worker
+ * processes that open a fresh file at the same time do not both create it. A file from a newer fleet is
+ * refused rather than written with an older idea of its rows.
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+/**
+ * `due_at` is the one time a claim looks at: for a queued job, when it may run (now, or after its retry
+ * delay); for a running one, when its lease runs out. So "claimable" is one range over one partial index
+ * (status queued or running, due_at <= now) instead of an OR over two columns, which sorted the whole
+ * backlog on every claim (560 jobs/s, design.md). Times are ms since the epoch.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     kind TEXT NOT NULL,
+     input TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     max_attempts INTEGER NOT NULL,
+     progress REAL NOT NULL DEFAULT 0,
+     result TEXT,
+     error TEXT,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     due_at INTEGER,
+     lease_token TEXT
+   );
+   CREATE INDEX jobs_claimable ON jobs (due_at) WHERE status IN ('queued', 'running');
+   CREATE INDEX jobs_dead ON jobs (finished_at) WHERE status = 'failed';
+   CREATE TABLE idempotency_keys (
+     key TEXT PRIMARY KEY,
+     job_id TEXT NOT NULL,
+     fingerprint TEXT NOT NULL
+   ) WITHOUT ROWID;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SchemaVersionError extends Error {
+  override name = "SchemaVersionError";
+  constructor(
+    readonly file: string,
+    readonly version: number,
+  ) {
+    super(
+      `${file} has jobs schema version ${version}, newer than this fleet's ${SCHEMA_VERSION}: ` +
+        `run the fleet version that wrote it, or point JOBS_DB at another file`,
+    );
+  }
+}
+
+export function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+}
+
+/** Brings the file to SCHEMA_VERSION; returns the version it found. Call inside a write transaction. */
+export function migrate(db: DatabaseSync, file: string): number {
+  const from = schemaVersion(db);
+  if (from > SCHEMA_VERSION) throw new SchemaVersionError(file, from);
+  for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+  // PRAGMA takes no bound parameters; SCHEMA_VERSION is our own integer.
+  if (from !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  return from;
+}

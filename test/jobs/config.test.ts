@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConfigError } from "../../service/config";
+import { loadJobsConfig } from "../../service/jobs/config";
+import { openBackend } from "../../service/jobs/open-backend";
+import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../../service/jobs/timing";
+
+describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
+  it("defaults to the embedded backend under .data/ of the working directory", () => {
+    const config = loadJobsConfig({}, "/srv/fleet");
+    assert.deepEqual(config, {
+      backend: "sqlite",
+      dbFile: "/srv/fleet/.data/jobs.db",
+      resultsDir: "/srv/fleet/.data/results",
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
+      timeoutS: DEFAULT_JOB_TIMEOUT_S,
+      maxBacklog: 10_000,
+      workerConcurrency: os.availableParallelism(),
+    });
+  });
+
+  it("reads every variable, resolving relative paths against the working directory", () => {
+    const config = loadJobsConfig(
+      {
+        JOBS_BACKEND: "aws",
+        JOBS_DB: "var/q.db",
+        JOBS_RESULTS_DIR: "/data/results",
+        JOBS_MAX_ATTEMPTS: "5",
+        JOBS_VISIBILITY_TIMEOUT_S: "60",
+        JOBS_TIMEOUT_S: "120",
+        JOBS_MAX_BACKLOG: "50",
+        WORKER_CONCURRENCY: "4",
+      },
+      "/srv/fleet",
+    );
+    assert.deepEqual(config, {
+      backend: "aws",
+      dbFile: "/srv/fleet/var/q.db",
+      resultsDir: "/data/results",
+      maxAttempts: 5,
+      visibilityTimeoutS: 60,
+      timeoutS: 120,
+      maxBacklog: 50,
+      workerConcurrency: 4,
+    });
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ JOBS_BACKEND: "redis" }, /^JOBS_BACKEND="redis" is invalid: expected one of sqlite, aws$/],
+    [{ JOBS_MAX_ATTEMPTS: "0" }, /^JOBS_MAX_ATTEMPTS="0" is invalid: expected an integer from 1 to 100$/],
+    [{ JOBS_MAX_ATTEMPTS: "3.5" }, /^JOBS_MAX_ATTEMPTS=/],
+    [{ JOBS_VISIBILITY_TIMEOUT_S: "43201" }, /^JOBS_VISIBILITY_TIMEOUT_S="43201" is invalid: .* 1 to 43200$/],
+    [{ JOBS_VISIBILITY_TIMEOUT_S: "30s" }, /^JOBS_VISIBILITY_TIMEOUT_S=/],
+    [{ JOBS_TIMEOUT_S: "-1" }, /^JOBS_TIMEOUT_S=/],
+    [{ JOBS_MAX_BACKLOG: "lots" }, /^JOBS_MAX_BACKLOG=/],
+    [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY="0" is invalid/],
+    [{ JOBS_DB: " jobs.db" }, /^JOBS_DB=" jobs.db" is invalid: expected a file system path/],
+    [{ JOBS_RESULTS_DIR: "results " }, /^JOBS_RESULTS_DIR=/],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
+      assert.throws(
+        () => loadJobsConfig(env, "/srv/fleet"),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes("\n"),
+      );
+    });
+  }
+});
+
+describe("openBackend", () => {
+  it("opens the embedded backend on JOBS_DB by default", async () => {
+    const dir = path.join(os.tmpdir(), `fleet-open-${process.pid}-${Date.now()}`);
+    const backend = await openBackend({ JOBS_DB: path.join(dir, "j.db"), JOBS_RESULTS_DIR: path.join(dir, "r") });
+    try {
+      assert.equal(backend.capabilities.name, "sqlite");
+      const { job } = await backend.enqueue({ kind: "sum", input: { n: 1 } });
+      assert.equal((await backend.get(job.id))?.status, "queued");
+    } finally {
+      await backend.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bad setting before it opens anything", async () => {
+    await assert.rejects(openBackend({ JOBS_MAX_ATTEMPTS: "zero" }), ConfigError);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * `npm run jobs`: the argument parser, each command over a real embedded backend, and the script run as
+ * a child process on a temp JOBS_DB (exit codes, messages on stderr).
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
+import { JobNotFoundError, JobStateError } from "../../service/jobs/errors";
+import { UsageError } from "../../scripts/cli";
+import { parseJobsArgs, runJobsCommand } from "../../scripts/jobs";
+
+const ROOT = path.resolve(__dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+
+describe("npm run jobs: arguments", () => {
+  it("parses each command", () => {
+    assert.deepEqual(parseJobsArgs(["dead"]), { command: "dead", limit: 20 });
+    assert.deepEqual(parseJobsArgs(["--help"]), { command: "help" });
+    assert.deepEqual(parseJobsArgs(["dead", "--limit", "5"]), { command: "dead", limit: 5 });
+    assert.deepEqual(parseJobsArgs(["dead", "--limit=1000"]), { command: "dead", limit: 1000 });
+    assert.deepEqual(parseJobsArgs(["retry", "abc-123"]), { command: "retry", id: "abc-123" });
+    assert.deepEqual(parseJobsArgs(["status", "abc_123"]), { command: "status", id: "abc_123" });
+    assert.deepEqual(parseJobsArgs(["enqueue", "sum", '{"n":10}']), {
+      command: "enqueue",
+      kind: "sum",
+      input: { n: 10 },
+    });
+    assert.deepEqual(parseJobsArgs(["enqueue", "sum", "{}", "--idempotency-key", "k1"]), {
+      command: "enqueue",
+      kind: "sum",
+      input: {},
+      idempotencyKey: "k1",
+    });
+  });
+
+  const bad: [string[], RegExp][] = [
+    [[], /give a command: one of dead, retry, status, enqueue/],
+    [["purge"], /unknown command "purge"/],
+    [["dead", "--limit", "0"], /--limit must be an integer from 1 to 1000/],
+    [["dead", "--limit", "many"], /--limit must be an integer/],
+    [["dead", "extra"], /dead takes 0 arguments/],
+    [["dead", "--verbose"], /Unknown option '--verbose'/],
+    [["retry"], /retry takes 1 argument/],
+    [["status", "a/../b"], /cannot be a job id/],
+    [["status", "x", "--limit", "3"], /--limit does not apply to status/],
+    [["enqueue", "sum"], /enqueue takes 2 arguments/],
+    [["enqueue", "Sum!", "{}"], /cannot be a kind/],
+    [["enqueue", "sum", "{n:1}"], /the input must be JSON/],
+    [["enqueue", "sum", "{}", "--idempotency-key", "has space"], /--idempotency-key must be/],
+  ];
+  for (const [argv, message] of bad) {
+    it(`refuses ${JSON.stringify(argv)}`, () => {
+      assert.throws(
+        () => parseJobsArgs(argv),
+        (err: unknown) => err instanceof UsageError && message.test(err.message),
+      );
+    });
+  }
+});
+
+describe("npm run jobs: commands", () => {
+  let dir: string;
+  let backend: SqliteJobBackend;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-jobs-cli-"));
+    backend = await openSqliteBackend({
+      file: path.join(dir, "jobs.db"),
+      resultsDir: path.join(dir, "r"),
+      maxAttempts: 1,
+    });
+  });
+  afterEach(async () => {
+    await backend.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
+    const lines: string[] = [];
+    const code = await runJobsCommand(backend, parseJobsArgs(argv), (line) => lines.push(line));
+    return { code, lines };
+  }
+
+  async function failedJob(error: string): Promise<string> {
+    const { job } = await backend.enqueue({ kind: "sum", input: { n: 1 } });
+    const [lease] = await backend.claim({ max: 1, leaseMs: 60_000, waitMs: 0 });
+    assert.equal(await backend.fail(lease!, error, { permanent: false, retryDelayMs: 0 }), "failed");
+    return job.id;
+  }
+
+  it("dead lists the failed jobs with their errors; retry queues one again", async () => {
+    assert.deepEqual((await run(["dead"])).lines, ["no failed jobs"]);
+    const id = await failedJob("boom\nat line 2");
+    const dead = await run(["dead"]);
+    assert.equal(dead.code, 0);
+    assert.equal(dead.lines[0], "1 failed job, newest first:");
+    assert.match(dead.lines[1]!, new RegExp(`^${id}  sum  attempts 1  failed \\S+Z  boom at line 2$`));
+
+    const retry = await run(["retry", id]);
+    assert.match(retry.lines[0]!, new RegExp(`^job ${id} is queued again`));
+    assert.equal((await backend.get(id))?.status, "queued");
+    assert.deepEqual((await run(["dead"])).lines, ["no failed jobs"]);
+    await assert.rejects(run(["retry", id]), JobStateError);
+  });
+
+  it("status prints the job as the API shows it; an unknown id is an error", async () => {
+    const { job } = await backend.enqueue({ kind: "sum", input: { n: 7 } });
+    const status = await run(["status", job.id]);
+    assert.deepEqual(JSON.parse(status.lines.join("\n")), job);
+    await assert.rejects(run(["status", "nope"]), JobNotFoundError);
+  });
+
+  it("enqueue stores a job, once per idempotency key", async () => {
+    const first = await run(["enqueue", "sum", '{"n":3}', "--idempotency-key", "k"]);
+    const id = /^enqueued (\S+)$/.exec(first.lines[0]!)?.[1];
+    assert.ok(id, first.lines[0]);
+    assert.deepEqual((await backend.get(id))?.input, { n: 3 });
+    assert.deepEqual((await run(["enqueue", "sum", '{"n":3}', "--idempotency-key", "k"])).lines, [
+      `already enqueued under that key: ${id}`,
+    ]);
+    assert.equal(await backend.backlog(), 1);
+  });
+});
+
+describe("npm run jobs (child process)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-jobs-cli-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function jobs(args: string[], env: Record<string, string> = {}) {
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [TSX, path.join(ROOT, "scripts/jobs.ts"), ...args],
+        {
+          cwd: ROOT,
+          timeout: 15_000,
+          env: { ...process.env, JOBS_DB: path.join(dir, "jobs.db"), JOBS_RESULTS_DIR: path.join(dir, "r"), ...env },
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it("enqueues and shows a job in the file JOBS_DB names", async () => {
+    const enq = await jobs(["enqueue", "sum", '{"n":4}']);
+    assert.equal(enq.code, 0, enq.stderr);
+    const id = /^enqueued (\S+)\n$/.exec(enq.stdout)?.[1];
+    assert.ok(id, enq.stdout);
+    assert.ok(fs.existsSync(path.join(dir, "jobs.db")));
+    const status = await jobs(["status", id]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).status, "queued");
+  });
+
+  it("exits 1 with one line for an unknown job, a bad setting, or bad arguments", async () => {
+    const missing = await jobs(["status", "nope"]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), "jobs: no job nope");
+    const setting = await jobs(["dead"], { JOBS_BACKEND: "kafka" });
+    assert.equal(setting.code, 1);
+    assert.match(setting.stderr.trim(), /^jobs: JOBS_BACKEND="kafka" is invalid: expected one of sqlite, aws$/);
+    const usage = await jobs(["dead", "--limit", "x"]);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /^jobs: --limit must be .*\nusage: npm run jobs/);
+  });
+});
