@@ -73,6 +73,7 @@ export const AWS_CAPABILITIES: BackendCapabilities = {
   fifo: false,
   maxInputBytes: AWS_MAX_INPUT_BYTES,
   leaseGranularityMs: 1000,
+  approximateBacklog: true,
 };
 
 /** A finished job's item expires (TTL) this long after it finished: the API can show it for a week. */
@@ -130,7 +131,8 @@ export class AwsJobBackend implements JobBackend {
     // The client's endpoint, not the queue URL's host: they are the same on AWS, and an emulator's queue
     // URLs name a host (sqs.<region>.localhost) that does not resolve.
     this.sqs = new SQSClient({ region: config.region, useQueueUrlAsEndpoint: false });
-    this.s3 = new S3Client({ region: config.region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+    // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS.
+    this.s3 = new S3Client({ region: config.region, forcePathStyle: config.s3ForcePathStyle });
     this.queue = new JobQueue(this.sqs, config.queueUrl, config.deadLetterQueueUrl);
     this.results = new S3ResultStore(this.s3, config.resultsBucket, config.resultsBaseUrl);
     this.table = config.table;

@@ -3,10 +3,8 @@
  * checked for the shape AWS would accept before any client is built, so a typo in the infra's environment
  * file exits 1 naming the variable instead of failing on the first job.
  */
-import { ConfigError } from "../../config";
+import { ConfigError, type Env } from "../../config";
 import { AWS_JOBS_ENV } from "../aws-env";
-
-type Env = Record<string, string | undefined>;
 
 export interface AwsJobsConfig {
   queueUrl: string;
@@ -17,6 +15,8 @@ export interface AwsJobsConfig {
   resultsBaseUrl: string;
   /** From AWS_REGION, else the queue URL's `sqs.<region>.` host. */
   region: string;
+  /** True while AWS_ENDPOINT_URL_S3 points at an emulator, whose buckets are paths, not host names. */
+  s3ForcePathStyle: boolean;
 }
 
 /**
@@ -117,5 +117,6 @@ export function loadAwsJobsConfig(env: Env = process.env): AwsJobsConfig {
     resultsBucket: bucket,
     resultsBaseUrl: baseUrl(env, AWS_JOBS_ENV.resultsBaseUrl),
     region,
+    s3ForcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3?.trim()),
   };
 }

@@ -5,21 +5,8 @@
  */
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ResultStore } from "../backend";
-
-/** Relative paths of plain segments (the same rule as the embedded store's directory): one key names one
- * object whatever the store, and no key is absolute, empty or climbs with `..`. */
-const KEY = /^(?!.*\/\.)(?!\.)[A-Za-z0-9._-]{1,200}(\/[A-Za-z0-9._-]{1,200}){0,7}$/;
-
-export class ResultKeyError extends Error {
-  override name = "ResultKeyError";
-  constructor(readonly key: string) {
-    super(`result key ${JSON.stringify(key)} is invalid: expected a relative path such as jobs/<id>/out.png`);
-  }
-}
-
-function assertResultKey(key: string): void {
-  if (!KEY.test(key)) throw new ResultKeyError(key);
-}
+// One key rule for every store: a key that is valid on one backend is valid on the other.
+import { assertResultKey } from "../sqlite/results";
 
 /** Results never change under their key (same job, same bytes), so the CDN and browsers may keep them. */
 const RESULT_CACHE_CONTROL = "public, max-age=31536000, immutable";

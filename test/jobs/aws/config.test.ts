@@ -27,6 +27,7 @@ describe("loadAwsJobsConfig", () => {
       resultsBucket: "fleet-prod-results-1a2b3c",
       resultsBaseUrl: "https://d111111abcdef8.cloudfront.net",
       region: "eu-west-1",
+      s3ForcePathStyle: false,
     });
     assert.equal(loadAwsJobsConfig({ ...GOOD, AWS_REGION: "eu-central-1" }).region, "eu-central-1");
   });
