@@ -11,16 +11,23 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import dynalite from "dynalite";
 import { AWS_JOBS_ENV } from "../../service/jobs/aws-env";
-import { redriveMaxReceiveCount } from "../../service/jobs/aws/backend";
 import { createTableInput } from "../../service/jobs/aws/table-schema";
+import { redriveMaxReceiveCount } from "../../service/jobs/timing";
 
 export const EMULATOR_REGION = "us-east-1";
+
+export interface ResourceOptions {
+  maxAttempts: number;
+  /** The redrive's; default redriveMaxReceiveCount(maxAttempts), as the infra sets it. */
+  maxReceiveCount?: number;
+  queueVisibilityS?: number;
+}
 
 export interface Emulators {
   /** AWS_ENDPOINT_URL_*, dummy credentials and the region: what a process needs to reach the emulators. */
   env: Record<string, string>;
   /** Creates a fresh queue + DLQ, table and bucket; returns the units' environment for them. */
-  resources(options: { maxAttempts: number; queueVisibilityS?: number }): Promise<Record<string, string>>;
+  resources(options: ResourceOptions): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +51,7 @@ export async function startEmulators(): Promise<Emulators> {
   const ddb = new DynamoDBClient({ ...clientConfig, endpoint: dynamoUrl });
   const s3 = new S3Client({ ...clientConfig, endpoint: fauxqs.address, forcePathStyle: true });
 
-  async function resources(options: { maxAttempts: number; queueVisibilityS?: number }) {
+  async function resources(options: ResourceOptions) {
     const name = `jobs-${randomBytes(4).toString("hex")}`;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
     const dlqArn = await sqs.send(
@@ -57,7 +64,7 @@ export async function startEmulators(): Promise<Emulators> {
           VisibilityTimeout: String(options.queueVisibilityS ?? 30),
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
-            maxReceiveCount: redriveMaxReceiveCount(options.maxAttempts),
+            maxReceiveCount: options.maxReceiveCount ?? redriveMaxReceiveCount(options.maxAttempts),
           }),
         },
       }),

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { AWS_JOBS_ENV } from "../../service/jobs/aws-env";
@@ -164,6 +165,25 @@ describe("aws job backend (fauxqs + dynalite)", function () {
       const fresh = await b.enqueue({ kind: "sum", input: { n: 1 }, idempotencyKey: "k-old", fingerprint: "f" });
       assert.equal(fresh.created, true);
       assert.equal(fresh.job.status, "queued");
+    });
+
+    it("needs the redrive's maxReceiveCount above maxAttempts: at equal, a job whose workers all died stays running", async () => {
+      // What redriveMaxReceiveCount guards against: the receive after the last expired lease is redriven
+      // to the DLQ before any worker can end the job, so the table never learns the job is dead.
+      const env = { ...emulators.env, ...(await emulators.resources({ maxAttempts: 1, maxReceiveCount: 1 })) };
+      const b = backend(env, 1);
+      const { job } = await b.enqueue({ kind: "sum", input: { n: 1 } });
+      assert.equal((await b.claim({ max: 1, leaseMs: 1_000, waitMs: 5_000 })).length, 1);
+      await sleep(2_200);
+      assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 1_500 }), []);
+      assert.equal((await b.get(job.id))!.status, "running", "the message reached a worker after all");
+      const dlq = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: env[AWS_JOBS_ENV.deadLetterQueueUrl], WaitTimeSeconds: 1 }),
+      );
+      assert.deepEqual(
+        dlq.Messages?.map((m) => m.Body),
+        [job.id],
+      );
     });
 
     it("is not fooled into reading an idempotency item as a job", async () => {

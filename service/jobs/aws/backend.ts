@@ -10,7 +10,7 @@
  * and deletes the old one, so a message's receive count only grows when a worker dies holding it: with
  * maxAttempts crashes in a row the (maxAttempts + 1)-th receive is the one that finds the last lease expired
  * and ends the job failed, as the SQLite backend's claim does. The redrive policy must therefore allow that
- * receive: maxReceiveCount = maxAttempts + 1 (`redriveMaxReceiveCount`); the redrive itself is only the
+ * receive: maxReceiveCount = maxAttempts + 1 (`redriveMaxReceiveCount` in ../timing.ts); the redrive itself is only the
  * safety net for a message no worker can process (the table unreachable, a bug).
  *
  * Write orders, each chosen so that a crash between two writes loses nothing:
@@ -80,11 +80,6 @@ export const AWS_CAPABILITIES: BackendCapabilities = {
 export const FINISHED_JOB_RETENTION_S = 7 * 24 * 3600;
 /** An idempotency key holds for a day, as payment APIs do; after that the same key makes a new job. */
 export const IDEMPOTENCY_KEY_TTL_S = 24 * 3600;
-
-/** The redrive policy's maxReceiveCount for a given JOBS_MAX_ATTEMPTS (see the header). */
-export function redriveMaxReceiveCount(maxAttempts: number): number {
-  return maxAttempts + 1;
-}
 
 /**
  * A received message stays hidden this long until its claim is written and `hide` sets the lease's own
