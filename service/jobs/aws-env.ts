@@ -15,3 +15,21 @@ export const AWS_JOBS_ENV = {
   /** Base URL of the results as clients fetch them (the CloudFront distribution, https://d….cloudfront.net). */
   resultsBaseUrl: "JOBS_RESULTS_BASE_URL",
 } as const;
+
+/**
+ * Every result object's key starts with this: the worker may put objects under it and nowhere else in the
+ * bucket (IAM), and the CDN serves it; a result's URL is `${JOBS_RESULTS_BASE_URL}/${key}`.
+ */
+export const AWS_RESULTS_KEY_PREFIX = "results/";
+
+/**
+ * What a worker instance is told about its own Auto Scaling Group, so it can protect itself from scale-in
+ * while busy (SetInstanceProtection needs the group's name) and so the drain can complete the termination
+ * lifecycle hook. Written for the worker role only.
+ */
+export const AWS_WORKER_ENV = {
+  /** Name of the worker fleet's Auto Scaling Group. */
+  autoScalingGroup: "FLEET_WORKER_GROUP",
+  /** Name of the group's termination lifecycle hook. */
+  lifecycleHook: "FLEET_WORKER_LIFECYCLE_HOOK",
+} as const;

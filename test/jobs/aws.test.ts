@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { AWS_JOBS_ENV } from "../../service/jobs/aws-env";
+import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
 import { AwsJobBackend } from "../../service/jobs/aws/backend";
 import { loadAwsJobsConfig } from "../../service/jobs/aws/config";
 import { describeBackendContract } from "./backend-contract";
@@ -19,12 +20,14 @@ describe("aws job backend (fauxqs + dynalite)", function () {
   let restoreEnv: () => void;
   let sqs: SQSClient;
   let ddb: DynamoDBClient;
+  let s3: S3Client;
   const open: AwsJobBackend[] = [];
   before(async () => {
     emulators = await startEmulators();
     restoreEnv = withEnv(emulators.env);
     sqs = new SQSClient({ region: EMULATOR_REGION, useQueueUrlAsEndpoint: false });
     ddb = new DynamoDBClient({ region: EMULATOR_REGION });
+    s3 = new S3Client({ region: EMULATOR_REGION, forcePathStyle: true });
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((b) => b.close()));
@@ -32,6 +35,7 @@ describe("aws job backend (fauxqs + dynalite)", function () {
   after(async () => {
     sqs?.destroy();
     ddb?.destroy();
+    s3?.destroy();
     restoreEnv?.();
     await emulators?.stop();
   });
@@ -183,6 +187,25 @@ describe("aws job backend (fauxqs + dynalite)", function () {
       assert.deepEqual(
         dlq.Messages?.map((m) => m.Body),
         [job.id],
+      );
+    });
+
+    it("stores a result in the bucket below the results prefix, with its CDN url", async () => {
+      const env = await resources(3);
+      const b = backend(env, 3);
+      const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+      await b.results.put("jobs/abc/out.png", png, "image/png");
+      const object = await s3.send(
+        new GetObjectCommand({
+          Bucket: env[AWS_JOBS_ENV.resultsBucket],
+          Key: `${AWS_RESULTS_KEY_PREFIX}jobs/abc/out.png`,
+        }),
+      );
+      assert.equal(object.ContentType, "image/png");
+      assert.deepEqual(Buffer.from(await object.Body!.transformToByteArray()), png);
+      assert.equal(
+        b.results.url("jobs/abc/out.png"),
+        `https://results.example.test/${AWS_RESULTS_KEY_PREFIX}jobs/abc/out.png`,
       );
     });
 
