@@ -61,6 +61,7 @@ import {
   type Scalar,
 } from "./items";
 import { JobQueue, SQS_MAX_DELAY_S, SQS_MAX_VISIBILITY_S, toSqsSeconds, type Received } from "./queue";
+import { pause } from "./pause";
 import { S3ResultStore } from "./results";
 import { DEAD_LETTER_PARTITION, JOBS_TABLE } from "./table-schema";
 
@@ -325,7 +326,7 @@ export class AwsJobBackend implements JobBackend {
       const left = deadline - this.clock();
       if (leases.length > 0 || left <= 0) return leases;
       if (left < 1000 && received.length === 0) {
-        await sleep(Math.min(left, SHORT_POLL_PAUSE_MS), signal);
+        await pause(Math.min(left, SHORT_POLL_PAUSE_MS), signal);
       }
     }
   }
@@ -647,16 +648,4 @@ export class AwsJobBackend implements JobBackend {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
