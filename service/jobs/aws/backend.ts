@@ -134,7 +134,7 @@ export class AwsJobBackend implements JobBackend {
     this.table = config.table;
     this.maxAttempts = options.maxAttempts;
     this.clock = options.clock ?? Date.now;
-    this.warn = options.warn ?? (() => {});
+    this.warn = options.warn ?? warnOnStderr;
   }
 
   // --- the table ---------------------------------------------------------------------------------------
@@ -320,9 +320,18 @@ export class AwsJobBackend implements JobBackend {
         if (signal.aborted) return [];
         throw err;
       }
-      const leases = (await Promise.all(received.map((m) => this.claimMessage(m, options.leaseMs)))).filter(
-        (lease): lease is Lease => lease !== undefined,
-      );
+      // allSettled: a lease already written for one message must reach the worker even if another
+      // message's claim failed, or that job would sit leased to nobody until the lease ran out.
+      const settled = await Promise.allSettled(received.map((m) => this.claimMessage(m, options.leaseMs)));
+      const leases = settled.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure) {
+        if (leases.length === 0) throw failure.reason;
+        this.warn(
+          failure.reason,
+          "could not claim a received job (its message comes back after the claim's visibility)",
+        );
+      }
       const left = deadline - this.clock();
       if (leases.length > 0 || left <= 0) return leases;
       if (left < 1000 && received.length === 0) {
@@ -644,6 +653,11 @@ export class AwsJobBackend implements JobBackend {
     this.sqs.destroy();
     this.s3.destroy();
   }
+}
+
+/** Without a logger (openBackend has none), a cleanup that failed still leaves a line an operator sees. */
+function warnOnStderr(err: unknown, msg: string): void {
+  process.stderr.write(`${JSON.stringify({ level: "warn", msg, err: errorText(err) })}\n`);
 }
 
 function errorText(err: unknown): string {

@@ -34,7 +34,6 @@ function isStaleReceipt(err: unknown): boolean {
 export interface Received {
   jobId: string;
   receipt: string;
-  receiveCount: number;
 }
 
 export class JobQueue {
@@ -51,20 +50,11 @@ export class JobQueue {
         MaxNumberOfMessages: Math.min(SQS_MAX_RECEIVE, Math.max(1, max)),
         WaitTimeSeconds: Math.min(SQS_MAX_WAIT_S, Math.max(0, waitS)),
         VisibilityTimeout: visibilityS,
-        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
       }),
       { abortSignal },
     );
     return (out.Messages ?? []).flatMap((m: Message) =>
-      m.Body && m.ReceiptHandle
-        ? [
-            {
-              jobId: m.Body,
-              receipt: m.ReceiptHandle,
-              receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
-            },
-          ]
-        : [],
+      m.Body && m.ReceiptHandle ? [{ jobId: m.Body, receipt: m.ReceiptHandle }] : [],
     );
   }
 
