@@ -14,7 +14,11 @@
  *  - max       = the larger of desired and azs × ⌈atTarget / (azs − 1)⌉: room to scale out until the
  *                surviving AZs alone carry the peak back at the CPU target; a multiple of azs.
  * With one AZ an AZ loss cannot be survived: desired = atTarget and max = atTarget + 1 (N+1 instances).
+ *
+ * Jobs (planJobCapacity) are sized differently: see below.
  */
+import { backlogPerInstanceTarget, busySlots } from "../service/jobs/capacity";
+import { DEFAULT_JOB_TIMEOUT_S } from "../service/jobs/timing";
 
 export interface CapacityInput {
   peakRps: number;
@@ -158,4 +162,102 @@ export function infraCaveats(targetCpuPercent: number, azs: number): string[] {
  */
 export function requestsPerTargetPerMinute(perInstanceRps: number, targetCpuPercent: number): number {
   return Math.floor(perInstanceRps * (targetCpuPercent / 100) * 60);
+}
+
+// ---- Jobs: the worker fleet ----------------------------------------------------------------------------
+// Requests per second do not size a worker fleet: a job holds a worker slot for its whole run, and a queue
+// absorbs what arrives faster. Little's law gives the slots busy on average; the backlog-per-instance
+// target (service/jobs/capacity.ts, which the infra's scaling policy uses too) says how much queue each
+// instance may have before the group grows.
+
+/**
+ * From zero instances, the first job waits for the wake-up alarm (one-minute metrics) and a launch and
+ * boot (about two minutes, infra/fleet.ts HEALTH_CHECK_GRACE_PERIOD_S): a wait shorter than this needs a
+ * worker always running.
+ */
+export const WORKER_COLD_START_S = 180;
+
+export interface JobCapacityInput {
+  jobsPerMinute: number;
+  jobSeconds: number;
+  maxWaitSeconds: number;
+  /** Jobs one instance runs at once (WORKER_CONCURRENCY; default its vCPUs). */
+  jobsPerInstance: number;
+  /** The share of worker slots busy at the peak that the sizing aims for, percent 1..100. */
+  targetUtilisationPercent: number;
+}
+
+export interface JobCapacityPlan {
+  busySlots: number;
+  at100: number;
+  atTarget: number;
+  backlogPerInstance: number;
+  workerMinSize: number;
+  workerMaxSize: number;
+  steps: string[];
+  notes: string[];
+}
+
+export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
+  const { jobsPerMinute, jobSeconds, maxWaitSeconds, jobsPerInstance, targetUtilisationPercent } = input;
+  for (const [name, value] of Object.entries({ jobsPerMinute, jobSeconds, maxWaitSeconds, jobsPerInstance })) {
+    if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a number > 0, got ${value}`);
+  }
+  if (!Number.isInteger(jobsPerInstance))
+    throw new RangeError(`jobsPerInstance must be an integer, got ${jobsPerInstance}`);
+  if (!(targetUtilisationPercent >= 1 && targetUtilisationPercent <= 100)) {
+    throw new RangeError(`target utilisation must be a percentage from 1 to 100, got ${targetUtilisationPercent}`);
+  }
+  const f = (x: number): string => String(Math.round(x * 100) / 100);
+  const target = targetUtilisationPercent / 100;
+  const rate = jobsPerMinute / 60;
+  const busy = busySlots({ jobsPerMinute, jobSeconds });
+  const at100 = Math.max(1, ceilDiv(busy, jobsPerInstance));
+  const atTarget = Math.max(1, ceilDiv(busy, jobsPerInstance * target));
+  const backlogPerInstance = backlogPerInstanceTarget({ maxWaitSeconds, jobSeconds, jobsPerInstance });
+  const workerMinSize = maxWaitSeconds < WORKER_COLD_START_S ? 1 : 0;
+  const workerMaxSize = atTarget;
+  const steps = [
+    `arrival rate     λ = ${f(jobsPerMinute)} jobs/min / 60 = ${f(rate)} jobs/s`,
+    `busy slots       L = λ × job time = ${f(rate)} × ${f(jobSeconds)} s = ${f(busy)} (Little's law: slots busy on average)`,
+    `at 100 %         ⌈${f(busy)} / ${jobsPerInstance} jobs per instance⌉ = ${at100} instance(s)`,
+    `at the target    ⌈${f(busy)} / (${jobsPerInstance} × ${f(target)})⌉ = ⌈${f(busy / (jobsPerInstance * target))}⌉ = ${atTarget} instance(s)`,
+    `backlog target   max wait × jobs per instance / job time = ${f(maxWaitSeconds)} × ${jobsPerInstance} / ${f(jobSeconds)}` +
+      ` = ${f(backlogPerInstance)} queued jobs per instance (what the scaling policy holds: each instance clears` +
+      ` ${jobsPerInstance} / ${f(jobSeconds)} = ${f(jobsPerInstance / jobSeconds)} jobs/s, so that backlog waits ≤ ${f(maxWaitSeconds)} s)`,
+    workerMinSize === 1
+      ? `min              1: a ${f(maxWaitSeconds)} s wait is shorter than a cold start from zero (~${WORKER_COLD_START_S} s: alarm + launch + boot)`
+      : `min              0: nothing runs while the queue is empty; the first job waits a cold start (~${WORKER_COLD_START_S} s) ≤ ${f(maxWaitSeconds)} s`,
+    `max              ${workerMaxSize}: the peak at the target utilisation; raise it to work off bursts faster`,
+  ];
+  const notes: string[] = [];
+  if (jobSeconds > maxWaitSeconds) {
+    notes.push(
+      `a job (${f(jobSeconds)} s) outlasts the acceptable wait (${f(maxWaitSeconds)} s): the target is below ` +
+        `${jobsPerInstance} queued jobs per instance, so the group grows as soon as every slot is taken.`,
+    );
+  }
+  if (jobSeconds > DEFAULT_JOB_TIMEOUT_S) {
+    notes.push(
+      `jobs of ${f(jobSeconds)} s run past JOBS_TIMEOUT_S's default (${DEFAULT_JOB_TIMEOUT_S} s), and the infra accepts ` +
+        `fleet:jobSeconds up to ${DEFAULT_JOB_TIMEOUT_S}.`,
+    );
+  }
+  if (busy < 1) {
+    notes.push(`less than one slot busy on average: the fleet idles most of the time; min 0 saves what it costs.`);
+  }
+  return { busySlots: busy, at100, atTarget, backlogPerInstance, workerMinSize, workerMaxSize, steps, notes };
+}
+
+/** The `pulumi config set` lines of the worker fleet (infra/jobsConfig.ts reads these keys). */
+export function jobsPulumiConfigLines(plan: JobCapacityPlan, input: JobCapacityInput, stack: string): string[] {
+  const set = (key: string, value: string | number): string =>
+    `pulumi config set --stack ${stack} fleet:${key} ${value}`;
+  return [
+    set("jobSeconds", input.jobSeconds),
+    set("jobMaxWaitSeconds", input.maxWaitSeconds),
+    set("workerConcurrency", input.jobsPerInstance),
+    set("workerMinSize", plan.workerMinSize),
+    set("workerMaxSize", plan.workerMaxSize),
+  ];
 }

@@ -6,6 +6,8 @@
  * max instances for the Auto Scaling group, the arithmetic behind each, and the `pulumi config set` lines.
  * --measure builds the service, starts it on a free loopback port with WEB_CONCURRENCY=1 (one worker: one
  * core's worth), measures GET <path> req/s for a few seconds and scales that by --instance-vcpus.
+ * With --jobs-per-minute, --job-seconds and --max-wait-seconds it sizes the worker fleet instead
+ * (scripts/capacity-jobs.ts).
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -13,6 +15,7 @@ import path from "node:path";
 import { infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinute } from "./capacity-math";
 import { runLoad, startTarget } from "./load";
 import { parseOrExit, UsageError } from "./cli";
+import { isJobsMode, jobsCapacityReport, JOBS_USAGE, parseJobsCapacityArgs } from "./capacity-jobs";
 
 const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]
   --peak-rps N          peak load the fleet must serve, req/s (required)
@@ -204,7 +207,12 @@ async function measurePerCore(
 }
 
 async function main(): Promise<void> {
-  const args = parseOrExit("capacity", USAGE, parseCapacityArgs);
+  if (isJobsMode(process.argv.slice(2))) {
+    const jobArgs = parseOrExit("capacity", `${USAGE}\n${JOBS_USAGE}`, parseJobsCapacityArgs);
+    for (const line of jobsCapacityReport(jobArgs)) console.log(line);
+    return;
+  }
+  const args = parseOrExit("capacity", `${USAGE}\n${JOBS_USAGE}`, parseCapacityArgs);
   let perInstance: number;
   if (args.measure) {
     const m = await measurePerCore(args.path, args.seconds);

@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
 
@@ -22,6 +23,8 @@ export interface AppOptions {
   pool: SumPool;
   /** pino options (JSON lines on stdout), or false for silence in tests. */
   logger: FastifyServerOptions["logger"];
+  /** The jobs API (/jobs, /results/); without it the app serves no jobs. */
+  jobs?: JobsRoutesOptions;
 }
 
 /** Seconds a client should wait before retrying when the CPU pool is full. */
@@ -144,6 +147,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }
     },
   );
+
+  if (options.jobs) app.register(jobsRoutes, options.jobs);
 
   return app;
 }

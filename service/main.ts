@@ -1,16 +1,34 @@
 /**
  * Entry point, `node dist/service/main.js`: the primary validates the environment before any fork, then
- * supervises the workers; each worker runs the app.
+ * runs what FLEET_ROLE asks for: the web cluster (web), a job worker (worker, `npm run worker`), or both
+ * (all, the default: the primary supervises the web workers and one job-worker child).
  */
 import cluster from "node:cluster";
 import pino from "pino";
 import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
+import { loadJobsConfig, type JobsConfig } from "./jobs/config";
+import { openBackend } from "./jobs/open-backend";
+import { superviseJobWorker } from "./jobs/supervisor";
+import { loadWorkerProcessConfig, runWorkerProcess, type WorkerProcessConfig } from "./jobs/worker-process";
+import { parseFleetRole, type FleetRole } from "./role";
 import { runWorker } from "./worker";
 
-function readConfig(): ServiceConfig {
+interface Settings {
+  config: ServiceConfig;
+  role: FleetRole;
+  jobs: JobsConfig;
+  worker: WorkerProcessConfig;
+}
+
+function readSettings(): Settings {
   try {
-    return loadConfig();
+    return {
+      config: loadConfig(),
+      role: parseFleetRole(),
+      jobs: loadJobsConfig(),
+      worker: loadWorkerProcessConfig(process.env, process.argv.slice(2)),
+    };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`fleet: ${err.message}\n`);
@@ -18,16 +36,53 @@ function readConfig(): ServiceConfig {
   }
 }
 
-const config = readConfig();
-if (cluster.isPrimary) {
+const fail = (who: string) => (err: unknown) => {
+  process.stderr.write(`fleet ${who}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+};
+
+const { config, role, jobs, worker } = readSettings();
+if (cluster.isPrimary && role === "worker") {
+  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "job-worker" } });
+  openBackend(process.env, jobs)
+    .then((backend) =>
+      runWorkerProcess({
+        backend,
+        concurrency: jobs.workerConcurrency,
+        leaseMs: jobs.visibilityTimeoutS * 1000,
+        jobTimeoutMs: jobs.timeoutS * 1000,
+        drainTimeoutMs: worker.drainTimeoutS * 1000,
+        once: worker.once,
+        log,
+      }),
+    )
+    .then((code) => process.exit(code), fail("job worker"));
+} else if (cluster.isPrimary) {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } });
-  runPrimary({ workers: config.webConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs, log }).then((code) => {
+  const web = runPrimary({ workers: config.webConcurrency, shutdownTimeoutMs: config.shutdownTimeoutMs, log });
+  const jobWorker =
+    role === "all"
+      ? superviseJobWorker({
+          script: process.argv[1]!,
+          env: { ...process.env, FLEET_ROLE: "worker" },
+          log,
+          drainTimeoutMs: worker.drainTimeoutS * 1000,
+        })
+      : Promise.resolve(0);
+  Promise.all([web, jobWorker]).then(([webCode, jobsCode]) => {
+    const code = Math.max(webCode, jobsCode);
     log.info({ code }, "primary exiting");
     process.exit(code);
   });
 } else {
-  runWorker(config).catch((err: unknown) => {
-    process.stderr.write(`fleet worker ${cluster.worker?.id}: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  openBackend(process.env, jobs)
+    .then((backend) =>
+      runWorker(config, {
+        backend,
+        maxBacklog: jobs.maxBacklog,
+        workerSlots: jobs.workerConcurrency,
+        resultsDir: jobs.backend === "sqlite" ? jobs.resultsDir : undefined,
+      }),
+    )
+    .catch(fail(`worker ${cluster.worker?.id}`));
 }

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
+import type { JobsRoutesOptions } from "./jobs/routes";
 import { createSumPool } from "./sum-pool";
 import { LONGEST_REQUEST_MS } from "./timing";
 
@@ -21,7 +22,7 @@ const QUEUE_PER_THREAD = 2;
 const IDLE_NOTICE_MS = 500;
 
 /** One cluster worker: the app on the shared port, with its own CPU pool. */
-export async function runWorker(config: ServiceConfig): Promise<void> {
+export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions): Promise<void> {
   // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
   // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
@@ -30,6 +31,7 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
     apiMaxN: config.apiMaxN,
     pool,
     logger: { level: config.logLevel, base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id } },
+    jobs,
   });
   drainOnRequest(
     async () => {
@@ -40,6 +42,7 @@ export async function runWorker(config: ServiceConfig): Promise<void> {
       await sleep(IDLE_NOTICE_MS);
       await app.close(); // closes the sockets still idle and waits for the requests in flight
       await pool.close();
+      await jobs?.backend.close();
     },
     config.shutdownTimeoutMs,
     app.log,

@@ -30,7 +30,7 @@ import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../er
 import { DEFAULT_MAX_ATTEMPTS } from "../timing";
 import { DirectoryResultStore } from "./results";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema";
-import { Waker } from "./wake";
+import { WAL_RECHECK_MS, Waker } from "./wake";
 
 export interface SqliteBackendOptions {
   /** The database file (JOBS_DB); its directory is created. */
@@ -247,6 +247,7 @@ export class SqliteJobBackend implements JobBackend {
     if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`claim max must be an integer ≥ 1, got ${max}`);
     if (!(leaseMs > 0)) throw new RangeError(`claim leaseMs must be > 0, got ${leaseMs}`);
     const deadline = Date.now() + Math.max(0, waitMs);
+    let recheck = WAL_RECHECK_MS.length; // no WAL event seen yet: no reason to look again early
     // Bounded: every pass either returns or waits until a notification, the next due job, or the deadline.
     for (;;) {
       if (this.closed || signal?.aborted) return [];
@@ -264,7 +265,9 @@ export class SqliteJobBackend implements JobBackend {
       }
       const left = deadline - Date.now();
       if (left <= 0) return [];
-      await this.waker.wait(due === null ? left : Math.min(left, due - now), signal);
+      const delay = Math.min(left, due === null ? Infinity : due - now, WAL_RECHECK_MS[recheck] ?? Infinity);
+      // After a WAL event the commit may not be visible yet: look again shortly (wake.ts).
+      recheck = (await this.waker.wait(delay, signal)) === "wal" ? 0 : recheck + 1;
     }
   }
 

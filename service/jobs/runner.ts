@@ -1,0 +1,64 @@
+/**
+ * The worker's threads: each job runs in a thread of a piscina pool sized to WORKER_CONCURRENCY, so the
+ * worker's event loop stays free for heartbeats. Aborting a run ends its thread (piscina replaces it): that
+ * is how a cancel, a lost lease or the timeout stops a job at its next progress point at the latest.
+ */
+import path from "node:path";
+import { MessageChannel } from "node:worker_threads";
+import Piscina from "piscina";
+import type { KindOutput } from "./kinds";
+import type { ThreadAnswer } from "./run-thread";
+
+/** A run that failed; `permanent` when the kind said it can never succeed (PermanentJobError). */
+export class RunError extends Error {
+  override name = "RunError";
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface JobRunner {
+  /** Runs a kind off the event loop. Rejects with RunError, or with the signal's reason once aborted. */
+  run(kind: string, input: unknown, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<KindOutput>;
+  close(): Promise<void>;
+}
+
+// Compiled, this file is runner.js beside run-thread.js; under the test loader both are .ts.
+const THREAD_FILE = path.join(__dirname, `run-thread${path.extname(__filename)}`);
+
+export function createThreadRunner(threads: number): JobRunner {
+  const pool = new Piscina({
+    filename: THREAD_FILE,
+    minThreads: threads,
+    maxThreads: threads,
+    // Threads live as long as the worker: starting one costs tens of ms per job otherwise.
+    idleTimeout: Infinity,
+  });
+  return {
+    async run(kind, input, signal, onProgress) {
+      signal.throwIfAborted();
+      const { port1, port2 } = new MessageChannel();
+      port1.on("message", (fraction: number) => {
+        if (!signal.aborted) onProgress(fraction);
+      });
+      try {
+        const answer = (await pool.run(
+          { kind, input, port: port2 },
+          { transferList: [port2], signal },
+        )) as ThreadAnswer;
+        if (!answer.ok) throw new RunError(answer.message, answer.permanent);
+        return answer.output;
+      } catch (err) {
+        // piscina rejects an aborted run with its own AbortError; the caller wants to know why it stopped.
+        if (signal.aborted) throw signal.reason;
+        throw err;
+      } finally {
+        port1.close();
+      }
+    },
+    close: () => pool.close({ force: true }),
+  };
+}

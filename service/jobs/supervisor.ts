@@ -1,0 +1,99 @@
+/**
+ * With FLEET_ROLE=all the cluster primary also keeps one job-worker process, a child of its own (not a
+ * cluster worker: it serves no port), the way it keeps its web workers: respawned with the jittered
+ * backoff after an unexpected exit, given up on after a crash loop, and drained with the rest on SIGTERM.
+ * service/cluster.ts stays route-agnostic: this file is all it takes to add the worker.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import type { Logger } from "pino";
+import { backoffDelay } from "../cluster";
+
+export interface SupervisorOptions {
+  /** The script the child runs (main.js) and its environment (FLEET_ROLE=worker). */
+  script: string;
+  env: NodeJS.ProcessEnv;
+  args?: string[];
+  log: Logger;
+  /** The child's own drain deadline; past it and a grace period, the supervisor SIGKILLs it. */
+  drainTimeoutMs: number;
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+/** Beyond the child's deadline, time for it to release its leases and exit. */
+const GRACE_MS = 5_000;
+
+/** Resolves with an exit code once the child has stopped for good: 0 after a clean drain. */
+export function superviseJobWorker(options: SupervisorOptions): Promise<number> {
+  const { log, maxCrashes = 5, crashWindowMs = 60_000, backoffBaseMs = 100, backoffMaxMs = 10_000 } = options;
+  const crashes: number[] = [];
+  let child: ChildProcess | undefined;
+  let respawn: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let exitCode = 0;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+
+  function start(): void {
+    const proc = fork(options.script, options.args ?? [], { env: options.env, stdio: "inherit" });
+    child = proc;
+    log.info({ jobWorkerPid: proc.pid }, "job worker process started");
+    proc.on("exit", (code, signal) => {
+      child = undefined;
+      const who = { jobWorkerPid: proc.pid, code, signal };
+      if (stopping) {
+        if (code !== 0) exitCode = 1;
+        log.info(who, "job worker process exited during shutdown");
+        finish(exitCode);
+        return;
+      }
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
+      if (crashes.length > maxCrashes) {
+        log.fatal(
+          { ...who, crashes: crashes.length },
+          "job worker crash loop; shutting down so that systemd or the Auto Scaling Group replaces this instance",
+        );
+        exitCode = 1;
+        stopping = true;
+        finish(1);
+        // The web workers drain too: the primary's own SIGTERM handler does it.
+        process.kill(process.pid, "SIGTERM");
+        return;
+      }
+      const delayMs = backoffDelay(crashes.length, backoffBaseMs, backoffMaxMs);
+      log.warn(
+        { ...who, recentCrashes: crashes.length, respawnInMs: delayMs },
+        "job worker died unexpectedly; respawning",
+      );
+      respawn = setTimeout(start, delayMs);
+    });
+  }
+
+  function stop(reason: string): void {
+    if (stopping) return;
+    stopping = true;
+    if (respawn) clearTimeout(respawn);
+    if (!child) {
+      finish(exitCode);
+      return;
+    }
+    log.info({ reason, jobWorkerPid: child.pid }, "draining the job worker");
+    child.kill("SIGTERM");
+    const victim = child;
+    setTimeout(() => {
+      if (victim.exitCode === null && victim.signalCode === null) {
+        log.error({ jobWorkerPid: victim.pid }, "job worker drain deadline passed; killing it");
+        victim.kill("SIGKILL");
+      }
+    }, options.drainTimeoutMs + GRACE_MS).unref();
+  }
+
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  start();
+  return done;
+}

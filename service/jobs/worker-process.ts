@@ -1,0 +1,79 @@
+/**
+ * A job-worker process (FLEET_ROLE=worker, `npm run worker`, or the child that FLEET_ROLE=all starts):
+ * the worker loop over a backend and a thread per concurrent job. SIGTERM or SIGINT is the drain: stop
+ * claiming, let running jobs finish until WORKER_DRAIN_TIMEOUT_S, give the rest back, exit 0.
+ */
+import type { Logger } from "pino";
+import { ConfigError, integer, type Env } from "../config";
+import type { JobBackend } from "./backend";
+import { createThreadRunner } from "./runner";
+import { WORKER_DRAIN_TIMEOUT_S, WORKER_SYSTEMD_TIMEOUT_STOP_S } from "./timing";
+import { startJobWorker, type JobWorker } from "./worker";
+
+/** Time left after the drain deadline for releasing the leases and exiting, before systemd's SIGKILL. */
+const EXIT_MARGIN_S = 10;
+
+export interface WorkerProcessConfig {
+  /** WORKER_DRAIN_TIMEOUT_S: on SIGTERM, running jobs get this long to finish before they are given back. */
+  drainTimeoutS: number;
+  /** `--once`: run until no job is claimable, then exit. */
+  once: boolean;
+}
+
+export function loadWorkerProcessConfig(env: Env, args: readonly string[]): WorkerProcessConfig {
+  const unknown = args.filter((arg) => arg !== "--once");
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown argument ${JSON.stringify(unknown[0])}: the only one is --once (job worker)`);
+  }
+  return {
+    drainTimeoutS: integer(
+      env,
+      "WORKER_DRAIN_TIMEOUT_S",
+      WORKER_DRAIN_TIMEOUT_S,
+      0,
+      WORKER_SYSTEMD_TIMEOUT_STOP_S - EXIT_MARGIN_S,
+    ),
+    once: args.includes("--once"),
+  };
+}
+
+export interface WorkerProcessOptions {
+  backend: JobBackend;
+  concurrency: number;
+  leaseMs: number;
+  jobTimeoutMs: number;
+  drainTimeoutMs: number;
+  log: Logger;
+  /** Exit once no job is claimable (`--once`). */
+  once: boolean;
+  onBusyChange?: (busy: boolean) => Promise<void>;
+}
+
+/** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
+  const { backend, log } = options;
+  const runner = createThreadRunner(options.concurrency);
+  const worker: JobWorker = startJobWorker({ ...options, runner });
+  const drain = (reason: string) => {
+    log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
+    void worker.stop(options.drainTimeoutMs);
+  };
+  process.on("SIGTERM", () => drain("SIGTERM"));
+  process.on("SIGINT", () => drain("SIGINT"));
+  // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
+  if (process.send) process.on("disconnect", () => drain("the primary exited"));
+  log.info(
+    {
+      concurrency: options.concurrency,
+      leaseMs: options.leaseMs,
+      backend: backend.capabilities.name,
+      once: options.once,
+    },
+    "job worker ready",
+  );
+  await worker.done;
+  await runner.close();
+  await backend.close();
+  log.info("job worker stopped");
+  return 0;
+}

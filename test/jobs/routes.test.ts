@@ -1,0 +1,267 @@
+/**
+ * The jobs API through inject, over a real SQLite backend: every bad input the issue lists is refused and
+ * named before anything is stored, idempotency, cancel, the long poll, the backlog limit and /results/.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { retryAfterSeconds } from "../../service/jobs/routes";
+import { buildJobsApp, type JobsTestApp } from "./helpers";
+
+const LONG_LEASE_MS = 60_000;
+
+describe("jobs API (inject, SQLite backend)", () => {
+  let t: JobsTestApp;
+  beforeEach(async () => {
+    t = await buildJobsApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: "POST", url: "/jobs", payload: payload as object, headers });
+
+  describe("POST /jobs", () => {
+    it("records a job and answers 202 with its id, a Location, and nothing run yet", async () => {
+      const res = await post({ kind: "sum", input: { n: 10 } });
+      assert.equal(res.statusCode, 202);
+      const body = res.json();
+      assert.deepEqual(Object.keys(body).sort(), ["createdAt", "id", "kind", "status"]);
+      assert.equal(body.kind, "sum");
+      assert.equal(body.status, "queued");
+      assert.equal(res.headers.location, `/jobs/${body.id}`);
+      const job = (await t.app.inject(`/jobs/${body.id}`)).json();
+      assert.equal(job.status, "queued", "the web tier runs nothing itself");
+      assert.equal(job.attempts, 0);
+      assert.equal(job.progress, 0);
+      assert.equal(job.input, undefined, "the input is not echoed");
+      assert.equal(await t.backend.backlog(), 1);
+    });
+
+    it("refuses an unknown kind with 400 listing the kinds, storing nothing", async () => {
+      const res = await post({ kind: "transcode", input: {} });
+      assert.equal(res.statusCode, 400);
+      assert.match(res.json().message, /body\/kind "transcode" is not a kind: expected one of sum, render/);
+      assert.equal(await t.backend.backlog(), 0);
+    });
+
+    const badInputs: [string, unknown, RegExp][] = [
+      ["n above 1e11", { kind: "sum", input: { n: 1e11 + 1 } }, /body\/input\/n must be <= 100000000000/],
+      ["a negative n", { kind: "sum", input: { n: -1 } }, /body\/input\/n must be >= 0/],
+      ["a fractional n", { kind: "sum", input: { n: 1.5 } }, /body\/input\/n must be integer/],
+      ["n as a string", { kind: "sum", input: { n: "5" } }, /body\/input\/n has the wrong JSON type/],
+      ["n missing", { kind: "sum", input: {} }, /body\/input\/n is required/],
+      [
+        "an unknown input field",
+        { kind: "sum", input: { n: 1, m: 2 } },
+        /body\/input\/m is not a known field: expected n/,
+      ],
+      ["input missing", { kind: "sum" }, /body\/input is required/],
+      ["an unknown body field", { kind: "sum", input: { n: 1 }, priority: 1 }, /body\/priority is not a known field/],
+      ["kind not a string", { kind: 7, input: { n: 1 } }, /body\/kind/],
+      [
+        "a render too wide",
+        { kind: "render", input: { width: 8193, height: 10 } },
+        /body\/input\/width must be <= 8192/,
+      ],
+      [
+        "too many iterations",
+        { kind: "render", input: { width: 8, height: 8, maxIterations: 10_001 } },
+        /body\/input\/maxIterations must be <= 10000/,
+      ],
+      [
+        "a typo in the view",
+        { kind: "render", input: { width: 8, height: 8, view: { zom: 2 } } },
+        /body\/input\/view\/zom is not a known field: expected centerX, centerY, zoom/,
+      ],
+      ["a zero zoom", { kind: "render", input: { width: 8, height: 8, view: { zoom: 0 } } }, /view\/zoom must be > 0/],
+      ["an array body", [1, 2], /body must be object/],
+    ];
+    for (const [what, body, message] of badInputs) {
+      it(`refuses ${what} with 400 naming the field, storing nothing`, async () => {
+        const res = await post(body);
+        assert.equal(res.statusCode, 400, res.body);
+        assert.match(res.json().message, message);
+        assert.equal(await t.backend.backlog(), 0);
+      });
+    }
+
+    it("refuses a body that is not JSON: 400 for broken JSON, 415 for another media type", async () => {
+      const broken = await post("{not json", { "content-type": "application/json" });
+      assert.equal(broken.statusCode, 400);
+      assert.match(broken.json().message, /not valid JSON/);
+      const xml = await post("<job/>", { "content-type": "application/xml" });
+      assert.equal(xml.statusCode, 415);
+      assert.match(xml.json().message, /application\/json/);
+      assert.equal(await t.backend.backlog(), 0);
+    });
+
+    it("refuses a body over 64 KiB with 413", async () => {
+      const res = await post(JSON.stringify({ kind: "sum", input: { n: 1 }, pad: "x".repeat(64 * 1024) }), {
+        "content-type": "application/json",
+      });
+      assert.equal(res.statusCode, 413);
+      assert.match(res.json().message, /65536 bytes/);
+    });
+
+    it("returns the same job for a repeat with the same Idempotency-Key and body, in any key order", async () => {
+      const first = await post({ kind: "render", input: { width: 4, height: 3 } }, { "idempotency-key": "order-17" });
+      const again = await post({ input: { height: 3, width: 4 }, kind: "render" }, { "idempotency-key": "order-17" });
+      assert.equal(first.statusCode, 202);
+      assert.equal(again.statusCode, 202);
+      assert.equal(again.json().id, first.json().id);
+      assert.equal(again.headers["idempotent-replayed"], "true");
+      assert.equal(await t.backend.backlog(), 1);
+    });
+
+    it("answers 409 naming the key when an Idempotency-Key comes back with another body", async () => {
+      await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k-1" });
+      const res = await post({ kind: "sum", input: { n: 2 } }, { "idempotency-key": "k-1" });
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.json().code, "IDEMPOTENCY_CONFLICT");
+      assert.match(res.json().message, /"k-1"/);
+      assert.equal(await t.backend.backlog(), 1);
+    });
+  });
+
+  describe("the backlog limit", () => {
+    it("answers 503 with Retry-After above JOBS_MAX_BACKLOG, and admits again once workers take jobs", async () => {
+      await t.close();
+      t = await buildJobsApp({ maxBacklog: 2 });
+      assert.equal((await post({ kind: "sum", input: { n: 1 } })).statusCode, 202);
+      assert.equal((await post({ kind: "sum", input: { n: 2 } })).statusCode, 202);
+      const refused = await post({ kind: "sum", input: { n: 3 } });
+      assert.equal(refused.statusCode, 503);
+      assert.equal(refused.json().code, "BACKLOG_FULL");
+      assert.match(refused.json().message, /JOBS_MAX_BACKLOG=2/);
+      assert.ok(Number(refused.headers["retry-after"]) >= 1, `Retry-After ${refused.headers["retry-after"]}`);
+      assert.equal(await t.backend.backlog(), 2, "the refused job was not stored");
+      await t.backend.claim({ max: 1, leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      // The count is refreshed at most every 200 ms.
+      const deadline = Date.now() + 5_000;
+      let status = 503;
+      while (status === 503 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await post({ kind: "sum", input: { n: 4 } })).statusCode;
+      }
+      assert.equal(status, 202);
+    });
+
+    it("derives Retry-After from the jobs above the limit, their estimated seconds and the worker slots", () => {
+      assert.equal(retryAfterSeconds(10, 10, 30, 2), 15, "one job over: 30 s shared by 2 slots");
+      assert.equal(retryAfterSeconds(19, 10, 30, 2), 150, "ten jobs over");
+      assert.equal(retryAfterSeconds(10, 10, 0.01, 8), 1, "never below one second");
+      assert.equal(retryAfterSeconds(1e9, 10, 900, 1), 3600, "capped at an hour");
+    });
+  });
+
+  describe("GET /jobs/:id", () => {
+    it("answers 400 for an id that cannot be one and 404 for an unknown one", async () => {
+      const bad = await t.app.inject("/jobs/not-a-job");
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().message, /params\/id must be a job id/);
+      const unknown = await t.app.inject(`/jobs/${randomUUID()}`);
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().code, "JOB_NOT_FOUND");
+      assert.equal((await t.app.inject(`/jobs/${randomUUID()}?wait=21`)).statusCode, 400);
+    });
+
+    it("with ?wait holds the request until the progress changes, then answers at once", async () => {
+      const { id } = (await post({ kind: "sum", input: { n: 5 } })).json();
+      const started = Date.now();
+      const polling = t.app.inject(`/jobs/${id}?wait=15`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [lease] = await t.backend.claim({ max: 1, leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      const res = await polling;
+      const job = res.json();
+      assert.equal(job.status, "running");
+      assert.ok(Date.now() - started < 10_000, "answered when the job started, well before the 15 s were up");
+      const next = t.app.inject(`/jobs/${id}?wait=15`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await t.backend.progress(lease!, 0.5), "held");
+      assert.equal((await next).json().progress, 0.5);
+      assert.equal(await t.backend.complete(lease!, { sum: "15" }), true);
+      const done = (await t.app.inject(`/jobs/${id}?wait=15`)).json();
+      assert.equal(done.status, "succeeded");
+      assert.deepEqual(done.result, { sum: "15" });
+      assert.ok(done.startedAt && done.finishedAt);
+    });
+
+    it("with ?wait answers with the unchanged job when the time is up", async () => {
+      const { id } = (await post({ kind: "sum", input: { n: 5 } })).json();
+      const started = Date.now();
+      const res = await t.app.inject(`/jobs/${id}?wait=0.4`);
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.json().status, "queued");
+      assert.ok(Date.now() - started >= 350, "it waited");
+    });
+  });
+
+  describe("DELETE /jobs/:id", () => {
+    it("cancels a queued job so that it never runs, and a second cancel is 409", async () => {
+      const { id } = (await post({ kind: "sum", input: { n: 5 } })).json();
+      const res = await t.app.inject({ method: "DELETE", url: `/jobs/${id}` });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.json().status, "canceled");
+      assert.deepEqual(await t.backend.claim({ max: 5, leaseMs: LONG_LEASE_MS, waitMs: 0 }), []);
+      const again = await t.app.inject({ method: "DELETE", url: `/jobs/${id}` });
+      assert.equal(again.statusCode, 409);
+      assert.equal(again.json().code, "JOB_STATE");
+    });
+
+    it("cancels a running job: its worker learns it at the next progress point", async () => {
+      const { id } = (await post({ kind: "sum", input: { n: 5 } })).json();
+      const [lease] = await t.backend.claim({ max: 1, leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      assert.equal((await t.app.inject({ method: "DELETE", url: `/jobs/${id}` })).json().status, "canceled");
+      assert.equal(await t.backend.progress(lease!, 0.1), "canceled");
+      assert.equal(await t.backend.complete(lease!, { sum: "15" }), false);
+      assert.equal((await t.app.inject(`/jobs/${id}`)).json().status, "canceled");
+    });
+
+    it("answers 409 for a finished job, 404 for an unknown one, 400 for a malformed id", async () => {
+      const { id } = (await post({ kind: "sum", input: { n: 5 } })).json();
+      const [lease] = await t.backend.claim({ max: 1, leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      await t.backend.complete(lease!, { sum: "15" });
+      assert.equal((await t.app.inject({ method: "DELETE", url: `/jobs/${id}` })).statusCode, 409);
+      assert.equal((await t.app.inject({ method: "DELETE", url: `/jobs/${randomUUID()}` })).statusCode, 404);
+      assert.equal((await t.app.inject({ method: "DELETE", url: "/jobs/12" })).statusCode, 400);
+    });
+  });
+
+  describe("/results/", () => {
+    it("serves a stored result read-only with its content type", async () => {
+      const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+      await t.backend.results.put("jobs/abc/result.png", png, "image/png");
+      const url = t.backend.results.url("jobs/abc/result.png");
+      const res = await t.app.inject(url);
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers["content-type"], "image/png");
+      assert.equal(res.headers["x-content-type-options"], "nosniff");
+      assert.deepEqual(res.rawPayload, png);
+      assert.equal((await t.app.inject({ method: "POST", url })).statusCode, 404, "read-only");
+    });
+
+    it("answers 404 for anything outside the results directory or not a plain file", async () => {
+      fs.writeFileSync(path.join(t.dir, "secret.txt"), "the-secret-content");
+      fs.mkdirSync(path.join(t.resultsDir, "sub"), { recursive: true });
+      fs.writeFileSync(path.join(t.resultsDir, ".hidden"), "the-hidden-content");
+      fs.symlinkSync(path.join(t.dir, "secret.txt"), path.join(t.resultsDir, "link.txt"));
+      for (const url of [
+        "/results/../secret.txt",
+        "/results/%2e%2e/secret.txt",
+        "/results/sub/..%2f..%2fsecret.txt",
+        "/results/.hidden",
+        "/results/link.txt",
+        "/results/sub",
+        "/results/",
+        "/results/missing.png",
+      ]) {
+        const res = await t.app.inject(url);
+        assert.equal(res.statusCode, 404, url);
+        assert.doesNotMatch(res.body, /the-(secret|hidden)-content/, url);
+      }
+    });
+  });
+});
