@@ -8,6 +8,8 @@ import pino from "pino";
 import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { loadJobsConfig, type JobsConfig } from "./jobs/config";
+import { loadAwsJobsConfig, type AwsJobsConfig } from "./jobs/aws/config";
+import { fleetWorkerProcessHooks, loadAwsWorkerHooksConfig, type AwsWorkerHooksConfig } from "./jobs/aws/worker-hooks";
 import { openBackend } from "./jobs/open-backend";
 import { superviseJobWorker } from "./jobs/supervisor";
 import { loadWorkerProcessConfig, runWorkerProcess, type WorkerProcessConfig } from "./jobs/worker-process";
@@ -19,15 +21,22 @@ interface Settings {
   role: FleetRole;
   jobs: JobsConfig;
   worker: WorkerProcessConfig;
+  /** JOBS_BACKEND=aws: its resources, checked here so a bad one exits 1 before any fork. */
+  aws?: { jobs: AwsJobsConfig; fleetWorker?: AwsWorkerHooksConfig };
 }
 
 function readSettings(): Settings {
   try {
+    const jobs = loadJobsConfig();
     return {
       config: loadConfig(),
       role: parseFleetRole(),
-      jobs: loadJobsConfig(),
+      jobs,
       worker: loadWorkerProcessConfig(process.env, process.argv.slice(2)),
+      aws:
+        jobs.backend === "aws"
+          ? { jobs: loadAwsJobsConfig(process.env), fleetWorker: loadAwsWorkerHooksConfig(process.env) }
+          : undefined,
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -41,12 +50,13 @@ const fail = (who: string) => (err: unknown) => {
   process.exit(1);
 };
 
-const { config, role, jobs, worker } = readSettings();
+const { config, role, jobs, worker, aws } = readSettings();
 if (cluster.isPrimary && role === "worker") {
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "job-worker" } });
   openBackend(process.env, jobs)
-    .then((backend) =>
+    .then(async (backend) =>
       runWorkerProcess({
+        ...(aws ? await fleetWorkerProcessHooks(aws.fleetWorker, aws.jobs.region, log) : {}),
         backend,
         concurrency: jobs.workerConcurrency,
         leaseMs: jobs.visibilityTimeoutS * 1000,

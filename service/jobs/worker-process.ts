@@ -47,6 +47,10 @@ export interface WorkerProcessOptions {
   /** Exit once no job is claimable (`--once`). */
   once: boolean;
   onBusyChange?: (busy: boolean) => Promise<void>;
+  /** Another reason to drain than a signal (the AWS fleet's termination hook): given the drain once, at start. */
+  onStart?: (drain: (reason: string) => Promise<void>) => void;
+  /** Awaited once the worker has stopped, before the backend closes (drops the scale-in protection). */
+  onStopped?: () => Promise<void>;
 }
 
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
@@ -56,12 +60,13 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const worker: JobWorker = startJobWorker({ ...options, runner });
   const drain = (reason: string) => {
     log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
-    void worker.stop(options.drainTimeoutMs);
+    return worker.stop(options.drainTimeoutMs);
   };
-  process.on("SIGTERM", () => drain("SIGTERM"));
-  process.on("SIGINT", () => drain("SIGINT"));
+  process.on("SIGTERM", () => void drain("SIGTERM"));
+  process.on("SIGINT", () => void drain("SIGINT"));
   // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
-  if (process.send) process.on("disconnect", () => drain("the primary exited"));
+  if (process.send) process.on("disconnect", () => void drain("the primary exited"));
+  options.onStart?.(drain);
   log.info(
     {
       concurrency: options.concurrency,
@@ -72,6 +77,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     "job worker ready",
   );
   await worker.done;
+  await options.onStopped?.();
   await runner.close();
   await backend.close();
   log.info("job worker stopped");

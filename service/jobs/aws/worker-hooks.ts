@@ -126,3 +126,32 @@ export async function openAwsWorkerHooks(options: AwsWorkerHooksOptions): Promis
     },
   };
 }
+
+/**
+ * What main.ts hands runWorkerProcess for a worker on the AWS fleet: onBusyChange, the termination watch
+ * (started with the worker's drain) and the cleanup. Empty off the fleet.
+ */
+export async function fleetWorkerProcessHooks(
+  config: AwsWorkerHooksConfig | undefined,
+  region: string,
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+): Promise<{
+  onBusyChange?: (busy: boolean) => Promise<void>;
+  onStart?: (drain: (reason: string) => Promise<void>) => void;
+  onStopped?: () => Promise<void>;
+}> {
+  if (!config) return {};
+  const hooks = await openAwsWorkerHooks({ config, region, warn: (err, msg) => log.warn({ err }, msg) });
+  return {
+    onBusyChange: hooks.onBusyChange,
+    onStart: (drain) => {
+      hooks
+        .watch(() => drain("the instance is terminating (lifecycle hook)"))
+        .then(
+          (outcome) => log.info({ outcome }, "termination watch ended"),
+          (err: unknown) => log.warn({ err }, "termination watch failed"),
+        );
+    },
+    onStopped: () => hooks.close(),
+  };
+}
