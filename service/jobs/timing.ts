@@ -13,19 +13,6 @@ export const HEARTBEATS_PER_LEASE = 3;
 /** JOBS_MAX_ATTEMPTS default: attempts before a job ends failed (and, on AWS, its message in the DLQ). */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-/**
- * The jobs queue's redrive maxReceiveCount for JOBS_MAX_ATTEMPTS: one receive more than the attempts.
- * When every attempt's worker dies, the message is received once per attempt, and the receive after the
- * last one is the one that finds the last lease expired and ends the job failed (as SQLite's claim does).
- * With maxReceiveCount = maxAttempts SQS would move that message to the DLQ instead, and the job would stay
- * `running` in the table forever (test/jobs/aws.test.ts shows it). Retries and releases send a fresh
- * message, so only crashes count against it; the redrive is the safety net for a message no worker can
- * process at all.
- */
-export function redriveMaxReceiveCount(maxAttempts: number): number {
-  return maxAttempts + 1;
-}
-
 /** JOBS_TIMEOUT_S default: an attempt running longer is stopped and counts as failed. `sum` of 1e11 takes
  * about two minutes on one core; a render of 8192² at 10,000 iterations can take longer. */
 export const DEFAULT_JOB_TIMEOUT_S = 900;

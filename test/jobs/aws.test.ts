@@ -12,7 +12,7 @@ import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env
 import { AwsJobBackend } from "../../service/jobs/aws/backend";
 import { loadAwsJobsConfig } from "../../service/jobs/aws/config";
 import { describeBackendContract } from "./backend-contract";
-import { EMULATOR_REGION, startEmulators, withEnv, type Emulators } from "./aws-emulators";
+import { EMULATOR_REGION, startEmulators, withEnv, type Emulators } from "../../bench/aws-emulators";
 
 describe("aws job backend (fauxqs + dynalite)", function () {
   this.timeout(60_000);
@@ -22,6 +22,7 @@ describe("aws job backend (fauxqs + dynalite)", function () {
   let ddb: DynamoDBClient;
   let s3: S3Client;
   const open: AwsJobBackend[] = [];
+  const warnings: string[] = [];
   before(async () => {
     emulators = await startEmulators();
     restoreEnv = withEnv(emulators.env);
@@ -45,7 +46,11 @@ describe("aws job backend (fauxqs + dynalite)", function () {
   }
 
   function backend(env: Record<string, string>, maxAttempts: number): AwsJobBackend {
-    const b = new AwsJobBackend({ config: loadAwsJobsConfig(env), maxAttempts });
+    const b = new AwsJobBackend({
+      config: loadAwsJobsConfig(env),
+      maxAttempts,
+      warn: (_err, msg) => warnings.push(msg),
+    });
     open.push(b);
     return b;
   }
@@ -127,6 +132,7 @@ describe("aws job backend (fauxqs + dynalite)", function () {
       }
       assert.deepEqual(await b.claim({ max: 10, leaseMs: 30_000, waitMs: 1_500 }), []);
       assert.deepEqual(await queueCounts(env[AWS_JOBS_ENV.queueUrl]!), { visible: 0, inFlight: 0 });
+      assert.ok(warnings.includes("deleting a foreign message"), warnings.join("; "));
     });
 
     it("makes, for a key whose request died after reserving it, the job it reserved", async () => {
@@ -171,23 +177,39 @@ describe("aws job backend (fauxqs + dynalite)", function () {
       assert.equal(fresh.job.status, "queued");
     });
 
-    it("needs the redrive's maxReceiveCount above maxAttempts: at equal, a job whose workers all died stays running", async () => {
-      // What redriveMaxReceiveCount guards against: the receive after the last expired lease is redriven
-      // to the DLQ before any worker can end the job, so the table never learns the job is dead.
-      const env = { ...emulators.env, ...(await emulators.resources({ maxAttempts: 1, maxReceiveCount: 1 })) };
+    it("ends failed a job whose every worker died, though the redrive took the message that would end it", async () => {
+      const env = await resources(1); // maxReceiveCount = maxAttempts = 1, as the infra sets it
       const b = backend(env, 1);
       const { job } = await b.enqueue({ kind: "sum", input: { n: 1 } });
       assert.equal((await b.claim({ max: 1, leaseMs: 1_000, waitMs: 5_000 })).length, 1);
       await sleep(2_200);
+      // The next receive is redriven to the DLQ; the claim finds it there and reads the table.
       assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 1_500 }), []);
-      assert.equal((await b.get(job.id))!.status, "running", "the message reached a worker after all");
-      const dlq = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: env[AWS_JOBS_ENV.deadLetterQueueUrl], WaitTimeSeconds: 1 }),
-      );
+      const failed = (await b.get(job.id))!;
+      assert.equal(failed.status, "failed");
+      assert.match(failed.error ?? "", /lease expired on the last attempt/);
       assert.deepEqual(
-        dlq.Messages?.map((m) => m.Body),
+        (await b.listDead(10)).map((j) => j.id),
         [job.id],
       );
+    });
+
+    it("puts back a job the redrive moved while it had attempts left (receives that started no attempt)", async () => {
+      const env = { ...emulators.env, ...(await emulators.resources({ maxAttempts: 3, maxReceiveCount: 1 })) };
+      const b = backend(env, 3);
+      const { job } = await b.enqueue({ kind: "sum", input: { n: 1 } });
+      assert.equal((await b.claim({ max: 1, leaseMs: 1_000, waitMs: 5_000 })).length, 1);
+      await sleep(2_200);
+      const deadline = Date.now() + 10_000;
+      let leases: Awaited<ReturnType<typeof b.claim>> = [];
+      while (leases.length === 0 && Date.now() < deadline) {
+        leases = await b.claim({ max: 1, leaseMs: 30_000, waitMs: 1_000 });
+      }
+      assert.deepEqual(
+        leases.map((l) => [l.job.id, l.attempt]),
+        [[job.id, 2]],
+      );
+      assert.equal(await b.complete(leases[0]!, { sum: "1" }), true);
     });
 
     it("stores a result in the bucket below the results prefix, with its CDN url", async () => {

@@ -6,12 +6,13 @@
  * overwrite a newer state, and a message whose job is finished or gone is deleted when it shows up.
  *
  * Attempts are counted in the table (`attempts`), never from SQS's ApproximateReceiveCount, which also
- * counts duplicate deliveries. A retry or a release puts a fresh message (with DelaySeconds for the backoff)
- * and deletes the old one, so a message's receive count only grows when a worker dies holding it: with
- * maxAttempts crashes in a row the (maxAttempts + 1)-th receive is the one that finds the last lease expired
- * and ends the job failed, as the SQLite backend's claim does. The redrive policy must therefore allow that
- * receive: maxReceiveCount = maxAttempts + 1 (`redriveMaxReceiveCount` in ../timing.ts); the redrive itself is only the
- * safety net for a message no worker can process (the table unreachable, a bug).
+ * counts receives that start no attempt: a duplicate delivery, a worker killed between receive and claim,
+ * a long poll whose client went away. A retry or a release puts a fresh message (DelaySeconds for the
+ * backoff) and deletes the old one, so only such receives and crashes count against the redrive
+ * (maxReceiveCount = JOBS_MAX_ATTEMPTS, as the infra sets it). Whatever the redrive moves, the claims
+ * settle from the DLQ by the table (reconcileDeadLetters): a job with attempts left goes back to the
+ * queue, one whose last lease expired ends failed (as SQLite's claim does), so maxAttempts means the same
+ * on both backends and the DLQ ends up holding exactly the failed jobs.
  *
  * Write orders, each chosen so that a crash between two writes loses nothing:
  * - enqueue: idempotency item (attribute_not_exists) → job item (attribute_not_exists) → message. A crash
@@ -60,7 +61,7 @@ import {
   type Item,
   type Scalar,
 } from "./items";
-import { JobQueue, SQS_MAX_DELAY_S, SQS_MAX_VISIBILITY_S, toSqsSeconds, type Received } from "./queue";
+import { JobQueue, SQS_MAX_DELAY_S, SQS_MAX_RECEIVE, SQS_MAX_VISIBILITY_S, toSqsSeconds, type Received } from "./queue";
 import { pause } from "./pause";
 import { S3ResultStore } from "./results";
 import { DEAD_LETTER_PARTITION, JOBS_TABLE } from "./table-schema";
@@ -89,7 +90,16 @@ export const IDEMPOTENCY_KEY_TTL_S = 24 * 3600;
  * conditional write on a loaded machine; a claim slower than that only meets a duplicate, which the table
  * guard turns away.
  */
-const CLAIM_VISIBILITY_S = 3;
+const CLAIM_VISIBILITY_S = 2;
+
+/**
+ * A claim also settles the DLQ (reconcileDeadLetters) whenever its receive came back empty, and at least
+ * this often while the queue is busy, so a job redriven by receives that started no attempt waits seconds
+ * in the DLQ, not until the fleet is idle.
+ */
+const DEAD_LETTER_POLL_MS = 10_000;
+/** A DLQ message is hidden this long while its job is looked up and settled. */
+const DEAD_LETTER_CLAIM_VISIBILITY_S = 5;
 
 /** How long an empty short poll waits before the next one while a sub-second claim wait runs out. */
 const SHORT_POLL_PAUSE_MS = 100;
@@ -117,6 +127,8 @@ export class AwsJobBackend implements JobBackend {
   private readonly maxAttempts: number;
   private readonly clock: () => number;
   private readonly warn: (err: unknown, msg: string) => void;
+  private readonly deadLetters: JobQueue;
+  private lastDeadLetterPollMs = 0;
   /** Aborts long polls in flight when the backend closes. */
   private readonly closing = new AbortController();
 
@@ -129,7 +141,8 @@ export class AwsJobBackend implements JobBackend {
     this.sqs = new SQSClient({ region: config.region, useQueueUrlAsEndpoint: false });
     // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS.
     this.s3 = new S3Client({ region: config.region, forcePathStyle: config.s3ForcePathStyle });
-    this.queue = new JobQueue(this.sqs, config.queueUrl, config.deadLetterQueueUrl);
+    this.queue = new JobQueue(this.sqs, config.queueUrl);
+    this.deadLetters = new JobQueue(this.sqs, config.deadLetterQueueUrl);
     this.results = new S3ResultStore(this.s3, config.resultsBucket, config.resultsBaseUrl);
     this.table = config.table;
     this.maxAttempts = options.maxAttempts;
@@ -332,6 +345,9 @@ export class AwsJobBackend implements JobBackend {
           "could not claim a received job (its message comes back after the claim's visibility)",
         );
       }
+      if (received.length === 0 || this.clock() - this.lastDeadLetterPollMs >= DEAD_LETTER_POLL_MS) {
+        await this.reconcileDeadLetters().catch((err: unknown) => this.warn(err, "could not reconcile the DLQ"));
+      }
       const left = deadline - this.clock();
       if (leases.length > 0 || left <= 0) return leases;
       if (left < 1000 && received.length === 0) {
@@ -401,28 +417,8 @@ export class AwsJobBackend implements JobBackend {
         await this.queue.hide(receipt, toSqsSeconds(notBefore - nowMs, 1, SQS_MAX_VISIBILITY_S));
         return undefined;
       }
-      if (attempts >= this.maxAttempts && (status === "queued" || leaseEnd <= nowMs)) {
-        const error =
-          status === "running"
-            ? `lease expired on the last attempt (${attempts} of ${this.maxAttempts}): the worker stopped heartbeating`
-            : (str(item, ATTR.error) ?? `no attempts left (${attempts} of ${this.maxAttempts})`);
-        const ended = await this.update(
-          id,
-          `SET #status = :failed, #error = :error, #finishedAt = :nowIso, #deadPk = :dead, #expiresAt = :exp ` +
-            `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore`,
-          `#status = :status AND #attempts = :attempts`,
-          {
-            ":failed": "failed",
-            ":error": error,
-            ":nowIso": this.iso(nowMs),
-            ":dead": DEAD_LETTER_PARTITION,
-            ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
-            ":status": status ?? "",
-            ":attempts": attempts,
-          },
-          "NONE",
-        );
-        if (ended) {
+      if (this.exhausted(item, nowMs)) {
+        if (await this.endExhausted(item, nowMs)) {
           await this.recordDead(id);
           await this.queue.delete(receipt);
           return undefined;
@@ -432,9 +428,81 @@ export class AwsJobBackend implements JobBackend {
     return undefined; // still contended: the message comes back after its visibility timeout
   }
 
+  /** No attempt left, and none running: a queued job with its attempts used, or the last lease expired. */
+  private exhausted(item: Item, nowMs: number): boolean {
+    const attempts = num(item, ATTR.attempts) ?? 0;
+    const status = str(item, ATTR.status);
+    const leaseEnd = num(item, ATTR.leaseExpiresAt) ?? 0;
+    return attempts >= this.maxAttempts && (status === "queued" || (status === "running" && leaseEnd <= nowMs));
+  }
+
+  /** Ends an exhausted job failed, as SQLite's claim does; false when its state moved on meanwhile. */
+  private async endExhausted(item: Item, nowMs: number): Promise<boolean> {
+    const attempts = num(item, ATTR.attempts) ?? 0;
+    const status = str(item, ATTR.status) ?? "";
+    const error =
+      status === "running"
+        ? `lease expired on the last attempt (${attempts} of ${this.maxAttempts}): the worker stopped heartbeating`
+        : (str(item, ATTR.error) ?? `no attempts left (${attempts} of ${this.maxAttempts})`);
+    const ended = await this.update(
+      str(item, ATTR.id)!,
+      `SET #status = :failed, #error = :error, #finishedAt = :nowIso, #deadPk = :dead, #expiresAt = :exp ` +
+        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore`,
+      status === "running"
+        ? `#status = :status AND #attempts = :attempts AND #leaseToken = :token AND #leaseExpiresAt <= :now`
+        : `#status = :status AND #attempts = :attempts`,
+      {
+        ":failed": "failed",
+        ":error": error,
+        ":nowIso": this.iso(nowMs),
+        ":dead": DEAD_LETTER_PARTITION,
+        ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
+        ":status": status,
+        ":attempts": attempts,
+        ":token": str(item, ATTR.leaseToken) ?? "",
+        ":now": nowMs,
+      },
+      "NONE",
+    );
+    return ended !== null;
+  }
+
+  /**
+   * Settles what the redrive moved to the DLQ. SQS counts every receive, also those that start no attempt
+   * (a duplicate, a worker killed between receive and claim, a long poll whose client is gone), so a job
+   * with attempts left can be redriven; and when every attempt's worker died, the receive that would end
+   * the job is redriven too. The table decides: a job with attempts left gets a fresh message in the jobs
+   * queue (its receive count starts again); an exhausted one ends failed; a failed one stays in the DLQ
+   * as the dead letter (hidden for a long while, so the alarm holds and nobody re-reads it in a loop);
+   * finished or unknown ids are dropped.
+   */
+  private async reconcileDeadLetters(): Promise<void> {
+    this.lastDeadLetterPollMs = this.clock();
+    const received = await this.deadLetters.receive(SQS_MAX_RECEIVE, 0, DEAD_LETTER_CLAIM_VISIBILITY_S);
+    await Promise.all(
+      received.map(async ({ jobId: id, receipt }) => {
+        const item = JOB_ID.test(id) ? await this.read(id) : undefined;
+        const nowMs = this.clock();
+        const status = item && isJobItem(item) ? str(item, ATTR.status) : undefined;
+        if (status === undefined || status === "succeeded" || status === "canceled") {
+          if (JOB_ID.test(id)) await this.deadLetters.delete(receipt);
+          else await this.deadLetters.hide(receipt, SQS_MAX_VISIBILITY_S); // not ours: leave it to the operator
+          return;
+        }
+        if (status === "failed" || (this.exhausted(item!, nowMs) && (await this.endExhausted(item!, nowMs)))) {
+          await this.deadLetters.hide(receipt, SQS_MAX_VISIBILITY_S);
+          return;
+        }
+        const notBefore = num(item!, ATTR.notBefore) ?? 0;
+        await this.queue.send(id, toSqsSeconds(Math.max(0, notBefore - nowMs), 0, SQS_MAX_DELAY_S));
+        await this.deadLetters.delete(receipt);
+      }),
+    );
+  }
+
   private async recordDead(id: string): Promise<void> {
     try {
-      await this.queue.sendDead(id);
+      await this.deadLetters.send(id);
     } catch (err) {
       this.warn(err, "could not record a dead job in the DLQ (the table has it)");
     }

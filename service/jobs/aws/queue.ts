@@ -36,14 +36,14 @@ export interface Received {
   receipt: string;
 }
 
+/** One SQS queue: the jobs queue, or its dead-letter queue (the same calls on another URL). */
 export class JobQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
-    private readonly deadLetterQueueUrl: string,
   ) {}
 
-  async receive(max: number, waitS: number, visibilityS: number, abortSignal: AbortSignal): Promise<Received[]> {
+  async receive(max: number, waitS: number, visibilityS: number, abortSignal?: AbortSignal): Promise<Received[]> {
     const out = await this.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
@@ -66,11 +66,6 @@ export class JobQueue {
         DelaySeconds: Math.min(SQS_MAX_DELAY_S, delayS),
       }),
     );
-  }
-
-  /** Records a dead job in the DLQ: its alarm tells the operator; the table stays the list of record. */
-  async sendDead(jobId: string): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.deadLetterQueueUrl, MessageBody: jobId }));
   }
 
   /** Deletes the message; a stale receipt is not an error (the message reappears and is dealt with then). */

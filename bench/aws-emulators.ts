@@ -10,15 +10,14 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import dynalite from "dynalite";
-import { AWS_JOBS_ENV } from "../../service/jobs/aws-env";
-import { createTableInput } from "../../service/jobs/aws/table-schema";
-import { redriveMaxReceiveCount } from "../../service/jobs/timing";
+import { AWS_JOBS_ENV } from "../service/jobs/aws-env";
+import { createTableInput } from "../service/jobs/aws/table-schema";
 
 export const EMULATOR_REGION = "us-east-1";
 
 export interface ResourceOptions {
   maxAttempts: number;
-  /** The redrive's; default redriveMaxReceiveCount(maxAttempts), as the infra sets it. */
+  /** The redrive's; default maxAttempts, as the infra sets it. */
   maxReceiveCount?: number;
   queueVisibilityS?: number;
 }
@@ -64,7 +63,7 @@ export async function startEmulators(): Promise<Emulators> {
           VisibilityTimeout: String(options.queueVisibilityS ?? 30),
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
-            maxReceiveCount: options.maxReceiveCount ?? redriveMaxReceiveCount(options.maxAttempts),
+            maxReceiveCount: options.maxReceiveCount ?? options.maxAttempts,
           }),
         },
       }),
