@@ -142,16 +142,25 @@ export async function fleetWorkerProcessHooks(
 }> {
   if (!config) return {};
   const hooks = await openAwsWorkerHooks({ config, region, warn: (err, msg) => log.warn({ err }, msg) });
+  let watching: Promise<void> = Promise.resolve();
+  let terminating = false;
   return {
     onBusyChange: hooks.onBusyChange,
     onStart: (drain) => {
-      hooks
-        .watch(() => drain("the instance is terminating (lifecycle hook)"))
+      watching = hooks
+        .watch(() => {
+          terminating = true;
+          return drain("the instance is terminating (lifecycle hook)");
+        })
         .then(
           (outcome) => log.info({ outcome }, "termination watch ended"),
           (err: unknown) => log.warn({ err }, "termination watch failed"),
         );
     },
-    onStopped: () => hooks.close(),
+    // After a termination drain the process must not exit before the lifecycle action is completed.
+    onStopped: async () => {
+      if (terminating) await watching;
+      await hooks.close();
+    },
   };
 }
