@@ -100,6 +100,11 @@ const CLAIM_VISIBILITY_S = 2;
 const DEAD_LETTER_POLL_MS = 10_000;
 /** A DLQ message is hidden this long while its job is looked up and settled. */
 const DEAD_LETTER_CLAIM_VISIBILITY_S = 5;
+/**
+ * A failed job's DLQ message is then hidden this long, so the claims do not re-read it in a loop. SQS caps
+ * a message's invisibility at 12 h counted from its receive and rejects more, so an hour below that.
+ */
+const DEAD_LETTER_HIDE_S = SQS_MAX_VISIBILITY_S - 3600;
 
 /** How long an empty short poll waits before the next one while a sub-second claim wait runs out. */
 const SHORT_POLL_PAUSE_MS = 100;
@@ -486,11 +491,11 @@ export class AwsJobBackend implements JobBackend {
         const status = item && isJobItem(item) ? str(item, ATTR.status) : undefined;
         if (status === undefined || status === "succeeded" || status === "canceled") {
           if (JOB_ID.test(id)) await this.deadLetters.delete(receipt);
-          else await this.deadLetters.hide(receipt, SQS_MAX_VISIBILITY_S); // not ours: leave it to the operator
+          else await this.deadLetters.hide(receipt, DEAD_LETTER_HIDE_S); // not ours: leave it to the operator
           return;
         }
         if (status === "failed" || (this.exhausted(item!, nowMs) && (await this.endExhausted(item!, nowMs)))) {
-          await this.deadLetters.hide(receipt, SQS_MAX_VISIBILITY_S);
+          await this.deadLetters.hide(receipt, DEAD_LETTER_HIDE_S);
           return;
         }
         const notBefore = num(item!, ATTR.notBefore) ?? 0;

@@ -77,14 +77,17 @@ export class JobQueue {
     }
   }
 
-  /** Hides the message for `seconds` from now; false when the receipt is stale. */
+  /**
+   * Hides the message for `seconds` from now; false when the receipt is stale. SQS refuses invisibility
+   * past 12 h from the receive, so a hide stops a minute short of that (the receive was moments ago).
+   */
   async hide(receipt: string, seconds: number): Promise<boolean> {
     try {
       await this.sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: this.queueUrl,
           ReceiptHandle: receipt,
-          VisibilityTimeout: Math.min(SQS_MAX_VISIBILITY_S, Math.max(0, seconds)),
+          VisibilityTimeout: Math.min(SQS_MAX_VISIBILITY_S - 60, Math.max(0, seconds)),
         }),
       );
       return true;
