@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startEmulators, type Emulators } from "../../../bench/aws-emulators";
+import { startEmulators, withEnv, type Emulators } from "../../../bench/aws-emulators";
 import { AWS_WORKER_ENV } from "../../../service/jobs/aws-env";
 import { AwsJobBackend } from "../../../service/jobs/aws/backend";
 import { loadAwsJobsConfig } from "../../../service/jobs/aws/config";
@@ -18,11 +18,14 @@ describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scalin
   this.timeout(90_000);
   let emulators: Emulators;
   let fake: FakeAws;
+  let restoreEnv: () => void;
   before(async () => {
     emulators = await startEmulators();
+    restoreEnv = withEnv(emulators.env); // the test's own client reaches the emulators the SDK's way too
     fake = await startFakeAws();
   });
   after(async () => {
+    restoreEnv?.();
     await fake?.close();
     await emulators?.stop();
   });
