@@ -142,14 +142,27 @@ async function sqliteThroughput(dir: string, jobs: number, concurrency: number):
   }
 }
 
-function startWorker(
-  args: string[],
-): Promise<{ child: ChildProcess; started: Map<string, (m: StartedMessage) => void> }> {
+interface WorkerHandle {
+  child: ChildProcess;
+  /** Resolves when the worker reports the job started; the report may come before enqueue() returns. */
+  started(id: string): Promise<StartedMessage>;
+}
+
+function startWorker(args: string[]): Promise<WorkerHandle> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "jobs-worker.ts"), ...args], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const started = new Map<string, (m: StartedMessage) => void>();
+  const early = new Map<string, StartedMessage>();
+  const waiting = new Map<string, (m: StartedMessage) => void>();
+  const started = (id: string) =>
+    new Promise<StartedMessage>((resolve) => {
+      const m = early.get(id);
+      if (m) {
+        early.delete(id);
+        resolve(m);
+      } else waiting.set(id, resolve);
+    });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker ${args[0]} not ready within 30 s`)), 30_000);
     child.once("exit", (code) => reject(new Error(`worker ${args[0]} exited with ${code} before it was ready`)));
@@ -157,7 +170,12 @@ function startWorker(
       if (m === "ready") {
         clearTimeout(timer);
         resolve({ child, started });
-      } else started.get(m.id)?.(m);
+        return;
+      }
+      const waiter = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (waiter) waiter(m);
+      else early.set(m.id, m);
     });
   });
 }
@@ -174,21 +192,17 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 /** Sends one job at a time to an idle worker in another process; enqueue → its start, in ms. */
 async function measureLatency(
   samples: number,
-  worker: { started: Map<string, (m: StartedMessage) => void> },
+  worker: WorkerHandle,
   enqueue: (i: number) => Promise<string>,
 ): Promise<Latency> {
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
     // Long enough for the worker to finish the last job and be waiting again: an idle worker.
     await sleep(5);
-    let resolveStart!: (m: StartedMessage) => void;
-    const start = new Promise<StartedMessage>((resolve) => (resolveStart = resolve));
     const t0 = wallMs();
     const id = await enqueue(i);
-    worker.started.set(id, resolveStart);
     const timeout = sleep(10_000, undefined, { ref: false }).then(() => undefined);
-    const m = await Promise.race([start, timeout]);
-    worker.started.delete(id);
+    const m = await Promise.race([worker.started(id), timeout]);
     if (!m) throw new Error(`job ${id} did not start within 10 s`);
     latencies.push(m.startedAtMs - t0);
   }
@@ -207,7 +221,6 @@ async function benchSqlite(args: JobsBenchArgs, dir: string): Promise<SystemResu
   const backend = await openSqliteBackend({ file, resultsDir: path.join(dir, "results") });
   const worker = await startWorker(["sqlite", file, path.join(dir, "results")]);
   try {
-    // The message can beat enqueue()'s return: register the id before the job becomes claimable.
     const latency = await measureLatency(args.samples, worker, async (i) => {
       const { job } = await backend.enqueue({ kind: "sum", input: { n: JOB_N, i } });
       return job.id;

@@ -4,6 +4,7 @@
  * waiting claim, and SQLITE_BUSY waited out.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -11,7 +12,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
-import { SCHEMA_VERSION, SchemaVersionError } from "../../service/jobs/sqlite/schema";
+import { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError } from "../../service/jobs/sqlite/schema";
 import { describeBackendContract } from "./backend-contract";
 
 function tempDir(): string {
@@ -71,6 +72,52 @@ describe("sqlite job backend", () => {
       assert.equal(taken.length, 200, "a job was claimed twice or not at all");
       assert.deepEqual(new Set(taken), ids);
       assert.equal(await a.backlog(), 0);
+    });
+
+    it("lets three worker processes drain one file: every job completed once, none twice", async function () {
+      this.timeout(60_000);
+      const dir = newDir();
+      const b = await at(dir);
+      const ids = new Set<string>();
+      for (let i = 0; i < 300; i++) ids.add((await b.enqueue({ kind: "sum", input: { n: i } })).job.id);
+      const worker = path.join(__dirname, "fixtures/drain-worker.ts");
+      const barrier = path.join(dir, "barrier");
+      fs.mkdirSync(barrier);
+      const runs = Promise.all(
+        [1, 2, 3].map(
+          () =>
+            new Promise<string[]>((resolve, reject) =>
+              execFile(
+                process.execPath,
+                ["--import", "tsx", worker, path.join(dir, "jobs.db"), path.join(dir, "results"), barrier],
+                { cwd: path.resolve(__dirname, "../.."), timeout: 50_000 },
+                (err, stdout, stderr) =>
+                  err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+              ),
+            ),
+        ),
+      );
+      let crashed: unknown;
+      runs.catch((err: unknown) => (crashed = err)); // a worker that dies before the barrier ends the wait
+      // All three start claiming at once, so their transactions really interleave.
+      for (let i = 0; fs.readdirSync(barrier).length < 3; i++) {
+        if (crashed) throw crashed;
+        if (i > 800) assert.fail("the workers did not all open the file within 40 s");
+        await sleep(50);
+      }
+      fs.writeFileSync(path.join(barrier, "go"), "");
+      const all = (await runs).flat();
+      assert.equal(all.length, 300, `completed ${all.length} times for 300 jobs`);
+      assert.deepEqual(new Set(all), ids);
+      assert.equal(await b.backlog(), 0);
+      const pids = new Set<number>();
+      for (const id of ids) {
+        const job = await b.get(id);
+        assert.equal(job?.status, "succeeded");
+        assert.equal(job?.attempts, 1);
+        pids.add((job?.result as { pid: number }).pid);
+      }
+      assert.ok(pids.size >= 2, `only ${pids.size} of the 3 processes completed jobs: they did not run side by side`);
     });
 
     it("waits out a write lock held by another connection (SQLITE_BUSY is not fatal)", async () => {
@@ -148,6 +195,33 @@ describe("sqlite job backend", () => {
       assert.deepEqual(await again.get(job.id), job);
     });
 
+    it("migrates a file of an older version in place, keeping its jobs", async () => {
+      const dir = newDir();
+      const file = path.join(dir, "jobs.db");
+      const raw = new DatabaseSync(file);
+      raw.exec(MIGRATIONS[0]!);
+      raw.exec("PRAGMA user_version = 1");
+      raw
+        .prepare(
+          `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at)
+           VALUES ('old-job', 'sum', '{"n":2}', 'queued', 3, 1000, 1000)`,
+        )
+        .run();
+      raw.close();
+      const b = await at(dir);
+      assert.equal((await b.get("old-job"))?.status, "queued");
+      assert.equal((await b.claim({ max: 1, leaseMs: 60_000, waitMs: 0 }))[0]?.job.id, "old-job");
+      const check = new DatabaseSync(file);
+      const version = (check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const indexes = check
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_%' ORDER BY name")
+        .all()
+        .map((r) => (r as { name: string }).name);
+      check.close();
+      assert.equal(version, SCHEMA_VERSION);
+      assert.deepEqual(indexes, ["jobs_dead", "jobs_leased", "jobs_queued"]);
+    });
+
     it("refuses a file from a newer fleet, naming the file and the fix", async () => {
       const dir = newDir();
       const file = path.join(dir, "jobs.db");
@@ -167,12 +241,21 @@ describe("sqlite job backend", () => {
       const raw = new DatabaseSync(path.join(dir, "jobs.db"));
       const plan = raw
         .prepare(
-          "EXPLAIN QUERY PLAN SELECT seq FROM jobs WHERE status IN ('queued', 'running') AND due_at <= 1 ORDER BY due_at, seq LIMIT 16",
+          "EXPLAIN QUERY PLAN SELECT seq FROM jobs WHERE status = 'queued' AND due_at <= 1 ORDER BY due_at, seq LIMIT 16",
+        )
+        .all()
+        .map((r) => String((r as { detail: unknown }).detail));
+      const expirePlan = raw
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT seq FROM jobs WHERE status = 'running' AND due_at <= 1 AND attempts >= max_attempts",
         )
         .all()
         .map((r) => String((r as { detail: unknown }).detail));
       raw.close();
-      assert.deepEqual(plan, ["SEARCH jobs USING INDEX jobs_claimable (due_at<?)"]);
+      assert.equal(plan.length, 1, plan.join("; "));
+      assert.match(plan[0]!, /^SEARCH jobs USING (COVERING )?INDEX jobs_queued \(due_at<\?\)$/);
+      // Expired last attempts are found among the leased jobs only, not by ranging over the whole backlog.
+      assert.deepEqual(expirePlan, ["SEARCH jobs USING INDEX jobs_leased (due_at<?)"]);
     });
   });
 

@@ -6,7 +6,8 @@
  *   lose the last commits, never corrupt the file. FULL costs 2–5× (one flush per commit, design.md).
  * - Every change is one write transaction (BEGIN IMMEDIATE takes the write lock up front, so two
  *   processes never deadlock upgrading a read); SQLITE_BUSY is retried with backoff, never fatal.
- * - A claim is one guarded UPDATE over the claimable rows (see schema.ts) and gives each job a fresh random
+ * - A claim is a guarded UPDATE over the claimable rows (expired leases, then queued jobs that are due,
+ *   each through its partial index: schema.ts), in one transaction, and gives each job a fresh random
  *   lease token; every later write names it (`lease_token = ?`), so a worker whose lease ran out and was
  *   taken by another cannot overwrite the newer state.
  */
@@ -164,17 +165,28 @@ export class SqliteJobBackend implements JobBackend {
       keyGet: p("SELECT job_id, fingerprint FROM idempotency_keys WHERE key = ?"),
       keyInsert: p("INSERT INTO idempotency_keys (key, job_id, fingerprint) VALUES (?, ?, ?)"),
       // The same range as the claim, read-only: an idle waiter does not take the write lock to find nothing.
-      nextDue: p("SELECT min(due_at) AS due FROM jobs WHERE status IN ('queued', 'running')"),
+      nextDue: p(
+        `SELECT (SELECT min(due_at) FROM jobs WHERE status = 'queued') AS queued,
+                (SELECT min(due_at) FROM jobs WHERE status = 'running') AS leased`,
+      ),
       expireLast: p(
         `UPDATE jobs SET status = 'failed', finished_at = :now, due_at = NULL,
            error = 'lease expired on attempt ' || attempts || ' of ' || max_attempts ||
                    ': the worker stopped heartbeating (killed, lost, or its lease shorter than a heartbeat)'
-         WHERE status IN ('queued', 'running') AND due_at <= :now AND status = 'running' AND attempts >= max_attempts`,
+         WHERE status = 'running' AND due_at <= :now AND attempts >= max_attempts`,
+      ),
+      // Expired leases first: those jobs have waited longest. Then queued jobs, oldest due first.
+      reclaim: p(
+        `UPDATE jobs SET attempts = attempts + 1, progress = 0, started_at = :now,
+           due_at = :now + :leaseMs, lease_token = lower(hex(randomblob(16)))
+         WHERE seq IN (SELECT seq FROM jobs WHERE status = 'running' AND due_at <= :now
+                       ORDER BY due_at, seq LIMIT :max)
+         RETURNING ${COLUMNS}`,
       ),
       claim: p(
         `UPDATE jobs SET status = 'running', attempts = attempts + 1, progress = 0, started_at = :now,
            due_at = :now + :leaseMs, lease_token = lower(hex(randomblob(16)))
-         WHERE seq IN (SELECT seq FROM jobs WHERE status IN ('queued', 'running') AND due_at <= :now
+         WHERE seq IN (SELECT seq FROM jobs WHERE status = 'queued' AND due_at <= :now
                        ORDER BY due_at, seq LIMIT :max)
          RETURNING ${COLUMNS}`,
       ),
@@ -200,7 +212,7 @@ export class SqliteJobBackend implements JobBackend {
         `UPDATE jobs SET status = 'canceled', finished_at = ?, due_at = NULL
          WHERE id = ? AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
       ),
-      backlog: p("SELECT count(*) AS n FROM jobs WHERE status IN ('queued', 'running') AND status = 'queued'"),
+      backlog: p("SELECT count(*) AS n FROM jobs WHERE status = 'queued'"),
       dead: p(`SELECT ${COLUMNS} FROM jobs WHERE status = 'failed' ORDER BY finished_at DESC, seq DESC LIMIT ?`),
       retryDead: p(
         `UPDATE jobs SET status = 'queued', attempts = 0, progress = 0, due_at = ?, finished_at = NULL,
@@ -237,8 +249,7 @@ export class SqliteJobBackend implements JobBackend {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    this.assertOpen();
-    const row = this.row(id);
+    const row = await this.read(() => this.row(id));
     return row && toRecord(row);
   }
 
@@ -252,11 +263,21 @@ export class SqliteJobBackend implements JobBackend {
     for (;;) {
       if (this.closed || signal?.aborted) return [];
       const now = this.now();
-      const due = (this.sql.nextDue!.get() as { due: number | null }).due;
+      const next = await this.read(() => this.sql.nextDue!.get() as { queued: number | null; leased: number | null });
+      const due =
+        next.queued === null ? next.leased : next.leased === null ? next.queued : Math.min(next.queued, next.leased);
       if (due !== null && due <= now) {
         const leased = await this.write(() => {
-          this.sql.expireLast!.run({ now });
-          return this.sql.claim!.all({ now, leaseMs: Math.ceil(leaseMs), max }) as unknown as JobRow[];
+          const params = { now, leaseMs: Math.ceil(leaseMs), max };
+          let rows: JobRow[] = [];
+          if (next.leased !== null && next.leased <= now) {
+            this.sql.expireLast!.run({ now });
+            rows = this.sql.reclaim!.all(params) as unknown as JobRow[];
+          }
+          if (rows.length < max) {
+            rows = rows.concat(this.sql.claim!.all({ ...params, max: max - rows.length }) as unknown as JobRow[]);
+          }
+          return rows;
         });
         if (leased.length > 0) {
           return leased.map((row) => ({ job: toRecord(row), attempt: row.attempts, token: row.lease_token! }));
@@ -325,15 +346,13 @@ export class SqliteJobBackend implements JobBackend {
   }
 
   async backlog(): Promise<number> {
-    this.assertOpen();
-    return (this.sql.backlog!.get() as { n: number }).n;
+    return this.read(() => (this.sql.backlog!.get() as { n: number }).n);
   }
 
   async listDead(limit: number): Promise<JobRecord[]> {
-    this.assertOpen();
     if (!(Number.isSafeInteger(limit) && limit >= 1))
       throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
-    return (this.sql.dead!.all(limit) as unknown as JobRow[]).map(toRecord);
+    return (await this.read(() => this.sql.dead!.all(limit) as unknown as JobRow[])).map(toRecord);
   }
 
   async retryDead(id: string): Promise<JobRecord> {
@@ -366,6 +385,14 @@ export class SqliteJobBackend implements JobBackend {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`the jobs backend on ${this.file} is closed`);
+  }
+
+  /** A read. WAL readers do not wait for writers, but may see SQLITE_BUSY while a crashed writer's WAL is recovered. */
+  private read<T>(fn: () => T): Promise<T> {
+    return retryBusy(() => {
+      this.assertOpen();
+      return fn();
+    });
   }
 
   /** One write transaction; SQLITE_BUSY (another process holds the lock) is waited out, not thrown. */

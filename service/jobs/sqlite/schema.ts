@@ -8,9 +8,10 @@ import type { DatabaseSync } from "node:sqlite";
 
 /**
  * `due_at` is the one time a claim looks at: for a queued job, when it may run (now, or after its retry
- * delay); for a running one, when its lease runs out. So "claimable" is one range over one partial index
- * (status queued or running, due_at <= now) instead of an OR over two columns, which sorted the whole
- * backlog on every claim (560 jobs/s, design.md). Times are ms since the epoch.
+ * delay); for a running one, when its lease runs out. Each of the two kinds of claimable row has a partial
+ * index on it (schema 3: jobs_queued, jobs_leased), so a claim is a range `due_at <= now` at the front of
+ * one small index, never an OR over two columns, which sorted the whole backlog on every claim (560 jobs/s,
+ * design.md). Times are ms since the epoch.
  */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -37,6 +38,16 @@ export const MIGRATIONS: readonly string[] = [
      job_id TEXT NOT NULL,
      fingerprint TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // 2: finding the expired leases of last attempts ranged over jobs_claimable, where every queued job is
+  // also due: one scan of the whole backlog per claim (300 µs of CPU per claim at a 5,000-job backlog,
+  // 140 µs with this index).
+  `CREATE INDEX jobs_leased ON jobs (due_at) WHERE status = 'running';`,
+  // 3: one index over both queued and running rows moved a job's entry on every claim (its due_at becomes
+  // the lease expiry) besides adding it to jobs_leased: one more B-tree page written per claim and per
+  // completion. Queued rows alone, A/B in alternating runs: 150-200 µs of CPU per job claimed and completed
+  // one at a time instead of 200-225, 55 µs instead of 60-100 claiming 16 at a time.
+  `DROP INDEX jobs_claimable;
+   CREATE INDEX jobs_queued ON jobs (due_at) WHERE status = 'queued';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
