@@ -52,7 +52,12 @@ const fail = (who: string) => (err: unknown) => {
 
 const { config, role, jobs, worker, aws } = readSettings();
 if (cluster.isPrimary && role === "worker") {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "job-worker" } });
+  // Synchronous writes: a worker killed with -9 right after a job's commit still has its "job succeeded"
+  // line out (pino's default stream writes asynchronously). A few lines per job cost nothing here.
+  const log = pino(
+    { level: config.logLevel, base: { pid: process.pid, role: "job-worker" } },
+    pino.destination({ dest: 1, sync: true }),
+  );
   openBackend(process.env, jobs)
     .then(async (backend) =>
       runWorkerProcess({
@@ -78,8 +83,10 @@ if (cluster.isPrimary && role === "worker") {
           log,
           drainTimeoutMs: worker.drainTimeoutS * 1000,
         })
-      : Promise.resolve(0);
-  Promise.all([web, jobWorker]).then(([webCode, jobsCode]) => {
+      : undefined;
+  // The web cluster may stop on its own (a crash loop, a start-up failure): the job worker goes with it.
+  void web.then(() => jobWorker?.stop("the web cluster stopped"));
+  Promise.all([web, jobWorker?.done ?? 0]).then(([webCode, jobsCode]) => {
     const code = Math.max(webCode, jobsCode);
     log.info({ code }, "primary exiting");
     process.exit(code);

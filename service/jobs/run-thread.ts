@@ -17,7 +17,12 @@ export interface ThreadTask {
 
 export type ThreadAnswer = { ok: true; output: KindOutput } | { ok: false; message: string; permanent: boolean };
 
-export default async function runInThread({ kind, input, port }: ThreadTask): Promise<unknown> {
+/** A task that only proves the thread is up with the kinds loaded (the runner's warm-up). */
+export const WARM_UP = "fleet:warm-up";
+
+export default async function runInThread(task: ThreadTask | typeof WARM_UP): Promise<unknown> {
+  if (task === WARM_UP) return WARM_UP;
+  const { kind, input, port } = task;
   try {
     const definition = KINDS.get(kind);
     if (!definition) throw new PermanentJobError(`no kind ${JSON.stringify(kind)} in this worker`);

@@ -7,7 +7,7 @@ import path from "node:path";
 import { MessageChannel } from "node:worker_threads";
 import Piscina from "piscina";
 import type { KindOutput } from "./kinds";
-import type { ThreadAnswer } from "./run-thread";
+import { WARM_UP, type ThreadAnswer } from "./run-thread";
 
 /** A run that failed; `permanent` when the kind said it can never succeed (PermanentJobError). */
 export class RunError extends Error {
@@ -23,6 +23,8 @@ export class RunError extends Error {
 export interface JobRunner {
   /** Runs a kind off the event loop. Rejects with RunError, or with the signal's reason once aborted. */
   run(kind: string, input: unknown, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<KindOutput>;
+  /** Resolves once every thread is up with the kinds loaded: claim no job (start no lease) before that. */
+  warmUp?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,10 @@ export function createThreadRunner(threads: number): JobRunner {
       } finally {
         port1.close();
       }
+    },
+    async warmUp() {
+      // One task per thread at once: each idle thread takes one, so every thread has started and loaded.
+      await Promise.all(Array.from({ length: threads }, () => pool.run(WARM_UP)));
     },
     close: () => pool.close({ force: true }),
   };

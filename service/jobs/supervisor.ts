@@ -25,8 +25,14 @@ export interface SupervisorOptions {
 /** Beyond the child's deadline, time for it to release its leases and exit. */
 const GRACE_MS = 5_000;
 
-/** Resolves with an exit code once the child has stopped for good: 0 after a clean drain. */
-export function superviseJobWorker(options: SupervisorOptions): Promise<number> {
+export interface Supervisor {
+  /** Resolves with an exit code once the child has stopped for good: 0 after a clean drain. */
+  done: Promise<number>;
+  /** Drains the child (as SIGTERM does): the primary calls it when the web cluster stops on its own. */
+  stop(reason: string): void;
+}
+
+export function superviseJobWorker(options: SupervisorOptions): Supervisor {
   const { log, maxCrashes = 5, crashWindowMs = 60_000, backoffBaseMs = 100, backoffMaxMs = 10_000 } = options;
   const crashes: number[] = [];
   let child: ChildProcess | undefined;
@@ -95,5 +101,5 @@ export function superviseJobWorker(options: SupervisorOptions): Promise<number> 
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   start();
-  return done;
+  return { done, stop };
 }

@@ -56,27 +56,47 @@ export interface WorkerProcessOptions {
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { backend, log } = options;
-  const runner = createThreadRunner(options.concurrency);
-  const worker: JobWorker = startJobWorker({ ...options, runner });
-  const drain = (reason: string) => {
-    log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
-    return worker.stop(options.drainTimeoutMs);
+  // The handlers come first: a stop during the warm-up below ends the process cleanly, claiming nothing.
+  let worker: JobWorker | undefined;
+  let stopReason: string | undefined;
+  let warm = () => {};
+  const warmed = new Promise<void>((resolve) => (warm = resolve));
+  /** Resolves once the worker has drained (at once if it never started). */
+  const drain = async (reason: string): Promise<void> => {
+    if (!stopReason) {
+      stopReason = reason;
+      log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
+    }
+    await warmed;
+    await worker?.stop(options.drainTimeoutMs);
   };
   process.on("SIGTERM", () => void drain("SIGTERM"));
   process.on("SIGINT", () => void drain("SIGINT"));
   // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
   if (process.send) process.on("disconnect", () => void drain("the primary exited"));
   options.onStart?.(drain);
-  log.info(
-    {
-      concurrency: options.concurrency,
-      leaseMs: options.leaseMs,
-      backend: backend.capabilities.name,
-      once: options.once,
-    },
-    "job worker ready",
-  );
-  await worker.done;
+
+  const runner = createThreadRunner(options.concurrency);
+  // A job claimed before its thread can run it would hold a lease doing nothing (seconds, on a loaded
+  // machine), and die with this process if it is killed meanwhile.
+  const warmStartedMs = Date.now();
+  await runner.warmUp?.();
+  const warmUpMs = Date.now() - warmStartedMs;
+  if (!stopReason) worker = startJobWorker({ ...options, runner });
+  warm();
+  if (worker) {
+    log.info(
+      {
+        concurrency: options.concurrency,
+        leaseMs: options.leaseMs,
+        backend: backend.capabilities.name,
+        once: options.once,
+        warmUpMs,
+      },
+      "job worker ready",
+    );
+    await worker.done;
+  }
   await options.onStopped?.();
   await runner.close();
   await backend.close();

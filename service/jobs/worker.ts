@@ -36,6 +36,13 @@ const CLAIM_ERROR_PAUSE_MS = 1_000;
 /** Why a running job was stopped before it ended by itself. */
 type StopCause = "canceled" | "lost" | "timeout" | "drain";
 
+interface ActiveJob {
+  /** Set when the job is stopped before its run has begun (a drain while onBusyChange is pending). */
+  stoppedEarly?: StopCause;
+  stop: (cause: StopCause) => void;
+  finished: Promise<void>;
+}
+
 class JobStopped extends Error {
   override name = "JobStopped";
   constructor(readonly why: StopCause) {
@@ -81,7 +88,8 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const { retryBaseMs = RETRY_BASE_MS, retryMaxMs = RETRY_MAX_MS, claimWaitMs = CLAIM_WAIT_MS } = options;
   const random = options.random ?? Math.random;
   const stopping = new AbortController();
-  const active = new Map<string, { stop: (cause: StopCause) => void; finished: Promise<void> }>();
+  /** By lease token: the same job may be claimed again (its lease ran out) while an older attempt ends. */
+  const active = new Map<string, ActiveJob>();
   let wake: () => void = () => {};
   let busyChain: Promise<void> = Promise.resolve();
 
@@ -98,7 +106,9 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     const who = { jobId: job.id, kind: job.kind, attempt };
     const stop = new AbortController();
     const end = (cause: StopCause) => stop.abort(new JobStopped(cause));
-    active.get(job.id)!.stop = end;
+    const entry = active.get(lease.token)!;
+    entry.stop = end;
+    if (entry.stoppedEarly) end(entry.stoppedEarly);
     const keeper = startLeaseKeeper({
       extend: (ms) => backend.extendLease(lease, ms),
       leaseMs,
@@ -115,7 +125,10 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       let result: unknown = output.result;
       if (output.artifact) {
         const key = `jobs/${job.id}/result.${output.artifact.extension}`;
-        await backend.results.put(key, Buffer.from(output.artifact.body), output.artifact.contentType);
+        const { body } = output.artifact;
+        // A view, not a copy: an 8192² PNG is tens of MB.
+        const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+        await backend.results.put(key, bytes, output.artifact.contentType);
         result = { url: backend.results.url(key), ...output.result };
       }
       stop.signal.throwIfAborted();
@@ -156,14 +169,14 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   }
 
   function start(lease: Lease): void {
-    const entry = { stop: (_cause: StopCause) => {}, finished: Promise.resolve() };
-    active.set(lease.job.id, entry);
+    const entry: ActiveJob = { stop: (cause) => (entry.stoppedEarly = cause), finished: Promise.resolve() };
+    active.set(lease.token, entry);
     const becameBusy = active.size === 1 ? busyChanged(true) : Promise.resolve();
     entry.finished = becameBusy
       .then(() => runOne(lease))
       .catch((err: unknown) => log.error({ err, jobId: lease.job.id }, "job bookkeeping failed; its lease will expire"))
       .finally(() => {
-        active.delete(lease.job.id);
+        active.delete(lease.token);
         if (active.size === 0) void busyChanged(false);
         wake();
       });
@@ -233,7 +246,9 @@ function throttledProgress(
   log: Logger,
 ): ((fraction: number) => void) & { stop(): void } {
   let latest: number | undefined;
-  let lastMs = 0;
+  // As if a report had just been made: a job shorter than the interval writes no progress at all (its
+  // completion sets progress to 1), which spares the backend a write per short job.
+  let lastMs = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let inFlight = false;
   let stopped = false;

@@ -27,6 +27,7 @@ describe("npm run chaos", () => {
       seconds,
       sigkills: kills ? 12 : 0,
       completed: 1000,
+      deadLettered: 0,
       lost: 0,
       duplicated: 0,
       wrongResult: 0,
@@ -34,9 +35,10 @@ describe("npm run chaos", () => {
       discarded: 1,
       attemptsHistogram: { 1: 990, 2: 10 },
       lostIds: [],
+      meanStartupMs: 900,
     });
     const md = renderChaosMarkdown(parseChaosArgs([]), "sqlite", [run(false, 10), run(true, 15)]);
-    assert.match(md, /\| SIGKILL ~every 1 s \| 15\.0 s \| 12 \| 1000 \| 0 \| 0 \|/);
+    assert.match(md, /\| SIGKILL ~every 1 s \| 15\.0 s \| 12 \| 1000 \| 0 \| 0 \| 0 \|/);
     assert.match(md, /1\.50× the run without kills/);
   });
 });

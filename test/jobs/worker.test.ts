@@ -131,13 +131,13 @@ describe("job worker loop (SQLite backend, real threads)", function () {
   });
 
   it("keeps a job that outlives its lease alive with heartbeats: it runs once", async () => {
-    // Three lease lengths at least; the lease is not shorter than a loaded machine's scheduling hiccups.
+    // ~3.4 s on an idle core, several leases; a lease no shorter than a loaded machine's scheduling hiccups.
     start({ leaseMs: 1_000 });
-    const { job } = await backend.enqueue({ kind: "sum", input: { n: 3_000_000_000 } });
+    const { job } = await backend.enqueue({ kind: "sum", input: { n: 4_000_000_000 } });
     const done = await until(job.id, finished);
     assert.equal(done.status, "succeeded");
     assert.equal(done.attempts, 1, `never redelivered while its worker lived: ${JSON.stringify(lines)}`);
-    assert.ok(Date.parse(done.finishedAt!) - Date.parse(done.startedAt!) > 3_000, "it outlived three leases");
+    assert.ok(Date.parse(done.finishedAt!) - Date.parse(done.startedAt!) > 2_000, "it outlived two leases at least");
     assert.deepEqual(msgs(job.id), [JOB_LOG.started, JOB_LOG.succeeded]);
   });
 

@@ -1,6 +1,7 @@
 /** Starts the compiled service (what production runs) as a real process on an ephemeral loopback port. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import fs, { existsSync } from "node:fs";
+import os from "node:os";
 import http from "node:http";
 import path from "node:path";
 import { httpGet, type GetResult } from "../../scripts/load";
@@ -26,10 +27,22 @@ export interface FleetProcess {
 /** Spawns the service; resolves once it logs "ready" unless `ready` is false. */
 export async function startFleet(env: Record<string, string>, ready = true): Promise<FleetProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  // The web cluster alone unless a test asks for more, with its jobs database in a temp dir, not the checkout.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-process-"));
   const proc = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      FLEET_ROLE: "web",
+      JOBS_DB: path.join(dataDir, "jobs.db"),
+      JOBS_RESULTS_DIR: path.join(dataDir, "results"),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  proc.on("exit", () => fs.rmSync(dataDir, { recursive: true, force: true }));
   const lines: LogLine[] = [];
   let err = "";
   const waiters = new Set<() => void>();
