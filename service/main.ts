@@ -9,6 +9,8 @@ import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { HEALTH_CHECK_WINDOW_MS } from "./timing";
 import { loadJobsConfig, type JobsConfig } from "./jobs/config";
+import { loadAwsJobsConfig, type AwsJobsConfig } from "./jobs/aws/config";
+import { fleetWorkerProcessHooks, loadAwsWorkerHooksConfig, type AwsWorkerHooksConfig } from "./jobs/aws/worker-hooks";
 import { openBackend } from "./jobs/open-backend";
 import { superviseJobWorker } from "./jobs/supervisor";
 import { loadWorkerProcessConfig, runWorkerProcess, type WorkerProcessConfig } from "./jobs/worker-process";
@@ -20,17 +22,24 @@ interface Settings {
   role: FleetRole;
   jobs: JobsConfig;
   worker: WorkerProcessConfig;
+  /** JOBS_BACKEND=aws: its resources, checked here so a bad one exits 1 before any fork. */
+  aws?: { jobs: AwsJobsConfig; fleetWorker?: AwsWorkerHooksConfig };
 }
 
 function readSettings(): Settings {
   try {
     const role = parseFleetRole();
+    const jobs = loadJobsConfig();
     return {
       config: loadConfig(),
       role,
-      jobs: loadJobsConfig(),
+      jobs,
       // Arguments belong to the job worker alone: a process manager (pm2) passes its own to the web tier.
       worker: loadWorkerProcessConfig(process.env, role === "worker" ? process.argv.slice(2) : []),
+      aws:
+        jobs.backend === "aws"
+          ? { jobs: loadAwsJobsConfig(process.env), fleetWorker: loadAwsWorkerHooksConfig(process.env) }
+          : undefined,
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -44,7 +53,7 @@ const fail = (who: string) => (err: unknown) => {
   process.exit(1);
 };
 
-const { config, role, jobs, worker } = readSettings();
+const { config, role, jobs, worker, aws } = readSettings();
 if (cluster.isPrimary && role === "worker") {
   // Synchronous writes: a worker killed with -9 right after a job's commit still has its "job succeeded"
   // line out (pino's default stream writes asynchronously). A few lines per job cost nothing here.
@@ -53,8 +62,9 @@ if (cluster.isPrimary && role === "worker") {
     pino.destination({ dest: 1, sync: true }),
   );
   openBackend(process.env, jobs)
-    .then((backend) =>
+    .then(async (backend) =>
       runWorkerProcess({
+        ...(aws ? await fleetWorkerProcessHooks(aws.fleetWorker, aws.jobs.region, log) : {}),
         backend,
         concurrency: jobs.workerConcurrency,
         leaseMs: jobs.visibilityTimeoutS * 1000,

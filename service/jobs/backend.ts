@@ -95,6 +95,11 @@ export interface BackendCapabilities {
   maxInputBytes: number;
   /** The finest granularity of a lease, in ms (SQS visibility is whole seconds). */
   leaseGranularityMs: number;
+  /**
+   * backlog() is an estimate, not a count (SQS's ApproximateNumberOfMessages: it lags, and a canceled
+   * job's message counts until a worker receives and drops it). Absent: exact.
+   */
+  approximateBacklog?: boolean;
 }
 
 export interface JobBackend {

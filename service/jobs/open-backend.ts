@@ -4,7 +4,9 @@
  * read more of it than JobsConfig holds (the AWS one: its queue, table and bucket, service/jobs/aws-env.ts).
  * Throws ConfigError for a bad setting.
  */
-import { ConfigError, type Env } from "../config";
+import { type Env } from "../config";
+import { AwsJobBackend } from "./aws/backend";
+import { loadAwsJobsConfig } from "./aws/config";
 import type { JobBackend } from "./backend";
 import { loadJobsConfig, type JobsConfig } from "./config";
 import { openSqliteBackend } from "./sqlite/backend";
@@ -21,7 +23,6 @@ export async function openBackend(
         maxAttempts: config.maxAttempts,
       });
     case "aws":
-      // Issue 8 (service/jobs/aws) replaces this line with the SQS + DynamoDB + S3 backend.
-      throw new ConfigError("JOBS_BACKEND=aws is not available in this build: use JOBS_BACKEND=sqlite");
+      return new AwsJobBackend({ config: loadAwsJobsConfig(env), maxAttempts: config.maxAttempts });
   }
 }

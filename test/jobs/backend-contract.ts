@@ -66,6 +66,16 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
       }
     }
 
+    /**
+     * backlog() is `jobs`, or for an approximate backlog (capabilities) up to `canceled` more: a canceled
+     * job's message counts until a claim receives and drops it.
+     */
+    async function backlogIs(b: JobBackend, jobs: number, canceled = 0): Promise<void> {
+      const backlog = await b.backlog();
+      if (!b.capabilities.approximateBacklog) return assert.equal(backlog, jobs);
+      assert.ok(backlog >= jobs && backlog <= jobs + canceled, `backlog ${backlog}, expected ${jobs} (+${canceled})`);
+    }
+
     async function status(b: JobBackend, id: string): Promise<JobRecord> {
       const job = await b.get(id);
       assert.ok(job, `job ${id} vanished`);
@@ -341,8 +351,8 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         assert.equal(canceled.status, "canceled");
         assert.ok(canceled.finishedAt);
         assert.equal((await status(b, job.id)).status, "canceled");
-        assert.equal(await b.backlog(), 0);
         await nothingToClaim(b);
+        await backlogIs(b, 0);
       });
 
       it("cancels a running job, which its worker learns at the next progress or heartbeat", async () => {
@@ -397,11 +407,11 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         for (let i = 0; i < 3; i++) ids.push((await b.enqueue({ kind: "sum", input: { n: i } })).job.id);
         assert.equal(await b.backlog(), 3);
         await b.cancel(ids[2]!);
-        assert.equal(await b.backlog(), 2);
+        await backlogIs(b, 2, 1);
         const lease = await claimOne(b);
-        assert.equal(await b.backlog(), 1);
+        await backlogIs(b, 1, 1);
         await b.release(lease);
-        assert.equal(await b.backlog(), 2);
+        await backlogIs(b, 2, 1);
       });
 
       it("lists failed jobs newest first, up to the limit, and retries one with fresh attempts", async () => {
