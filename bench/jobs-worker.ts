@@ -6,6 +6,7 @@
  *   node --import tsx bench/jobs-worker.ts sqlite <JOBS_DB> <results dir>
  *   node --import tsx bench/jobs-worker.ts bullmq <redis port> <queue name>
  */
+import { loadBullmq } from "./bullmq";
 import { performance } from "node:perf_hooks";
 import { openSqliteBackend } from "../service/jobs/sqlite/backend";
 import { sumRange } from "../service/sum";
@@ -36,7 +37,7 @@ async function sqlite(file: string, resultsDir: string): Promise<void> {
 }
 
 async function bullmq(port: number, queueName: string): Promise<void> {
-  const { Worker } = await import("bullmq");
+  const { Worker } = loadBullmq();
   const worker = new Worker(
     queueName,
     async (job) => {

@@ -8,7 +8,7 @@
  *   over --samples jobs sent one at a time;
  * side by side with BullMQ on a local Redis (Debian's redis-server, started here with AOF everysec on a
  * temp dir and a free port, stopped after), same jobs, same concurrency. BullMQ is skipped, with the
- * reason, where redis-server or the ioredis client is missing. Targets (issue 7): at least BullMQ's jobs/s
+ * reason, where redis-server is missing or BullMQ cannot be installed (bench/bullmq.ts). Targets (issue 7): at least BullMQ's jobs/s
  * at equal concurrency; p50 enqueue → start under 1 ms. Writes <out>/<name>.json and .md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -24,6 +24,7 @@ import { openSqliteBackend } from "../service/jobs/sqlite/backend";
 import { sumRange } from "../service/sum";
 import { parseOrExit, UsageError } from "../scripts/cli";
 import type { StartedMessage } from "./jobs-worker";
+import { ensureBullmq, loadBullmq } from "./bullmq";
 import { percentile } from "./load";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -247,15 +248,10 @@ function which(command: string): string | undefined {
   return undefined;
 }
 
-/** Why BullMQ cannot run here, or undefined when it can. */
+/** Why BullMQ cannot run here, or undefined when it can (installing it on first use). */
 function bullmqMissing(): string | undefined {
   if (!which("redis-server")) return "redis-server is not installed (Debian: apt-get install -y redis-server)";
-  try {
-    require.resolve("ioredis", { paths: [path.dirname(require.resolve("bullmq"))] });
-  } catch {
-    return "BullMQ's Redis client ioredis is not installed (npm install --save-dev ioredis)";
-  }
-  return undefined;
+  return ensureBullmq();
 }
 
 async function startRedis(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -305,7 +301,7 @@ async function startRedis(dir: string): Promise<{ port: number; stop: () => Prom
 }
 
 async function benchBullmq(args: JobsBenchArgs, dir: string): Promise<SystemResult> {
-  const { Queue, Worker } = await import("bullmq");
+  const { Queue, Worker } = loadBullmq();
   const redis = await startRedis(dir);
   const connection = { host: "127.0.0.1", port: redis.port };
   try {
