@@ -169,12 +169,21 @@ export function alarmSpecs<S>(r: MonitoredResources<S>): AlarmSpec<S>[] {
       datapointsToAlarm: 1,
       // SQS stops publishing an idle queue's metrics after six hours: no data means no dead letters.
       treatMissingData: "notBreaching",
+      // Visible AND in flight: the AWS backend's workers read the DLQ within seconds of a dead letter and
+      // keep a failed job's message hidden for hours (service/jobs/aws), so it is almost never visible
+      // when SQS takes its one sample a minute; hidden, it still counts as ApproximateNumberOfMessagesNotVisible.
       queries: [
         {
-          id: "dead",
+          id: "visible",
           metric: metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: r.jobs.dlqName }, "Maximum"),
-          returnData: true,
+          returnData: false,
         },
+        {
+          id: "hidden",
+          metric: metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", { QueueName: r.jobs.dlqName }, "Maximum"),
+          returnData: false,
+        },
+        { id: "dead", expression: "visible + hidden", label: "dead letters", returnData: true },
       ],
     });
   }

@@ -28,7 +28,10 @@ export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
     GroupMaxSize: [ASG],
   },
   "AWS/EC2": { CPUUtilization: [ASG] },
-  "AWS/SQS": { ApproximateNumberOfMessagesVisible: [["QueueName"]] },
+  "AWS/SQS": {
+    ApproximateNumberOfMessagesVisible: [["QueueName"]],
+    ApproximateNumberOfMessagesNotVisible: [["QueueName"]],
+  },
 };
 
 /** The values each dimension may take: the names of what the program (or the caller) creates. */

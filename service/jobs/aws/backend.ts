@@ -478,7 +478,7 @@ export class AwsJobBackend implements JobBackend {
    * with attempts left can be redriven; and when every attempt's worker died, the receive that would end
    * the job is redriven too. The table decides: a job with attempts left gets a fresh message in the jobs
    * queue (its receive count starts again); an exhausted one ends failed; a failed one stays in the DLQ
-   * as the dead letter (hidden for a long while, so the alarm holds and nobody re-reads it in a loop);
+   * as the dead letter (hidden for a long while, so nobody re-reads it in a loop; the DLQ alarm counts hidden messages too);
    * finished or unknown ids are dropped.
    */
   private async reconcileDeadLetters(): Promise<void> {
