@@ -13,6 +13,7 @@ import type { JobBackend, JobRecord } from "../service/jobs/backend";
 import { loadJobsConfig } from "../service/jobs/config";
 import { JobError, JobNotFoundError } from "../service/jobs/errors";
 import { openBackend } from "../service/jobs/open-backend";
+import { IDEMPOTENCY_KEY } from "../service/jobs/schemas";
 import { parseOrExit, UsageError } from "./cli";
 
 export const USAGE = `usage: npm run jobs -- <command>
@@ -105,7 +106,7 @@ export function parseJobsArgs(argv: string[]): JobsCommand {
         throw new UsageError(`the input must be JSON, e.g. '{"n":1000}': ${(err as Error).message}`);
       }
       const key = values["idempotency-key"];
-      if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
         throw new UsageError("--idempotency-key must be 1 to 255 printable ASCII characters without spaces");
       }
       return { command: "enqueue", kind, input, ...(key === undefined ? {} : { idempotencyKey: key }) };

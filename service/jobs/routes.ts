@@ -14,12 +14,16 @@ import { KINDS, KIND_NAMES } from "./kinds";
 import { registerResults } from "./results-route";
 import {
   acceptedSchema,
+  BAD_IDEMPOTENCY_KEY_MESSAGE,
   BAD_JOB_ID_MESSAGE,
   describeSchemaError,
   errorSchema,
   firstCoercedField,
+  IDEMPOTENCY_KEY,
   jobParamsSchema,
   jobSchema,
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
   postJobBodySchema,
   waitQuerySchema,
   type PostJobBody,
@@ -174,6 +178,9 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
             `body/kind ${JSON.stringify(kind)} is not a kind: expected one of ${KIND_NAMES.join(", ")}`,
           );
         }
+        if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) {
+          return badRequest(reply, `body nests deeper than ${MAX_BODY_DEPTH} levels: no kind's input is that deep`);
+        }
         sentBodies.set(request, structuredClone(request.body));
       },
     },
@@ -188,6 +195,8 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
       const { kind, input } = request.body;
       const idempotencyKey = request.headers["idempotency-key"];
       if (Array.isArray(idempotencyKey)) return badRequest(reply, "headers/idempotency-key must be given once");
+      if (idempotencyKey && !IDEMPOTENCY_KEY.test(idempotencyKey))
+        return badRequest(reply, BAD_IDEMPOTENCY_KEY_MESSAGE);
       await admit();
       const { job, created } = await backend.enqueue({
         kind,

@@ -16,6 +16,33 @@ export const JOB_ID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 /** The 400 for an id that cannot be a job's. */
 export const BAD_JOB_ID_MESSAGE = "params/id must be a job id: a UUID as POST /jobs returned it";
 
+/**
+ * An Idempotency-Key the backends can store: printable ASCII without spaces, at most 255 characters
+ * (DynamoDB caps a partition key at 2048 bytes; a key is an id, not a payload). The CLI checks the same.
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const BAD_IDEMPOTENCY_KEY_MESSAGE =
+  "headers/idempotency-key must be 1 to 255 printable ASCII characters without spaces";
+
+/**
+ * Deepest nesting of a POST /jobs body. No kind's input is deeper than a few levels; a body nested
+ * thousands deep (60 KB of brackets fits under the size limit) would overflow the stack of every recursive
+ * walk over it (the clone, the coercion check, the fingerprint) and answer 500.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: the check itself cannot overflow). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export const jobParamsSchema = {
   type: "object",
   properties: { id: { type: "string", pattern: JOB_ID_PATTERN } },

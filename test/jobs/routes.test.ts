@@ -124,6 +124,26 @@ describe("jobs API (inject, SQLite backend)", () => {
       assert.match(res.json().message, /"k-1"/);
       assert.equal(await t.backend.backlog(), 1);
     });
+    it("refuses an Idempotency-Key no backend can store (over 255 characters, spaces, non-ASCII) with 400, storing nothing", async () => {
+      for (const key of ["k".repeat(256), "order 17", "ordér-17"]) {
+        const res = await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": key });
+        assert.equal(res.statusCode, 400, key);
+        assert.match(res.json().message, /headers\/idempotency-key must be 1 to 255 printable ASCII/);
+      }
+      assert.equal(
+        (await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k".repeat(255) })).statusCode,
+        202,
+      );
+      assert.equal(await t.backend.backlog(), 1);
+    });
+
+    it("refuses a body nested deeper than any input with 400, not a stack overflow", async () => {
+      const deep = `{"kind":"sum","input":{"n":${"[".repeat(30_000)}${"]".repeat(30_000)}}}`;
+      const res = await post(deep, { "content-type": "application/json" });
+      assert.equal(res.statusCode, 400);
+      assert.match(res.json().message, /nests deeper than 32 levels/);
+      assert.equal(await t.backend.backlog(), 0);
+    });
   });
 
   describe("the backlog limit", () => {
