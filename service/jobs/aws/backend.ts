@@ -394,7 +394,12 @@ export class AwsJobBackend implements JobBackend {
       if (claimed) {
         // Restart the message's invisibility now, after the table's lease began: the message then
         // reappears no earlier than the lease ends, so the next receive finds the lease expired.
-        await this.queue.hide(receipt, toSqsSeconds(leaseMs, 1, SQS_MAX_VISIBILITY_S));
+        // A failed hide must not orphan the lease just written (the job would sit leased to nobody, its
+        // attempt spent): the message then reappears after the receive's short hide, another worker's
+        // claim finds the lease held and turns it away, and this worker's first heartbeat hides it again.
+        await this.queue
+          .hide(receipt, toSqsSeconds(leaseMs, 1, SQS_MAX_VISIBILITY_S))
+          .catch((err: unknown) => this.warn(err, "could not hide a claimed job's message; its heartbeat will"));
         const job = toJobRecord(claimed);
         return { job, attempt: job.attempts, token };
       }
