@@ -11,7 +11,7 @@ import { backoffDelay } from "../cluster";
 import type { JobBackend, Lease, LeaseStatus } from "./backend";
 import { startLeaseKeeper, type Clock } from "./lease-keeper";
 import { RunError, type JobRunner } from "./runner";
-import { RETRY_BASE_MS, RETRY_MAX_MS } from "./timing";
+import { HEARTBEATS_PER_LEASE, RETRY_BASE_MS, RETRY_MAX_MS } from "./timing";
 
 export const JOB_LOG = {
   started: "job started",
@@ -93,6 +93,15 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   let wake: () => void = () => {};
   let busyChain: Promise<void> = Promise.resolve();
 
+  /**
+   * Waits for a busy/idle report (scale-in protection on AWS), but no longer than one heartbeat interval:
+   * the first job's lease clock is already running, and a stopping worker must not hang on a slow or
+   * throttled call.
+   */
+  function atMostOneHeartbeat(report: Promise<void>): Promise<void> {
+    return Promise.race([report, sleep(leaseMs / HEARTBEATS_PER_LEASE, undefined, { ref: false })]);
+  }
+
   function busyChanged(busy: boolean): Promise<void> {
     if (!onBusyChange) return Promise.resolve();
     busyChain = busyChain
@@ -171,7 +180,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   function start(lease: Lease): void {
     const entry: ActiveJob = { stop: (cause) => (entry.stoppedEarly = cause), finished: Promise.resolve() };
     active.set(lease.token, entry);
-    const becameBusy = active.size === 1 ? busyChanged(true) : Promise.resolve();
+    const becameBusy = active.size === 1 ? atMostOneHeartbeat(busyChanged(true)) : Promise.resolve();
     entry.finished = becameBusy
       .then(() => runOne(lease))
       .catch((err: unknown) => log.error({ err, jobId: lease.job.id }, "job bookkeeping failed; its lease will expire"))
@@ -214,7 +223,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       }
     }
     await Promise.all([...active.values()].map((entry) => entry.finished));
-    await busyChain;
+    await atMostOneHeartbeat(busyChain);
   }
 
   const done = loop();

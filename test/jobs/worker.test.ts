@@ -210,6 +210,18 @@ describe("job worker loop (SQLite backend, real threads)", function () {
       assert.deepEqual(changes, [true, false, true, false]);
     });
 
+    it("starts the first job after one heartbeat interval even when onBusyChange (scale-in protection) hangs", async () => {
+      start({
+        leaseMs: 1_000,
+        runner: scripted([{ result: { a: 1 } }]),
+        onBusyChange: (busy) => (busy ? new Promise<void>(() => {}) : Promise.resolve()),
+      });
+      const a = (await backend.enqueue({ kind: "sum", input: { n: 1 } })).job;
+      const done = await until(a.id, finished);
+      assert.equal(done.status, "succeeded");
+      assert.equal(done.attempts, 1, "its lease was not lost while protection hung");
+    });
+
     it("with once, ends when no job is left", async () => {
       await backend.enqueue({ kind: "sum", input: { n: 1 } });
       await backend.enqueue({ kind: "sum", input: { n: 2 } });
