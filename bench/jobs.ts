@@ -22,7 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { openSqliteBackend } from "../service/jobs/sqlite/backend";
 import { sumRange } from "../service/sum";
-import { parseOrExit, UsageError } from "../scripts/cli";
+import { integerFlag, parseOrExit, UsageError } from "../scripts/cli";
 import type { StartedMessage } from "./jobs-worker";
 import { ensureBullmq, loadBullmq } from "./bullmq";
 import { percentile } from "./load";
@@ -65,17 +65,8 @@ export function parseJobsBenchArgs(argv: string[]): JobsBenchArgs {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const int = (flag: "jobs" | "samples", fallback: number, min: number, max: number) => {
-    const text = values[flag];
-    if (text === undefined) return fallback;
-    const n = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!(n >= min && n <= max)) {
-      throw new UsageError(
-        `--${flag} must be an integer from ${min} to ${max}, e.g. --${flag} ${fallback}; got "${text}"`,
-      );
-    }
-    return n;
-  };
+  const int = (flag: "jobs" | "samples", fallback: number, min: number, max: number) =>
+    integerFlag(flag, values[flag], fallback, min, max);
   const name = values.name ?? "jobs";
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name must be a file name stem, e.g. --name jobs; got "${name}"`);
   return {

@@ -15,3 +15,24 @@ export function parseOrExit<T>(script: string, usage: string, parse: (argv: stri
     process.exit(1);
   }
 }
+
+/**
+ * An integer flag: ASCII digits within min..max, or the fallback when the flag is absent. The message
+ * names the flag, the range and an example (the fallback).
+ */
+export function integerFlag(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) return fallback;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(
+      `--${flag} must be an integer from ${min} to ${max}, e.g. --${flag} ${fallback}; got "${text}"`,
+    );
+  }
+  return n;
+}

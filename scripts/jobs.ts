@@ -14,7 +14,7 @@ import { loadJobsConfig } from "../service/jobs/config";
 import { JobError, JobNotFoundError } from "../service/jobs/errors";
 import { openBackend } from "../service/jobs/open-backend";
 import { IDEMPOTENCY_KEY } from "../service/jobs/schemas";
-import { parseOrExit, UsageError } from "./cli";
+import { integerFlag, parseOrExit, UsageError } from "./cli";
 
 export const USAGE = `usage: npm run jobs -- <command>
   dead [--limit N]          failed jobs (dead letters), newest first; N 1..1000 (default 20)
@@ -82,11 +82,7 @@ export function parseJobsArgs(argv: string[]): JobsCommand {
     case "dead": {
       only(["limit"]);
       args(0, "dead --limit 20");
-      const text = values.limit ?? "20";
-      const limit = /^\d+$/.test(text) ? Number(text) : NaN;
-      if (!(limit >= 1 && limit <= MAX_DEAD_LIMIT)) {
-        throw new UsageError(`--limit must be an integer from 1 to ${MAX_DEAD_LIMIT}, e.g. --limit 20; got "${text}"`);
-      }
+      const limit = integerFlag("limit", values.limit, 20, 1, MAX_DEAD_LIMIT);
       return { command: "dead", limit };
     }
     case "retry":
