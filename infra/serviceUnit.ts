@@ -24,6 +24,21 @@ export const LAYOUT = {
   npm: "/usr/local/bin/npm",
 } as const;
 
+/**
+ * How both units stop and come back: SIGTERM to the main process only (it drains its children), SIGKILL to
+ * whatever is left after `timeoutStopS`, and a restart after a crash.
+ */
+function stopAndRestart(timeoutStopS: number): string[] {
+  return [
+    "KillMode=mixed",
+    "KillSignal=SIGTERM",
+    `TimeoutStopSec=${timeoutStopS}`,
+    "Restart=on-failure",
+    "RestartSec=2",
+    "LimitNOFILE=65536",
+  ];
+}
+
 export interface UnitOptions {
   port?: number;
   shutdownTimeoutMs?: number;
@@ -51,12 +66,7 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
     "ExecReload=/bin/kill -HUP $MAINPID",
     "# SIGTERM to the primary only: it serves while the load balancer still routes here (at most the health-check",
     "# window), then drains its workers; SIGKILL to everything left after TimeoutStopSec.",
-    "KillMode=mixed",
-    "KillSignal=SIGTERM",
-    `TimeoutStopSec=${SYSTEMD_TIMEOUT_STOP_S}`,
-    "Restart=on-failure",
-    "RestartSec=2",
-    "LimitNOFILE=65536",
+    ...stopAndRestart(SYSTEMD_TIMEOUT_STOP_S),
     "SyslogIdentifier=fleet",
     "# Sandboxing: the service only needs to read its code and listen on an unprivileged port.",
     ...SANDBOX,
@@ -122,12 +132,7 @@ export function renderWorkerUnit(opts: { logLevel?: string } = {}): string {
     `EnvironmentFile=-${LAYOUT.envFile}`,
     `ExecStart=${LAYOUT.node} ${LAYOUT.installDir}/dist/service/main.js`,
     "# SIGTERM: stop taking jobs, let running ones finish until the drain deadline, give the rest back.",
-    "KillMode=mixed",
-    "KillSignal=SIGTERM",
-    `TimeoutStopSec=${WORKER_SYSTEMD_TIMEOUT_STOP_S}`,
-    "Restart=on-failure",
-    "RestartSec=2",
-    "LimitNOFILE=65536",
+    ...stopAndRestart(WORKER_SYSTEMD_TIMEOUT_STOP_S),
     "SyslogIdentifier=fleet-worker",
     "# Sandboxing: the worker reads its code and talks HTTPS to AWS; it listens on nothing.",
     ...SANDBOX,
