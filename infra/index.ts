@@ -5,24 +5,29 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { parseFleetConfig } from "./config";
-import { Network } from "./network";
-import { Image } from "./image";
-import { LoadBalancer } from "./loadBalancer";
-import { Fleet } from "./fleet";
-import { Scaling } from "./scaling";
-import { Night, UNCHANGED } from "./night";
-import { instanceLogGroupName } from "./agentConfig";
-import { AccessLogs, ACCESS_LOG_PREFIX } from "./accessLogs";
-import { InstanceLogs, Observability } from "./observability";
-import { JobsQueue } from "./jobsQueue";
-import { JobsTable } from "./jobsTable";
+import { parseFleetConfig } from "./shared/config";
+import { Network } from "./shared/network";
+import { Image } from "./image/image";
+import { LoadBalancer } from "./web/loadBalancer";
+import { Fleet } from "./web/fleet";
+import { Scaling } from "./web/scaling";
+import { Night, UNCHANGED } from "./night/night";
+import { instanceLogGroupName } from "./observability/agentConfig";
+import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
+import { InstanceLogs, Observability } from "./observability/observability";
+import { JobsQueue } from "./jobs/jobsQueue";
+import { JobsTable } from "./jobs/jobsTable";
 import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
-import { Results } from "./results";
-import { webJobsPolicy } from "./jobsAccess";
-import { renderUserData, type FleetRole } from "./userData";
-import { WorkerFleet, workerGroupName, WORKER_LIFECYCLE_HOOK_NAME, WORKER_REFRESH_PREFERENCES } from "./workerFleet";
-import { WorkerScaling } from "./workerScaling";
+import { Results } from "./jobs/results";
+import { webJobsPolicy } from "./jobs/jobsAccess";
+import { renderUserData, type FleetRole } from "./shared/userData";
+import {
+  WorkerFleet,
+  workerGroupName,
+  WORKER_LIFECYCLE_HOOK_NAME,
+  WORKER_REFRESH_PREFERENCES,
+} from "./jobs/workerFleet";
+import { WorkerScaling } from "./jobs/workerScaling";
 import { DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
 
 const fleetConfig = new pulumi.Config("fleet");

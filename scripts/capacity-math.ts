@@ -145,7 +145,7 @@ export function pulumiConfigLines(
 }
 
 /**
- * The infra's own bounds (infra/config.ts): it accepts a CPU target of 10..95 % and 2..6 AZs. The math
+ * The infra's own bounds (infra/shared/config.ts): it accepts a CPU target of 10..95 % and 2..6 AZs. The math
  * works outside them; this says where the infra would refuse the result.
  */
 export function infraCaveats(targetCpuPercent: number, azs: number): string[] {
@@ -172,7 +172,7 @@ export function requestsPerTargetPerMinute(perInstanceRps: number, targetCpuPerc
 
 /**
  * From zero instances, the first job waits for the wake-up alarm (one-minute metrics) and a launch and
- * boot (about two minutes, infra/fleet.ts HEALTH_CHECK_GRACE_PERIOD_S): a wait shorter than this needs a
+ * boot (about two minutes, infra/web/fleet.ts HEALTH_CHECK_GRACE_PERIOD_S): a wait shorter than this needs a
  * worker always running.
  */
 export const WORKER_COLD_START_S = 180;
@@ -249,7 +249,7 @@ export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
   return { busySlots: busy, at100, atTarget, backlogPerInstance, workerMinSize, workerMaxSize, steps, notes };
 }
 
-/** The `pulumi config set` lines of the worker fleet (infra/jobsConfig.ts reads these keys). */
+/** The `pulumi config set` lines of the worker fleet (infra/jobs/jobsConfig.ts reads these keys). */
 export function jobsPulumiConfigLines(plan: JobCapacityPlan, input: JobCapacityInput, stack: string): string[] {
   const set = (key: string, value: string | number): string =>
     `pulumi config set --stack ${stack} fleet:${key} ${value}`;

@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { apiRefreshPreferences } from "../infra/refresh";
+import { apiRefreshPreferences } from "../infra/night/refresh";
 
 export class RedeployError extends Error {
   override name = "RedeployError";

@@ -26,7 +26,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, parseFleetConfig } from "../infra/config";
+import { FleetConfigError, parseFleetConfig } from "../infra/shared/config";
 import { evaluatePolicies, formatViolations, type PlanResource } from "../policy/evaluate";
 import { ALL_POLICIES } from "../policy/policies";
 

@@ -3,8 +3,8 @@
  * project's own rules (instance refresh percentages AWS accepts; scheduled actions that leave max alone).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { refreshPreferenceProblems } from "../../infra/refresh";
-import { UNCHANGED } from "../../infra/night";
+import { refreshPreferenceProblems } from "../../infra/night/refresh";
+import { UNCHANGED } from "../../infra/night/night";
 import { forType, list } from "../util";
 
 const GROUP = "aws:autoscaling/group:Group";

@@ -5,7 +5,7 @@
  * (the program sets it from `fleet:allowPlainHttp`, or for a stack without deletion protection).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { PLAIN_HTTP_TAG } from "../../infra/loadBalancer";
+import { PLAIN_HTTP_TAG } from "../../infra/web/loadBalancer";
 import { forType, list } from "../util";
 
 const LB = "aws:lb/loadBalancer:LoadBalancer";

@@ -5,8 +5,8 @@ import {
   ELB_ACCOUNT_OF_REGION,
   ELB_LOG_DELIVERY_SERVICE,
   elbLogDeliveryPrincipal,
-} from "../../infra/accessLogs";
-import { tlsOnlyPolicy } from "../../infra/privateBucket";
+} from "../../infra/observability/accessLogs";
+import { tlsOnlyPolicy } from "../../infra/shared/privateBucket";
 
 describe("infra access logs", () => {
   it("regions opened before August 2022 grant their ELB account; newer ones the log-delivery service", () => {

@@ -1,5 +1,12 @@
 import * as assert from "node:assert/strict";
-import { DEFAULTS, FleetConfigError, KNOWN_KEYS, nearestKey, parseFleetConfig, toAwsCron } from "../../infra/config";
+import {
+  DEFAULTS,
+  FleetConfigError,
+  KNOWN_KEYS,
+  nearestKey,
+  parseFleetConfig,
+  toAwsCron,
+} from "../../infra/shared/config";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing";
 
 const NOW = new Date("2026-11-24T12:00:00Z");

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/serviceUnit";
-import { renderImageComponent } from "../../infra/imageComponent";
-import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/nodeRelease";
-import { cloudWatchAgentConfig } from "../../infra/agentConfig";
+import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/image/serviceUnit";
+import { renderImageComponent } from "../../infra/image/imageComponent";
+import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/image/nodeRelease";
+import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
 import { unitSection } from "./helpers";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,

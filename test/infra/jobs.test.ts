@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
-import { parseFleetConfig, type FleetConfig } from "../../infra/config";
+import { parseFleetConfig, type FleetConfig } from "../../infra/shared/config";
 import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX, AWS_WORKER_ENV } from "../../service/jobs/aws-env";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";

@@ -1,8 +1,8 @@
-/** The jobs and worker-fleet keys of the stack config (infra/jobsConfig.ts through parseFleetConfig). */
+/** The jobs and worker-fleet keys of the stack config (infra/jobs/jobsConfig.ts through parseFleetConfig). */
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { architectureOf, FleetConfigError, parseFleetConfig } from "../../infra/config";
-import { JOBS_CONFIG_KEYS, JOBS_DEFAULTS, parseJobsConfig, vcpusOf } from "../../infra/jobsConfig";
+import { architectureOf, FleetConfigError, parseFleetConfig } from "../../infra/shared/config";
+import { JOBS_CONFIG_KEYS, JOBS_DEFAULTS, parseJobsConfig, vcpusOf } from "../../infra/jobs/jobsConfig";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
 import { DEFAULT_MAX_ATTEMPTS } from "../../service/jobs/timing";
 

@@ -6,7 +6,7 @@
  * and an alarm that never fires.
  */
 import * as assert from "node:assert/strict";
-import type { MetricRef } from "../../infra/monitoring";
+import type { MetricRef } from "../../infra/observability/monitoring";
 
 const LB = ["LoadBalancer"];
 const LB_TG = ["LoadBalancer", "TargetGroup"];

@@ -7,8 +7,8 @@ import {
   ERROR_RATE_ALARM_PERCENT,
   P99_LATENCY_ALARM_S,
   type MonitoredResources,
-} from "../../infra/monitoring";
-import { cloudWatchAgentConfig } from "../../infra/agentConfig";
+} from "../../infra/observability/monitoring";
+import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
 import { LONGEST_REQUEST_MS } from "../../service/timing";
 import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 

@@ -6,8 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { MOCK_ACCOUNT, readStackConfig, synth, type SynthResource, type SynthResult } from "../../scripts/synth";
-import { parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/config";
-import { refreshPreferenceProblems } from "../../infra/refresh";
+import { parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/shared/config";
+import { refreshPreferenceProblems } from "../../infra/night/refresh";
 import { all, idOf, one, stackPlan, T } from "./helpers";
 
 function fleetConfigOf(config: Record<string, string>): FleetConfig {

@@ -6,8 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { MOCK_ACCOUNT, readStackConfig, synth, type SynthResult } from "../../scripts/synth";
-import { parseFleetConfig, type FleetConfig } from "../../infra/config";
-import { dashboardMetrics } from "../../infra/monitoring";
+import { parseFleetConfig, type FleetConfig } from "../../infra/shared/config";
+import { dashboardMetrics } from "../../infra/observability/monitoring";
 import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 import { all, key, one, stackPlan, T } from "./helpers";
 

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
-import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/config";
+import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/shared/config";
 import {
   ALB_IDLE_TIMEOUT_S,
   DEREGISTRATION_DELAY_S,
@@ -15,7 +15,7 @@ import {
   KEEP_ALIVE_TIMEOUT_MS,
   SERVICE_PORT,
 } from "../../service/timing";
-import { refreshPreferenceProblems } from "../../infra/refresh";
+import { refreshPreferenceProblems } from "../../infra/night/refresh";
 import { all, idOf, key, one, stackPlan, T } from "./helpers";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";

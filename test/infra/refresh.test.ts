@@ -1,7 +1,7 @@
 /** Instance refresh preferences against AWS's rule, which the provider does not check (issue 10, defect 1). */
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { INSTANCE_REFRESH_PREFERENCES, refreshPreferenceProblems } from "../../infra/refresh";
+import { INSTANCE_REFRESH_PREFERENCES, refreshPreferenceProblems } from "../../infra/night/refresh";
 
 describe("infra refresh preferences", () => {
   it("are accepted by AWS: both set, min 0..100, max 100..200, max − min ≤ 100", () => {

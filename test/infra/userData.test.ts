@@ -1,5 +1,5 @@
 /**
- * What an instance is told at boot (infra/userData.ts) and the worker's unit (infra/serviceUnit.ts): the
+ * What an instance is told at boot (infra/shared/userData.ts) and the worker's unit (infra/image/serviceUnit.ts): the
  * environment file carries exactly the names the AWS backend reads (AWS_JOBS_ENV), the script is valid
  * bash that writes the file before it enables the role's unit, and the worker's drain fits in the hook.
  */
@@ -11,8 +11,8 @@ import {
   WORKER_DRAIN_TIMEOUT_S,
   WORKER_SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/jobs/timing";
-import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "../../infra/serviceUnit";
-import { instanceEnvironment, renderEnvFile, renderUserData, type InstanceEnvInput } from "../../infra/userData";
+import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "../../infra/image/serviceUnit";
+import { instanceEnvironment, renderEnvFile, renderUserData, type InstanceEnvInput } from "../../infra/shared/userData";
 import { envFileOf, unitSection } from "./helpers";
 
 const RESOURCES = {

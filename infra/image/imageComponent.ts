@@ -1,11 +1,11 @@
 /**
  * The EC2 Image Builder (AWSTOE) component document that turns Amazon Linux 2023 into a fleet
- * instance: the pinned Node.js release (infra/nodeRelease.ts), an unprivileged user, the service bundle
+ * instance: the pinned Node.js release (infra/image/nodeRelease.ts), an unprivileged user, the service bundle
  * installed with `npm ci --omit=dev`, the systemd unit, and the CloudWatch agent shipping the units'
  * journals and memory/disk metrics. Generated from code so the numbers come from service/timing.ts.
  */
-import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../service/timing";
-import { cloudWatchAgentConfig } from "./agentConfig";
+import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../../service/timing";
+import { cloudWatchAgentConfig } from "../observability/agentConfig";
 import { NODE_VERSION, nodeTarball } from "./nodeRelease";
 import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 
@@ -17,7 +17,7 @@ export interface ComponentDocOptions {
   /** s3://bucket/key of the zipped bundle (dist/service, package.json, package-lock.json). */
   bundleS3Uri: string;
   architecture: "x86_64" | "arm64";
-  /** The stack's instance log group (infra/agentConfig.ts instanceLogGroupName). */
+  /** The stack's instance log group (infra/observability/agentConfig.ts instanceLogGroupName). */
   logGroupName: string;
   /** systemd units whose journals the agent ships; default: both units the image installs. */
   logUnits?: readonly string[];
@@ -84,7 +84,7 @@ export function renderImageComponent(opts: ComponentDocOptions): string {
 work=$(mktemp -d)
 cd "$work"
 curl -fsSLO ${tarball.url}
-# The pinned checksum (infra/nodeRelease.ts), not one fetched from the same server as the tarball.
+# The pinned checksum (infra/image/nodeRelease.ts), not one fetched from the same server as the tarball.
 echo "${tarball.sha256}  ${tarball.file}" | sha256sum -c -
 rm -rf /usr/local/lib/nodejs && mkdir -p /usr/local/lib/nodejs
 tar -xJf "${tarball.file}" -C /usr/local/lib/nodejs --strip-components=1
@@ -160,7 +160,7 @@ mkdir -p $(dirname ${LAYOUT.envFile})`,
             ],
           },
           // Neither unit is enabled here: each launch template's user data writes the environment file
-          // and then enables its role's unit (infra/userData.ts), so no unit starts before its settings.
+          // and then enables its role's unit (infra/shared/userData.ts), so no unit starts before its settings.
           bash("ReloadUnits", `systemctl daemon-reload`),
         ],
       },

@@ -3,7 +3,7 @@
  * ARNs (tested without Pulumi). Every action is named (no `*`), every resource is one of ours; each
  * statement says which code path of the AWS backend needs it.
  */
-import { AWS_RESULTS_KEY_PREFIX } from "../service/jobs/aws-env";
+import { AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
 
 export interface JobsResourceArns {
   queueArn: string;

@@ -2,13 +2,13 @@
  * The jobs queue: an SQS standard queue (jobs are independent; FIFO would serialise them) whose lease is
  * the visibility timeout of service/jobs/timing.ts, long polling, a dead-letter queue through a redrive
  * policy after the job's attempts, and SSE on both. The alarm on the first dead letter is the stack's
- * (infra/monitoring.ts, given `deadLetterQueueName`), so it notifies the alarm topic like every other.
+ * (infra/observability/monitoring.ts, given `deadLetterQueueName`), so it notifies the alarm topic like every other.
  *
  * Pure helpers (`redrivePolicy`) build what the tests assert without Pulumi.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../../service/jobs/timing";
 
 /** SQS's longest long poll: fewer empty receives (each one billed) and a job is seen as soon as it lands. */
 export const RECEIVE_WAIT_TIME_S = 20;

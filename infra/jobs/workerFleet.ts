@@ -4,14 +4,14 @@
  * allowed the jobs resources a worker uses and nothing more. No job is lost when the group shrinks:
  *  - a busy worker protects itself from scale-in (SetInstanceProtection on its own group);
  *  - a termination lifecycle hook holds a terminating instance until its drain completes the hook
- *    (infra/userData.ts), or at the latest until the heartbeat timeout of service/jobs/timing.ts;
+ *    (infra/shared/userData.ts), or at the latest until the heartbeat timeout of service/jobs/timing.ts;
  *  - an instance refresh replaces protected instances too, through the same hook (see REFRESH_PREFERENCES).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { LIFECYCLE_HOOK_TIMEOUT_S } from "../service/jobs/timing";
-import { autoScalingGroupArn, httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
-import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
+import { LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
+import { autoScalingGroupArn, httpsEgress, launchGroup, type FleetBaseArgs } from "../shared/launchGroup";
+import { INSTANCE_REFRESH_PREFERENCES } from "../night/refresh";
 import { workerGroupPolicy, workerJobsPolicy, type JobsResourceArns } from "./jobsAccess";
 
 /** Fixed, so the user data and the IAM policy can name the group before it exists. */
@@ -45,7 +45,7 @@ export const WORKER_WARMUP_S = 120;
 export const WORKER_HEALTH_CHECK_GRACE_PERIOD_S = 120;
 
 export interface WorkerFleetArgs extends FleetBaseArgs {
-  /** User data for the worker role (infra/userData.ts renderUserData with role "worker"). */
+  /** User data for the worker role (infra/shared/userData.ts renderUserData with role "worker"). */
   userData: pulumi.Input<string>;
   /** The jobs resources the worker's role may use. */
   jobs: pulumi.Input<JobsResourceArns>;

@@ -1,19 +1,19 @@
 /**
  * The web instances: their security group (the service port from the ALB only), and the launch template
- * and Auto Scaling Group of infra/launchGroup.ts, registered with the ALB's target group. The group's desired capacity
+ * and Auto Scaling Group of infra/shared/launchGroup.ts, registered with the ALB's target group. The group's desired capacity
  * belongs to the scaling policies and the nightly schedule after creation, so `pulumi up` ignores it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { httpsEgress, launchGroup, type FleetBaseArgs } from "./launchGroup";
-import { INSTANCE_REFRESH_PREFERENCES } from "./refresh";
-import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../service/timing";
+import { httpsEgress, launchGroup, type FleetBaseArgs } from "../shared/launchGroup";
+import { INSTANCE_REFRESH_PREFERENCES } from "../night/refresh";
+import { HEALTH_CHECK_INTERVAL_S, HEALTHY_THRESHOLD, SERVICE_PORT } from "../../service/timing";
 
 export interface FleetArgs extends FleetBaseArgs {
   /** The ALB's security group: the only source admitted to the service port. */
   albSecurityGroupId: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
-  /** User data of the launch template (infra/userData.ts: the environment file, then the `fleet` unit). */
+  /** User data of the launch template (infra/shared/userData.ts: the environment file, then the `fleet` unit). */
   userData?: pulumi.Input<string>;
   /** An inline policy of the instance role (JSON): the jobs resources the web tier uses. */
   inlinePolicy?: pulumi.Input<string>;

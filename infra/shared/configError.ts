@@ -1,7 +1,7 @@
 /**
  * The one error a bad stack setting raises, naming the key (`fleet:<key>`), the bad value and the fix; and
- * the lookup the parsers read settings through. Its own module so that infra/config.ts and the parsers it
- * calls (infra/jobsConfig.ts) share them without importing each other.
+ * the lookup the parsers read settings through. Its own module so that infra/shared/config.ts and the parsers it
+ * calls (infra/jobs/jobsConfig.ts) share them without importing each other.
  */
 export class FleetConfigError extends Error {
   constructor(

@@ -13,7 +13,7 @@ import {
   HEALTHY_THRESHOLD,
   SERVICE_PORT,
   UNHEALTHY_THRESHOLD,
-} from "../service/timing";
+} from "../../service/timing";
 
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 

@@ -6,9 +6,9 @@
  * `FleetConfigError` that names the key (`fleet:<key>`), the bad value and the fix.
  */
 import { CronExpressionParser } from "cron-parser";
-import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../service/timing";
+import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing";
 import { FleetConfigError, type ConfigLookup } from "./configError";
-import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "./jobsConfig";
+import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "../jobs/jobsConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -59,7 +59,7 @@ export interface FleetConfig {
   logRetentionDays: number;
   /** Optional address subscribed to the alarm topic (AWS mails a confirmation link first). */
   alarmEmail?: string;
-  /** The jobs resources and the worker fleet (infra/jobsConfig.ts). */
+  /** The jobs resources and the worker fleet (infra/jobs/jobsConfig.ts). */
   jobs: JobsConfig;
 }
 
@@ -86,7 +86,7 @@ export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "
 
 /**
  * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS plus the jobs keys
- * (infra/jobsConfig.ts), so a key added to any of them is known here. A test checks this list against the
+ * (infra/jobs/jobsConfig.ts), so a key added to any of them is known here. A test checks this list against the
  * keys parseFleetConfig reads.
  */
 export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS, ...JOBS_CONFIG_KEYS];

@@ -1,13 +1,13 @@
 /**
- * Where job results live and how clients fetch them: a private bucket (infra/privateBucket.ts) whose
+ * Where job results live and how clients fetch them: a private bucket (infra/shared/privateBucket.ts) whose
  * objects expire after the configured days, served by a CloudFront distribution through an origin access
  * control. The bucket policy lets that one distribution (AWS:SourceArn) read the results prefix and
  * nothing else read anything, so the bucket stays private while `result.url` is a public CDN URL.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AWS_RESULTS_KEY_PREFIX } from "../service/jobs/aws-env";
-import { privateBucket } from "./privateBucket";
+import { AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
+import { privateBucket } from "../shared/privateBucket";
 
 /** AWS's managed cache policy "CachingOptimized": a result never changes under its key (same job, same bytes). */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";

@@ -8,8 +8,8 @@ import {
   MAX_SHUTDOWN_TIMEOUT_MS,
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
-} from "../service/timing";
-import { WORKER_SYSTEMD_TIMEOUT_STOP_S } from "../service/jobs/timing";
+} from "../../service/timing";
+import { WORKER_SYSTEMD_TIMEOUT_STOP_S } from "../../service/jobs/timing";
 
 /** Where the image installs things; the image component and the unit share these. */
 export const LAYOUT = {
@@ -128,7 +128,7 @@ export function renderWorkerUnit(opts: { logLevel?: string } = {}): string {
     ...preamble("fleet job worker (takes jobs from the queue)"),
     "Environment=FLEET_ROLE=worker",
     `Environment=LOG_LEVEL=${opts.logLevel ?? "info"}`,
-    "# The launch template writes the queue, table and bucket names here (infra/userData.ts).",
+    "# The launch template writes the queue, table and bucket names here (infra/shared/userData.ts).",
     `EnvironmentFile=-${LAYOUT.envFile}`,
     `ExecStart=${LAYOUT.node} ${LAYOUT.installDir}/dist/service/main.js`,
     "# SIGTERM: stop taking jobs, let running ones finish until the drain deadline, give the rest back.",

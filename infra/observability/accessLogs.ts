@@ -1,10 +1,10 @@
 /**
- * The ALB's access logs: a bucket of their own (infra/privateBucket.ts: private, TLS-only), encrypted with
+ * The ALB's access logs: a bucket of their own (infra/shared/privateBucket.ts: private, TLS-only), encrypted with
  * SSE-S3 (the only encryption ELB log delivery supports), expiring logs after ACCESS_LOG_DAYS, whose policy
  * lets the region's Elastic Load Balancing log delivery write below `<prefix>/AWSLogs/<account>/` only.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { privateBucket } from "./privateBucket";
+import { privateBucket } from "../shared/privateBucket";
 
 /** Days an access log is kept: long enough to investigate a month-old incident. */
 export const ACCESS_LOG_DAYS = 90;

@@ -8,8 +8,8 @@
  * instance from scale-in while busy, watches IMDS for the termination, drains, and completes the hook
  * itself (service/jobs/aws/worker-hooks.ts on the AWS-backend branch).
  */
-import { AWS_JOBS_ENV, AWS_WORKER_ENV } from "../service/jobs/aws-env";
-import { LAYOUT } from "./serviceUnit";
+import { AWS_JOBS_ENV, AWS_WORKER_ENV } from "../../service/jobs/aws-env";
+import { LAYOUT } from "../image/serviceUnit";
 
 export const FLEET_ROLES = ["web", "worker"] as const;
 export type FleetRole = (typeof FLEET_ROLES)[number];
@@ -75,7 +75,7 @@ export function renderUserData(input: InstanceEnvInput): string {
   const unit = input.role === "worker" ? LAYOUT.workerUnitName : LAYOUT.unitName;
   const parts = [
     "#!/bin/bash",
-    `# fleet ${input.role} instance (infra/userData.ts): settings first, then the ${unit} unit.`,
+    `# fleet ${input.role} instance (infra/shared/userData.ts): settings first, then the ${unit} unit.`,
     "set -euo pipefail",
     "umask 022",
     `install -d -m 0755 ${LAYOUT.envFile.slice(0, LAYOUT.envFile.lastIndexOf("/"))}`,

@@ -93,7 +93,7 @@ export interface LaunchGroupArgs {
   healthCheckGracePeriodS: number;
   /** Seconds a new instance's metrics stay out of scaling decisions. */
   defaultInstanceWarmupS: number;
-  /** The group's instance refresh preferences (infra/refresh.ts and the caller's choices). */
+  /** The group's instance refresh preferences (infra/night/refresh.ts and the caller's choices). */
   refreshPreferences: aws.types.input.autoscaling.GroupInstanceRefreshPreferences;
   /** Resources that must exist before the group launches (the first image, so the parameter exists). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];

@@ -1,7 +1,7 @@
 /**
  * Logs, alarms and the dashboard of a stack: the instances' log group (the CloudWatch agent in the image
  * writes the units' journals there, with the stack's retention), an SNS topic for the alarms (encrypted with a key CloudWatch may use,
- * optionally mailed), the alarms and the dashboard of infra/monitoring.ts.
+ * optionally mailed), the alarms and the dashboard of infra/observability/monitoring.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";

@@ -1,12 +1,12 @@
 /**
  * What the fleet is watched by, as pure data: the alarm specifications and the CloudWatch dashboard body,
- * built from the names of the resources they watch. infra/observability.ts registers them; the tests
+ * built from the names of the resources they watch. infra/observability/observability.ts registers them; the tests
  * check that every metric names a resource the program creates, with the dimensions its namespace uses.
  *
  * The jobs inputs are optional: pass the queue, its dead-letter queue and the worker group once the jobs
  * infra exists, and the DLQ alarm, the backlog-per-instance graph and the worker group's graphs appear.
  */
-import { HEALTH_CHECK_INTERVAL_S, LONGEST_REQUEST_MS } from "../service/timing";
+import { HEALTH_CHECK_INTERVAL_S, LONGEST_REQUEST_MS } from "../../service/timing";
 import { AGENT_METRICS, AGENT_NAMESPACE } from "./agentConfig";
 
 export interface JobsResources<S = string> {

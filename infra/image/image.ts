@@ -9,9 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { renderImageComponent } from "./imageComponent";
 import { NODE_VERSION } from "./nodeRelease";
-import { toAwsCron } from "./config";
-import { instanceRole } from "./instanceRole";
-import { privateBucket } from "./privateBucket";
+import { toAwsCron } from "../shared/config";
+import { instanceRole } from "../shared/instanceRole";
+import { privateBucket } from "../shared/privateBucket";
 
 export interface ImageArgs {
   stack: string;

@@ -1,14 +1,14 @@
 /**
  * The stack settings of the jobs resources and the worker fleet (`fleet:worker*`, `fleet:job*`,
- * `fleet:resultsExpireDays`), parsed by `parseFleetConfig` (infra/config.ts) with the same rules: a pure
+ * `fleet:resultsExpireDays`), parsed by `parseFleetConfig` (infra/shared/config.ts) with the same rules: a pure
  * function over the key lookup, one `FleetConfigError` naming the key, the bad value and the fix.
  *
  * The backlog-per-instance target is derived here, once, with service/jobs/capacity.ts's function, so the
  * scaling policy, `npm run capacity` and the README's worked example cannot disagree.
  */
-import { backlogPerInstanceTarget } from "../service/jobs/capacity";
-import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS } from "../service/jobs/timing";
-import { FleetConfigError, type ConfigLookup } from "./configError";
+import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
+import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS } from "../../service/jobs/timing";
+import { FleetConfigError, type ConfigLookup } from "../shared/configError";
 
 /** Every key this module reads, for the unknown-key check. */
 export const JOBS_CONFIG_KEYS = [

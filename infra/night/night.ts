@@ -11,8 +11,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { toAwsCron, type NightlyMode } from "./config";
-import { autoScalingGroupArn } from "./launchGroup";
+import { toAwsCron, type NightlyMode } from "../shared/config";
+import { autoScalingGroupArn } from "../shared/launchGroup";
 import { apiRefreshPreferences, refreshPreferenceProblems, type RefreshPreferences } from "./refresh";
 
 export interface NightArgs {
@@ -28,7 +28,7 @@ export interface NightArgs {
   accountId: pulumi.Input<string>;
   /**
    * `refresh` mode: the group's own refresh preferences (the worker's replace protected instances); the
-   * web fleet's (infra/refresh.ts) when left out. A refresh started by the schedule gets these, not the
+   * web fleet's (infra/night/refresh.ts) when left out. A refresh started by the schedule gets these, not the
    * group's: StartInstanceRefresh does not read the preferences stored on the group.
    */
   refreshPreferences?: RefreshPreferences;
