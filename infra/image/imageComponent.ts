@@ -5,7 +5,7 @@
  * journals and memory/disk metrics. Generated from code so the numbers come from service/timing.ts.
  */
 import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../../service/timing";
-import { cloudWatchAgentConfig } from "../observability/agentConfig";
+import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../observability/agentConfig";
 import { NODE_VERSION, nodeTarball } from "./nodeRelease";
 import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 
@@ -94,6 +94,19 @@ rm -rf "$work"
 ${LAYOUT.node} --version`,
           ),
           bash("InstallCloudWatchAgent", "dnf install -y amazon-cloudwatch-agent"),
+          bash(
+            "CheckCloudWatchAgentVersion",
+            `
+# The journald input exists from agent ${MIN_AGENT_VERSION} on: an older agent starts, ships no journal at all,
+# and says so nowhere. Fail the image instead (infra/observability/agentConfig.ts MIN_AGENT_VERSION).
+min=${MIN_AGENT_VERSION}
+have=$(rpm -q --queryformat '%{VERSION}' amazon-cloudwatch-agent)
+if [ "$(printf '%s\\n' "$min" "$have" | sort -V | head -n 1)" != "$min" ]; then
+  echo "amazon-cloudwatch-agent $have is older than $min, the first release with the journald logs input: the instances would ship no logs. Use a repository or the S3 package (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/download-CloudWatch-Agent-on-EC2-Instance-commandline-first.html) with $min or later." >&2
+  exit 1
+fi
+echo "amazon-cloudwatch-agent $have (journald input needs $min or later)"`,
+          ),
           {
             name: "WriteCloudWatchAgentConfig",
             action: "CreateFile",

@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/image/serviceUnit";
 import { renderImageComponent } from "../../infra/image/imageComponent";
 import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/image/nodeRelease";
-import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
+import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../../infra/observability/agentConfig";
 import { unitSection } from "./helpers";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -23,6 +27,33 @@ function embeddedFile(doc: string, anchor: string): string {
     .split("\n")
     .map((l) => l.slice(14))
     .join("\n");
+}
+
+/** The bash script of an ExecuteBash step (`name: "<step>"`), a YAML literal block. */
+function stepScript(doc: string, step: string): string {
+  const at = doc.indexOf(`- name: "${step}"`);
+  assert.ok(at >= 0, step);
+  const block = /commands:\n\s+- \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at));
+  assert.ok(block, `commands block of ${step}`);
+  return block[1]!
+    .split("\n")
+    .map((l) => l.slice(14))
+    .join("\n");
+}
+
+/** Runs `script` with bash and an `rpm` on PATH that reports `agentVersion` as the installed agent's. */
+function runWithAgent(script: string, agentVersion: string): { status: number | null; stdout: string; stderr: string } {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rpm-"));
+  try {
+    fs.writeFileSync(path.join(bin, "rpm"), `#!/bin/sh\nprintf '%s' '${agentVersion}'\n`, { mode: 0o755 });
+    return spawnSync("bash", ["-c", script], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      timeout: 10_000,
+    });
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
 }
 
 const section = unitSection;
@@ -117,6 +148,25 @@ describe("infra image: Image Builder component document", () => {
       embedded,
       // Both units the image installs: an instance runs one of them, by its role.
       cloudWatchAgentConfig({ logGroupName: "/fleet/dev/instances", units: ["fleet.service", "fleet-worker.service"] }),
+    );
+  });
+
+  it("fails the build on a CloudWatch agent older than the journald input, before configuring it", () => {
+    const script = stepScript(doc, "CheckCloudWatchAgentVersion");
+    for (const old of ["1.300069.9", "1.300064.1b1344", "1.247350.0"]) {
+      const run = runWithAgent(script, old);
+      assert.notEqual(run.status, 0, `agent ${old} must fail the build`);
+      assert.match(run.stderr, new RegExp(`${old.replace(/\./g, "\\.")} is older than ${MIN_AGENT_VERSION}`));
+    }
+    for (const ok of [MIN_AGENT_VERSION, "1.300070.1", "1.300071.0b1500", "2.0.0"]) {
+      const run = runWithAgent(script, ok);
+      assert.equal(run.status, 0, `agent ${ok}: ${run.stderr}`);
+    }
+    const steps = [...doc.matchAll(/- name: "(\w+)"/g)].map((m) => m[1]);
+    assert.ok(
+      steps.indexOf("InstallCloudWatchAgent") < steps.indexOf("CheckCloudWatchAgentVersion") &&
+        steps.indexOf("CheckCloudWatchAgentVersion") < steps.indexOf("ConfigureCloudWatchAgent"),
+      `order: ${steps.join(", ")}`,
     );
   });
 
