@@ -196,17 +196,37 @@ systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath} ${LAYOUT.workerU
         name: "test",
         steps: [
           bash(
-            "HealthcheckReturns200",
+            "UnitsStartAsLaunched",
             `
-systemctl start ${LAYOUT.unitName}
+# Launched from the new image without user data: no ${LAYOUT.envFile}, so each unit runs its own role on the
+# embedded backend in ${LAYOUT.stateDir} (the AWS one needs what only the user data names). Same units as enable --now.
+units="${LAYOUT.unitName} ${LAYOUT.workerUnitName}"
+fail() { echo "$1" >&2; for u in $units; do journalctl -u "$u" --no-pager -n 60 >&2 || true; done; exit 1; }
+test ! -e ${LAYOUT.envFile} || fail "${LAYOUT.envFile} exists on an instance without user data"
+systemctl start $units
+code=none
 for i in $(seq 1 60); do
   code=$(curl -s -o /dev/null -w '%{http_code}' ${health} || true)
-  if [ "$code" = "200" ]; then echo "healthcheck 200 after $i s"; exit 0; fi
+  [ "$code" = "200" ] && break
   sleep 1
 done
-echo "healthcheck did not return 200 within 60 s (last: $code)" >&2
-journalctl -u ${LAYOUT.unitName} --no-pager -n 100 >&2 || true
-exit 1`,
+[ "$code" = "200" ] || fail "healthcheck did not return 200 within 60 s (last: $code)"
+for i in $(seq 1 30); do
+  # grep without -q reads to the end: no SIGPIPE for journalctl under pipefail.
+  journalctl -u ${LAYOUT.workerUnitName} -o cat | grep -F '"msg":"job worker ready"' >/dev/null && break
+  [ "$i" = 30 ] && fail "${LAYOUT.workerUnitName} not ready within 30 s"
+  sleep 1
+done
+sleep 5
+for u in $units; do
+  [ "$(systemctl is-active "$u")" = active ] || fail "$u is not active"
+  [ "$(systemctl show -p NRestarts --value "$u")" = 0 ] || fail "$u restarted"
+done
+systemctl stop $units
+for u in $units; do
+  [ "$(systemctl show -p Result --value "$u")" = success ] || fail "$u did not stop cleanly"
+done
+echo "both units started as launched, served and stopped cleanly"`,
           ),
         ],
       },

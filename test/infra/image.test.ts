@@ -56,6 +56,53 @@ function runWithAgent(script: string, agentVersion: string): { status: number | 
   }
 }
 
+/** What the stubbed commands of the test phase report (an instance's units as systemd would). */
+interface TestInstance {
+  health: string;
+  workerLog: string;
+  restarts?: string;
+  stopResult?: string;
+  envFile?: boolean;
+}
+
+/**
+ * Runs the test phase's script with systemctl, journalctl, curl and sleep stubbed (each call logged), and
+ * the environment file's path pointed into a scratch directory.
+ */
+function runTestPhase(
+  script: string,
+  instance: TestInstance,
+): { status: number | null; stderr: string; calls: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-phase-"));
+  try {
+    const stub = (name: string, body: string) =>
+      fs.writeFileSync(path.join(dir, name), `#!/bin/bash\necho "${name} $*" >> ${dir}/calls\n${body}\n`, {
+        mode: 0o755,
+      });
+    stub("curl", `printf '%s' '${instance.health}'`);
+    stub("journalctl", `printf '%s\\n' '${instance.workerLog}'`);
+    stub("sleep", "true");
+    stub(
+      "systemctl",
+      `case "$1 $2" in
+  "is-active "*) echo active ;;
+  "show -p") if [ "$3" = NRestarts ]; then echo '${instance.restarts ?? "0"}'; else echo '${instance.stopResult ?? "success"}'; fi ;;
+esac`,
+    );
+    const envFile = path.join(dir, "fleet.env");
+    if (instance.envFile) fs.writeFileSync(envFile, "FLEET_ROLE=web\n");
+    const run = spawnSync("bash", ["-c", script.split(LAYOUT.envFile).join(envFile)], {
+      encoding: "utf8",
+      env: { PATH: `${dir}:/usr/bin:/bin` },
+      timeout: 10_000,
+    });
+    const calls = fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8").trim().split("\n") : [];
+    return { status: run.status, stderr: run.stderr, calls };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const section = unitSection;
 
 describe("infra image: systemd unit", () => {
@@ -90,6 +137,17 @@ describe("infra image: systemd unit", () => {
     assert.deepEqual(svc.get("Restart"), ["on-failure"]);
     assert.deepEqual(svc.get("ExecReload"), ["/bin/kill -HUP $MAINPID"]);
     assert.deepEqual(section(unit, "Install").get("WantedBy"), ["multi-user.target"]);
+  });
+
+  it("runs the web role and keeps local state in systemd's state directory, never the install directory", () => {
+    assert.equal(env.get("FLEET_ROLE"), "web", "an instance without user data runs what the web fleet runs");
+    const worker = section(renderWorkerUnit(), "Service");
+    assert.ok(worker.get("Environment")!.includes("FLEET_ROLE=worker"));
+    for (const s of [svc, worker]) {
+      assert.deepEqual(s.get("StateDirectory"), [LAYOUT.stateDirectoryName]);
+      assert.deepEqual(s.get("WorkingDirectory"), [LAYOUT.installDir]);
+    }
+    assert.equal(LAYOUT.stateDir, `/var/lib/${LAYOUT.stateDirectoryName}`);
   });
 
   it("is sandboxed", () => {
@@ -210,10 +268,31 @@ describe("infra image: Image Builder component document", () => {
     assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
 
-  it("tests that the service answers 200 on the health check", () => {
-    const test = doc.slice(doc.indexOf('- name: "test"'));
-    assert.ok(test.includes(`http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`));
-    assert.match(test, /"\$code" = "200"/);
-    assert.match(test, /exit 1/);
+  it("tests both units as an instance without user data runs them: health 200, a ready worker, clean stops", () => {
+    const script = stepScript(doc, "UnitsStartAsLaunched");
+    assert.ok(script.includes(`http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`));
+    // No environment file is written: the units must start on their own Environment= lines.
+    assert.doesNotMatch(script, /fleet\.env[^\n]*(>|<<)|cat >|tee /);
+    const healthy: TestInstance = { health: "200", workerLog: '{"level":30,"msg":"job worker ready"}' };
+    const ok = runTestPhase(script, healthy);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(
+      ok.calls.filter((c) => c.startsWith("systemctl start") || c.startsWith("systemctl stop")),
+      [
+        `systemctl start ${LAYOUT.unitName} ${LAYOUT.workerUnitName}`,
+        `systemctl stop ${LAYOUT.unitName} ${LAYOUT.workerUnitName}`,
+      ],
+    );
+    for (const [broken, why] of [
+      [{ ...healthy, health: "000" }, /healthcheck did not return 200/],
+      [{ ...healthy, workerLog: '{"level":50,"msg":"fleet job worker: EACCES"}' }, /fleet-worker.service not ready/],
+      [{ ...healthy, restarts: "1" }, /fleet.service restarted/],
+      [{ ...healthy, stopResult: "exit-code" }, /did not stop cleanly/],
+      [{ ...healthy, envFile: true }, /fleet\.env exists on an instance without user data/],
+    ] as const) {
+      const run = runTestPhase(script, broken);
+      assert.notEqual(run.status, 0, JSON.stringify(broken));
+      assert.match(run.stderr, why);
+    }
   });
 });
