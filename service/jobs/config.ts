@@ -143,8 +143,23 @@ export function ensureDataDirs(config: Pick<JobsConfig, "dbFile" | "resultsDir">
       fs.mkdirSync(dir, { recursive: true });
       fs.accessSync(dir, fs.constants.W_OK);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
+      const e = whyNotWritable(dir) ?? (err as NodeJS.ErrnoException);
       throw new DataDirError(variable, dir, e.code ?? "error", e.message.replace(/^\w+: /, ""));
     }
+  }
+}
+
+/**
+ * The real reason a directory cannot be made: Node's recursive mkdir reports ENOENT for a parent on a
+ * read-only file system (it stats the path after EROFS), so ask the nearest existing ancestor instead.
+ */
+function whyNotWritable(dir: string): NodeJS.ErrnoException | undefined {
+  let at = path.dirname(dir);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  try {
+    fs.accessSync(at, fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
   }
 }
