@@ -46,6 +46,8 @@ const network = new Network("fleet", {
   availabilityZones: config.availabilityZones,
   natStrategy: config.natStrategy,
   flowLogGroupName: `/fleet/${stackName}/vpc-flow-logs`,
+  region,
+  accountId,
   tags,
 });
 

@@ -8,7 +8,7 @@ import pino from "pino";
 import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config";
 import { HEALTH_CHECK_WINDOW_MS } from "./timing";
-import { loadJobsConfig, type JobsConfig } from "./jobs/config";
+import { ensureDataDirs, loadJobsConfig, type JobsConfig } from "./jobs/config";
 import { loadAwsJobsConfig, type AwsJobsConfig } from "./jobs/aws/config";
 import { fleetWorkerProcessHooks, loadAwsWorkerHooksConfig, type AwsWorkerHooksConfig } from "./jobs/aws/worker-hooks";
 import { openBackend } from "./jobs/open-backend";
@@ -30,6 +30,8 @@ function readSettings(): Settings {
   try {
     const role = parseFleetRole();
     const jobs = loadJobsConfig();
+    // Before any fork: a data directory that cannot be made is one line and exit 1, not a crash loop.
+    if (cluster.isPrimary && jobs.backend === "sqlite") ensureDataDirs(jobs);
     return {
       config: loadConfig(),
       role,

@@ -38,14 +38,28 @@ export const BUNDLE_KEY = "bundle/fleet-service.zip";
 /** Nightly images kept (a week of rollbacks); older AMIs and their snapshots are deleted. */
 export const IMAGES_KEPT = 7;
 /**
- * Tags that let the lifecycle policy find this stack's images without naming the (autonamed, replaced on
- * every component change) recipe, and keep the one image Pulumi manages: deleting the image made at the
- * first `pulumi up` would drop it from state at the next refresh and make the next `up` rebuild it
- * (20-90 min).
+ * The tag that keeps the one image Pulumi manages out of the lifecycle policy: deleting the image made at
+ * the first `pulumi up` would drop it from state at the next refresh and make the next `up` rebuild it
+ * (20-90 min). It is set on that Image Builder image resource, which is what an exclusion tag matches.
  */
-export const IMAGE_SELECTION_TAG = "fleet:image-of";
 export const IMAGE_KEEP_TAG = "fleet:lifecycle";
 export const IMAGE_KEEP_VALUE = "managed-by-pulumi";
+
+/**
+ * Which images the lifecycle policy acts on: those made from this stack's recipe, by name and version.
+ * Not by tag: a lifecycle policy's tagMap matches tags of the Image Builder image resources
+ * (https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_LifecyclePolicyResourceSelection.html),
+ * and the images a pipeline makes carry none of the pipeline's tags (the distribution's amiTags go on the
+ * EC2 AMI, not on the image resource; tagging output image resources is an open request,
+ * https://github.com/aws/ec2-image-builder-roadmap/issues/99). The recipe is what every nightly image
+ * really has. A COUNT filter keeps that many images per recipe version
+ * (https://docs.aws.amazon.com/imagebuilder/latest/userguide/create-lifecycle-policies.html), so the recipe's
+ * exact version is the right selection; when a component change replaces the (autonamed) recipe, the
+ * policy follows the new one and the retired recipe's last images stay until removed by hand.
+ */
+export function retentionSelection(recipeName: string, recipeVersion: string) {
+  return { recipes: [{ name: recipeName, semanticVersion: recipeVersion }] };
+}
 /** How long a replaced bundle stays in the bucket as a noncurrent version. */
 export const BUNDLE_VERSIONS_KEPT_DAYS = 30;
 
@@ -225,7 +239,6 @@ export class Image extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const imageTags = { ...tags, [IMAGE_SELECTION_TAG]: `fleet-${args.stack}` };
     const common = {
       imageRecipeArn: recipe.arn,
       infrastructureConfigurationArn: infrastructure.arn,
@@ -237,9 +250,7 @@ export class Image extends pulumi.ComponentResource {
       `${name}-pipeline`,
       {
         ...common,
-        // The lifecycle policy selects on this tag; that the pipeline's images inherit it is an assumption
-        // a real account must confirm (README, "What has and has not been verified").
-        tags: imageTags,
+        tags,
         description: `Nightly fleet image for ${args.stack}`,
         status: "ENABLED",
         schedule: {
@@ -254,7 +265,7 @@ export class Image extends pulumi.ComponentResource {
     // One build now, so the SSM parameter exists before the group launches.
     this.image = new aws.imagebuilder.Image(
       `${name}-initial`,
-      { ...common, tags: { ...imageTags, [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE } },
+      { ...common, tags: { ...tags, [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE } },
       { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
     );
 
@@ -278,9 +289,9 @@ export class Image extends pulumi.ComponentResource {
         description: `Keep the newest ${IMAGES_KEPT} fleet ${args.stack} images; delete older AMIs and their snapshots`,
         executionRole: lifecycleRole.arn,
         resourceType: "AMI_IMAGE",
-        // By tag, not by recipe: the recipe is autonamed and replaced when the component changes, and a
-        // selection by recipe would then stop cleaning the older recipe's images.
-        resourceSelection: { tagMap: { [IMAGE_SELECTION_TAG]: `fleet-${args.stack}` } },
+        resourceSelection: pulumi
+          .all([recipe.name, recipe.version])
+          .apply(([recipeName, recipeVersion]) => retentionSelection(recipeName, recipeVersion)),
         policyDetails: [
           {
             action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },

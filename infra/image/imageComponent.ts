@@ -5,7 +5,7 @@
  * journals and memory/disk metrics. Generated from code so the numbers come from service/timing.ts.
  */
 import { HEALTH_CHECK_PATH, SERVICE_PORT } from "../../service/timing";
-import { cloudWatchAgentConfig } from "../observability/agentConfig";
+import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../observability/agentConfig";
 import { NODE_VERSION, nodeTarball } from "./nodeRelease";
 import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 
@@ -94,6 +94,19 @@ rm -rf "$work"
 ${LAYOUT.node} --version`,
           ),
           bash("InstallCloudWatchAgent", "dnf install -y amazon-cloudwatch-agent"),
+          bash(
+            "CheckCloudWatchAgentVersion",
+            `
+# The journald input exists from agent ${MIN_AGENT_VERSION} on: an older agent starts, ships no journal at all,
+# and says so nowhere. Fail the image instead (infra/observability/agentConfig.ts MIN_AGENT_VERSION).
+min=${MIN_AGENT_VERSION}
+have=$(rpm -q --queryformat '%{VERSION}' amazon-cloudwatch-agent)
+if [ "$(printf '%s\\n' "$min" "$have" | sort -V | head -n 1)" != "$min" ]; then
+  echo "amazon-cloudwatch-agent $have is older than $min, the first release with the journald logs input: the instances would ship no logs. Use a repository or the S3 package (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/download-CloudWatch-Agent-on-EC2-Instance-commandline-first.html) with $min or later." >&2
+  exit 1
+fi
+echo "amazon-cloudwatch-agent $have (journald input needs $min or later)"`,
+          ),
           {
             name: "WriteCloudWatchAgentConfig",
             action: "CreateFile",
@@ -183,17 +196,37 @@ systemd-analyze verify --recursive-errors=no ${LAYOUT.unitPath} ${LAYOUT.workerU
         name: "test",
         steps: [
           bash(
-            "HealthcheckReturns200",
+            "UnitsStartAsLaunched",
             `
-systemctl start ${LAYOUT.unitName}
+# Launched from the new image without user data: no ${LAYOUT.envFile}, so each unit runs its own role on the
+# embedded backend in ${LAYOUT.stateDir} (the AWS one needs what only the user data names). Same units as enable --now.
+units="${LAYOUT.unitName} ${LAYOUT.workerUnitName}"
+fail() { echo "$1" >&2; for u in $units; do journalctl -u "$u" --no-pager -n 60 >&2 || true; done; exit 1; }
+test ! -e ${LAYOUT.envFile} || fail "${LAYOUT.envFile} exists on an instance without user data"
+systemctl start $units
+code=none
 for i in $(seq 1 60); do
   code=$(curl -s -o /dev/null -w '%{http_code}' ${health} || true)
-  if [ "$code" = "200" ]; then echo "healthcheck 200 after $i s"; exit 0; fi
+  [ "$code" = "200" ] && break
   sleep 1
 done
-echo "healthcheck did not return 200 within 60 s (last: $code)" >&2
-journalctl -u ${LAYOUT.unitName} --no-pager -n 100 >&2 || true
-exit 1`,
+[ "$code" = "200" ] || fail "healthcheck did not return 200 within 60 s (last: $code)"
+for i in $(seq 1 30); do
+  # grep without -q reads to the end: no SIGPIPE for journalctl under pipefail.
+  journalctl -u ${LAYOUT.workerUnitName} -o cat | grep -F '"msg":"job worker ready"' >/dev/null && break
+  [ "$i" = 30 ] && fail "${LAYOUT.workerUnitName} not ready within 30 s"
+  sleep 1
+done
+sleep 5
+for u in $units; do
+  [ "$(systemctl is-active "$u")" = active ] || fail "$u is not active"
+  [ "$(systemctl show -p NRestarts --value "$u")" = 0 ] || fail "$u restarted"
+done
+systemctl stop $units
+for u in $units; do
+  [ "$(systemctl show -p Result --value "$u")" = success ] || fail "$u did not stop cleanly"
+done
+echo "both units started as launched, served and stopped cleanly"`,
           ),
         ],
       },

@@ -20,6 +20,14 @@ export const LAYOUT = {
   workerUnitName: "fleet-worker.service",
   workerUnitPath: "/etc/systemd/system/fleet-worker.service",
   envFile: "/etc/fleet/fleet.env",
+  /**
+   * StateDirectory= of both units: systemd creates /var/lib/<name> owned by the unit's user and sets
+   * STATE_DIRECTORY to it, the one place besides a private /tmp a unit under ProtectSystem=strict may write
+   * (https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#RuntimeDirectory=). The
+   * embedded job backend's defaults live there (service/jobs/config.ts).
+   */
+  stateDirectoryName: "fleet",
+  stateDir: "/var/lib/fleet",
   node: "/usr/local/bin/node",
   npm: "/usr/local/bin/npm",
 } as const;
@@ -55,6 +63,8 @@ export function renderServiceUnit(opts: UnitOptions = {}): string {
   }
   return [
     ...preamble("fleet web service (Fastify cluster)"),
+    "# The web role only: an instance without user data (the image test) runs what the web fleet runs.",
+    "Environment=FLEET_ROLE=web",
     `Environment=PORT=${port}`,
     "Environment=HOST=0.0.0.0",
     `Environment=SHUTDOWN_TIMEOUT_MS=${shutdownTimeoutMs}`,
@@ -92,6 +102,9 @@ function preamble(description: string): string[] {
     `User=${LAYOUT.user}`,
     `Group=${LAYOUT.user}`,
     `WorkingDirectory=${LAYOUT.installDir}`,
+    "# The install directory is root's and read-only; local state (the embedded job backend) goes here.",
+    `StateDirectory=${LAYOUT.stateDirectoryName}`,
+    "StateDirectoryMode=0750",
     "Environment=NODE_ENV=production",
   ];
 }

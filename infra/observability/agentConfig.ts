@@ -5,10 +5,17 @@
  * a worker image (`fleet-worker`) ships its own journal too.
  *
  * journald is read natively (`logs.logs_collected.journald`, amazon-cloudwatch-agent PR #2121, 2026):
- * AL2023 has no rsyslog, so there is no /var/log/messages to tail. The image's build phase translates this
- * file with the installed agent, so an agent too old to know `journald` fails the build instead of
- * shipping nothing.
+ * AL2023 has no rsyslog, so there is no /var/log/messages to tail. The image's build phase checks the
+ * installed agent's version against MIN_AGENT_VERSION (an older agent would run and ship no journal at
+ * all) and then translates this file with it.
  */
+
+/**
+ * The first agent release with the journald logs input (its release notes,
+ * https://github.com/aws/amazon-cloudwatch-agent/blob/main/RELEASE_NOTES, and
+ * https://github.com/aws/amazon-cloudwatch-agent/pull/2121). The image build fails below it.
+ */
+export const MIN_AGENT_VERSION = "1.300070.0";
 
 /** Namespace of the agent's metrics (the agent's own default, kept explicit for the dashboard). */
 export const AGENT_NAMESPACE = "CWAgent";

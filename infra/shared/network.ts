@@ -13,7 +13,54 @@ export interface NetworkArgs {
   cidrBlock?: string;
   /** Name of the flow logs' log group (e.g. /fleet/<stack>/vpc-flow-logs). */
   flowLogGroupName: string;
+  /** Region and account of the stack: the flow-log role may be assumed for this account's flow logs only. */
+  region: string;
+  accountId: pulumi.Input<string>;
   tags?: Record<string, string>;
+}
+
+/**
+ * The flow-log role's trust policy: the flow logs service, and only on behalf of this account's flow logs in
+ * this region (aws:SourceAccount / aws:SourceArn against the confused deputy, as AWS recommends:
+ * https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html). The flow log's id is not known
+ * before the role exists, hence the `vpc-flow-log/*` pattern the same page suggests.
+ */
+export function flowLogTrustPolicy(region: string, accountId: string, partition = "aws"): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": accountId },
+          ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * What the flow-log role may do: AWS's documented minimum (same page: logs:CreateLogGroup, CreateLogStream,
+ * PutLogEvents, DescribeLogGroups, DescribeLogStreams), narrowed to the one log group where IAM allows it.
+ * CreateLogGroup is left out: the program creates the group, and a role that may create groups could
+ * recreate a deleted one without its retention. DescribeLogGroups is a List action that lists every group
+ * of the account: AWS's minimum grants it on "*".
+ */
+export function flowLogRolePolicy(logGroupArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
+    ],
+  });
 }
 
 /**
@@ -60,7 +107,7 @@ export class Network extends pulumi.ComponentResource {
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "vpc-flow-logs.amazonaws.com" }),
+        assumeRolePolicy: pulumi.output(args.accountId).apply((account) => flowLogTrustPolicy(args.region, account)),
         tags,
       },
       { parent: this },
@@ -69,16 +116,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-flow-logs`,
       {
         role: flowLogRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-              Resource: [flowLogGroup.arn, pulumi.interpolate`${flowLogGroup.arn}:*`],
-            },
-          ],
-        }),
+        policy: flowLogGroup.arn.apply(flowLogRolePolicy),
       },
       { parent: this },
     );

@@ -58,7 +58,9 @@ export class Fleet extends pulumi.ComponentResource {
         ipProtocol: "tcp",
         fromPort: SERVICE_PORT,
         toPort: SERVICE_PORT,
-        description: "ALB to the instances' service port (traffic and health checks)",
+        // No apostrophe: EC2 rejects any character outside a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* in a
+        // rule description (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html).
+        description: "ALB to the instances service port (traffic and health checks)",
         tags,
       },
       { parent: this },

@@ -3,6 +3,7 @@
  * `npm run jobs`). A bad value throws ConfigError with one line naming the variable, the value and the
  * form expected; the process exits 1 on it before it opens anything.
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, integer, type Env } from "../config";
@@ -12,9 +13,32 @@ import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT
 export const JOBS_BACKENDS = ["sqlite", "aws"] as const;
 export type JobsBackendName = (typeof JOBS_BACKENDS)[number];
 
-/** Defaults are relative to the working directory: `npm start` in a checkout keeps its jobs in `.data/`. */
-export const DEFAULT_JOBS_DB = path.join(".data", "jobs.db");
-export const DEFAULT_JOBS_RESULTS_DIR = path.join(".data", "results");
+/**
+ * Where the embedded backend keeps its state when JOBS_DB / JOBS_RESULTS_DIR are not set: the directory
+ * systemd made for the unit (`StateDirectory=fleet` sets STATE_DIRECTORY=/var/lib/fleet, writable by the
+ * unit's user while the install directory stays read-only,
+ * https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#RuntimeDirectory=), or else
+ * `.data/` in the working directory (`npm start` in a checkout).
+ */
+export const LOCAL_DATA_DIR = ".data";
+export const DEFAULT_JOBS_DB = path.join(LOCAL_DATA_DIR, "jobs.db");
+export const DEFAULT_JOBS_RESULTS_DIR = path.join(LOCAL_DATA_DIR, "results");
+
+/**
+ * The state directory systemd gives the unit, if any. STATE_DIRECTORY lists one absolute path per
+ * StateDirectory= entry, separated by colons; the first is the unit's own.
+ */
+export function stateDirectory(env: Env): string | undefined {
+  const raw = env.STATE_DIRECTORY;
+  if (raw === undefined || raw === "") return undefined;
+  const first = raw.split(":")[0]!;
+  if (!path.isAbsolute(first) || first.includes("\0")) {
+    throw new ConfigError(
+      `STATE_DIRECTORY=${JSON.stringify(raw)} is invalid: expected absolute paths separated by ":", as systemd sets it for StateDirectory= (e.g. /var/lib/fleet)`,
+    );
+  }
+  return first;
+}
 
 /**
  * JOBS_MAX_BACKLOG default: above it POST /jobs answers 503. Ten thousand trivial jobs drain in about a
@@ -32,9 +56,9 @@ const MAX_ATTEMPTS_LIMIT = 100;
 
 export interface JobsConfig {
   backend: JobsBackendName;
-  /** JOBS_DB, absolute. */
+  /** JOBS_DB, absolute (default: $STATE_DIRECTORY/jobs.db under systemd, else .data/jobs.db). */
   dbFile: string;
-  /** JOBS_RESULTS_DIR, absolute. */
+  /** JOBS_RESULTS_DIR, absolute (default: $STATE_DIRECTORY/results under systemd, else .data/results). */
   resultsDir: string;
   maxAttempts: number;
   visibilityTimeoutS: number;
@@ -63,10 +87,15 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
     );
   }
   const cores = os.availableParallelism();
+  // Under systemd the defaults live in the unit's state directory: the working directory is read-only there.
+  const state = stateDirectory(env);
+  const defaults = state
+    ? { db: path.join(state, "jobs.db"), results: path.join(state, "results") }
+    : { db: DEFAULT_JOBS_DB, results: DEFAULT_JOBS_RESULTS_DIR };
   return {
     backend,
-    dbFile: filePath(env, "JOBS_DB", DEFAULT_JOBS_DB, cwd),
-    resultsDir: filePath(env, "JOBS_RESULTS_DIR", DEFAULT_JOBS_RESULTS_DIR, cwd),
+    dbFile: filePath(env, "JOBS_DB", defaults.db, cwd),
+    resultsDir: filePath(env, "JOBS_RESULTS_DIR", defaults.results, cwd),
     maxAttempts: integer(env, "JOBS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS_LIMIT),
     visibilityTimeoutS: integer(
       env,
@@ -80,4 +109,57 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
     // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
   };
+}
+
+/** The embedded backend's data directory cannot be made: names the setting, the directory and the fix. */
+export class DataDirError extends ConfigError {
+  override name = "DataDirError";
+  constructor(
+    readonly variable: "JOBS_DB" | "JOBS_RESULTS_DIR",
+    readonly dir: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(
+      `cannot create ${dir} for ${variable} (${code}: ${detail}): set ${variable} to a writable place, or run where ` +
+        `fleet may write: under systemd, StateDirectory= in the unit (its STATE_DIRECTORY holds the defaults); ` +
+        `locally, a writable working directory (the defaults are under .data/)`,
+    );
+  }
+}
+
+/**
+ * Creates the embedded backend's directories (the database's and the results'), or throws DataDirError.
+ * The primary calls it before forking, so a read-only install directory is one clear line and exit 1,
+ * not every worker dying on EACCES.
+ */
+export function ensureDataDirs(config: Pick<JobsConfig, "dbFile" | "resultsDir">): void {
+  const dirs = [
+    ["JOBS_DB", path.dirname(config.dbFile)],
+    ["JOBS_RESULTS_DIR", config.resultsDir],
+  ] as const;
+  for (const [variable, dir] of dirs) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch (err) {
+      const e = whyNotWritable(dir) ?? (err as NodeJS.ErrnoException);
+      throw new DataDirError(variable, dir, e.code ?? "error", e.message.replace(/^\w+: /, ""));
+    }
+  }
+}
+
+/**
+ * The real reason a directory cannot be made: Node's recursive mkdir reports ENOENT for a parent on a
+ * read-only file system (it stats the path after EROFS), so ask the nearest existing ancestor instead.
+ */
+function whyNotWritable(dir: string): NodeJS.ErrnoException | undefined {
+  let at = path.dirname(dir);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  try {
+    fs.accessSync(at, fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  }
 }

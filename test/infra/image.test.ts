@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/image/serviceUnit";
 import { renderImageComponent } from "../../infra/image/imageComponent";
 import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/image/nodeRelease";
-import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
+import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../../infra/observability/agentConfig";
 import { unitSection } from "./helpers";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -23,6 +27,80 @@ function embeddedFile(doc: string, anchor: string): string {
     .split("\n")
     .map((l) => l.slice(14))
     .join("\n");
+}
+
+/** The bash script of an ExecuteBash step (`name: "<step>"`), a YAML literal block. */
+function stepScript(doc: string, step: string): string {
+  const at = doc.indexOf(`- name: "${step}"`);
+  assert.ok(at >= 0, step);
+  const block = /commands:\n\s+- \|\n((?: {14}.*\n|\n)+)/.exec(doc.slice(at));
+  assert.ok(block, `commands block of ${step}`);
+  return block[1]!
+    .split("\n")
+    .map((l) => l.slice(14))
+    .join("\n");
+}
+
+/** Runs `script` with bash and an `rpm` on PATH that reports `agentVersion` as the installed agent's. */
+function runWithAgent(script: string, agentVersion: string): { status: number | null; stdout: string; stderr: string } {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rpm-"));
+  try {
+    fs.writeFileSync(path.join(bin, "rpm"), `#!/bin/sh\nprintf '%s' '${agentVersion}'\n`, { mode: 0o755 });
+    return spawnSync("bash", ["-c", script], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      timeout: 10_000,
+    });
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+/** What the stubbed commands of the test phase report (an instance's units as systemd would). */
+interface TestInstance {
+  health: string;
+  workerLog: string;
+  restarts?: string;
+  stopResult?: string;
+  envFile?: boolean;
+}
+
+/**
+ * Runs the test phase's script with systemctl, journalctl, curl and sleep stubbed (each call logged), and
+ * the environment file's path pointed into a scratch directory.
+ */
+function runTestPhase(
+  script: string,
+  instance: TestInstance,
+): { status: number | null; stderr: string; calls: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-phase-"));
+  try {
+    const stub = (name: string, body: string) =>
+      fs.writeFileSync(path.join(dir, name), `#!/bin/bash\necho "${name} $*" >> ${dir}/calls\n${body}\n`, {
+        mode: 0o755,
+      });
+    stub("curl", `printf '%s' '${instance.health}'`);
+    stub("journalctl", `printf '%s\\n' '${instance.workerLog}'`);
+    stub("sleep", "true");
+    stub(
+      "systemctl",
+      `case "$1 $2" in
+  "is-active "*) echo active ;;
+  "show -p") if [ "$3" = NRestarts ]; then echo '${instance.restarts ?? "0"}'; else echo '${instance.stopResult ?? "success"}'; fi ;;
+esac`,
+    );
+    const envFile = path.join(dir, "fleet.env");
+    if (instance.envFile) fs.writeFileSync(envFile, "FLEET_ROLE=web\n");
+    const run = spawnSync("bash", ["-c", script.split(LAYOUT.envFile).join(envFile)], {
+      encoding: "utf8",
+      env: { PATH: `${dir}:/usr/bin:/bin` },
+      timeout: 10_000,
+    });
+    const calls = fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8").trim().split("\n") : [];
+    return { status: run.status, stderr: run.stderr, calls };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const section = unitSection;
@@ -59,6 +137,17 @@ describe("infra image: systemd unit", () => {
     assert.deepEqual(svc.get("Restart"), ["on-failure"]);
     assert.deepEqual(svc.get("ExecReload"), ["/bin/kill -HUP $MAINPID"]);
     assert.deepEqual(section(unit, "Install").get("WantedBy"), ["multi-user.target"]);
+  });
+
+  it("runs the web role and keeps local state in systemd's state directory, never the install directory", () => {
+    assert.equal(env.get("FLEET_ROLE"), "web", "an instance without user data runs what the web fleet runs");
+    const worker = section(renderWorkerUnit(), "Service");
+    assert.ok(worker.get("Environment")!.includes("FLEET_ROLE=worker"));
+    for (const s of [svc, worker]) {
+      assert.deepEqual(s.get("StateDirectory"), [LAYOUT.stateDirectoryName]);
+      assert.deepEqual(s.get("WorkingDirectory"), [LAYOUT.installDir]);
+    }
+    assert.equal(LAYOUT.stateDir, `/var/lib/${LAYOUT.stateDirectoryName}`);
   });
 
   it("is sandboxed", () => {
@@ -120,6 +209,25 @@ describe("infra image: Image Builder component document", () => {
     );
   });
 
+  it("fails the build on a CloudWatch agent older than the journald input, before configuring it", () => {
+    const script = stepScript(doc, "CheckCloudWatchAgentVersion");
+    for (const old of ["1.300069.9", "1.300064.1b1344", "1.247350.0"]) {
+      const run = runWithAgent(script, old);
+      assert.notEqual(run.status, 0, `agent ${old} must fail the build`);
+      assert.match(run.stderr, new RegExp(`${old.replace(/\./g, "\\.")} is older than ${MIN_AGENT_VERSION}`));
+    }
+    for (const ok of [MIN_AGENT_VERSION, "1.300070.1", "1.300071.0b1500", "2.0.0"]) {
+      const run = runWithAgent(script, ok);
+      assert.equal(run.status, 0, `agent ${ok}: ${run.stderr}`);
+    }
+    const steps = [...doc.matchAll(/- name: "(\w+)"/g)].map((m) => m[1]);
+    assert.ok(
+      steps.indexOf("InstallCloudWatchAgent") < steps.indexOf("CheckCloudWatchAgentVersion") &&
+        steps.indexOf("CheckCloudWatchAgentVersion") < steps.indexOf("ConfigureCloudWatchAgent"),
+      `order: ${steps.join(", ")}`,
+    );
+  });
+
   it("ships the journals of the units it is given, each to the log group", () => {
     const both = renderImageComponent({
       bundleS3Uri: "s3://b/k",
@@ -160,10 +268,31 @@ describe("infra image: Image Builder component document", () => {
     assert.match(doc, new RegExp(`systemd-analyze verify [^\n]*${LAYOUT.unitPath} ${LAYOUT.workerUnitPath}`));
   });
 
-  it("tests that the service answers 200 on the health check", () => {
-    const test = doc.slice(doc.indexOf('- name: "test"'));
-    assert.ok(test.includes(`http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`));
-    assert.match(test, /"\$code" = "200"/);
-    assert.match(test, /exit 1/);
+  it("tests both units as an instance without user data runs them: health 200, a ready worker, clean stops", () => {
+    const script = stepScript(doc, "UnitsStartAsLaunched");
+    assert.ok(script.includes(`http://127.0.0.1:${SERVICE_PORT}${HEALTH_CHECK_PATH}`));
+    // No environment file is written: the units must start on their own Environment= lines.
+    assert.doesNotMatch(script, /fleet\.env[^\n]*(>|<<)|cat >|tee /);
+    const healthy: TestInstance = { health: "200", workerLog: '{"level":30,"msg":"job worker ready"}' };
+    const ok = runTestPhase(script, healthy);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(
+      ok.calls.filter((c) => c.startsWith("systemctl start") || c.startsWith("systemctl stop")),
+      [
+        `systemctl start ${LAYOUT.unitName} ${LAYOUT.workerUnitName}`,
+        `systemctl stop ${LAYOUT.unitName} ${LAYOUT.workerUnitName}`,
+      ],
+    );
+    for (const [broken, why] of [
+      [{ ...healthy, health: "000" }, /healthcheck did not return 200/],
+      [{ ...healthy, workerLog: '{"level":50,"msg":"fleet job worker: EACCES"}' }, /fleet-worker.service not ready/],
+      [{ ...healthy, restarts: "1" }, /fleet.service restarted/],
+      [{ ...healthy, stopResult: "exit-code" }, /did not stop cleanly/],
+      [{ ...healthy, envFile: true }, /fleet\.env exists on an instance without user data/],
+    ] as const) {
+      const run = runTestPhase(script, broken);
+      assert.notEqual(run.status, 0, JSON.stringify(broken));
+      assert.match(run.stderr, why);
+    }
   });
 });

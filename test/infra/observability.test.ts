@@ -143,6 +143,27 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(sg.inputs.vpcId, vpc.outputs.vpcId);
       assert.deepEqual([sg.inputs.ingress, sg.inputs.egress], [[], []]);
     });
+
+    it("gives the flow logs AWS's documented minimum, for this account's flow logs only", () => {
+      // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+      const flow = res(T.flowLog);
+      const role = all(r, T.role).find((x) => x.outputs.arn === flow.inputs.iamRoleArn)!;
+      const trust = JSON.parse(role.inputs.assumeRolePolicy);
+      assert.equal(trust.Statement.length, 1);
+      const st = trust.Statement[0];
+      assert.deepEqual(st.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+      assert.deepEqual(st.Condition.StringEquals, { "aws:SourceAccount": MOCK_ACCOUNT });
+      assert.deepEqual(st.Condition.ArnLike, {
+        "aws:SourceArn": `arn:aws:ec2:${readStackConfig(stack)["aws:region"]}:${MOCK_ACCOUNT}:vpc-flow-log/*`,
+      });
+      const policy = all(r, T.rolePolicy).find((p) => p.inputs.role === `${role.name}-id`)!;
+      const granted = (action: string) =>
+        JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.includes(action));
+      const group = res(T.logGroup, "fleet-flow-logs").outputs.arn;
+      for (const action of ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+        assert.deepEqual(granted(action)[0]?.Resource, [group, `${group}:*`], action);
+      assert.equal(granted("logs:DescribeLogGroups").length, 1, "logs:DescribeLogGroups is granted");
+    });
   });
 }
 

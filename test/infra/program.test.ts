@@ -207,17 +207,23 @@ for (const stack of ["dev", "prod"]) {
       const detail = policy.inputs.policyDetails[0];
       assert.deepEqual(detail.action, { type: "DELETE", includeResources: { amis: true, snapshots: true } });
       assert.deepEqual(detail.filter, { type: "COUNT", value: 7 });
-      // Selected by tags, not by the autonamed recipe (replaced with every component change).
-      assert.equal(policy.inputs.resourceSelection.recipes, undefined);
-      const selects = (tags: Record<string, string>) =>
-        Object.entries(policy.inputs.resourceSelection.tagMap as Record<string, string>).some(
-          ([k, v]) => tags[k] === v,
-        );
+      // Selected by what a nightly image really carries: the recipe its pipeline builds from (name and
+      // exact version). A tagMap would match tags on the Image Builder image resources, and the images a
+      // pipeline makes carry none of the pipeline's tags.
+      assert.equal(policy.inputs.resourceSelection.tagMap, undefined, "no selection by tags the images never get");
+      const pipeline = res(T.pipeline);
+      const recipe = all(r, T.recipe).find((x) => x.outputs.arn === pipeline.inputs.imageRecipeArn);
+      assert.ok(recipe, "the pipeline builds from a recipe of the plan");
+      assert.deepEqual(policy.inputs.resourceSelection.recipes, [
+        { name: recipe.outputs.name, semanticVersion: recipe.inputs.version },
+      ]);
+      assert.match(recipe.inputs.version, /^[0-9]+\.[0-9]+\.[0-9]+$/);
+      // The image Pulumi manages comes from the same recipe: only its tag keeps it.
+      assert.equal(res(T.image).inputs.imageRecipeArn, recipe.outputs.arn);
       const excluded = (tags: Record<string, string>) =>
         Object.entries((detail.exclusionRules?.tagMap ?? {}) as Record<string, string>).some(([k, v]) => tags[k] === v);
-      const mayDelete = (tags: Record<string, string>) => selects(tags) && !excluded(tags);
-      assert.ok(mayDelete(res(T.pipeline).inputs.tags), "the nightly images (the pipeline's tags) are cleaned up");
-      assert.ok(!mayDelete(res(T.image).inputs.tags), "the image of the first `pulumi up` is kept");
+      assert.ok(excluded(res(T.image).inputs.tags), "the image of the first `pulumi up` is kept");
+      assert.ok(!excluded(pipeline.inputs.tags ?? {}), "nothing of the pipeline's would shield its images");
       const role = all(r, T.role).find((x) => x.outputs.arn === policy.inputs.executionRole)!;
       const trust = role.inputs.assumeRolePolicy;
       const doc = typeof trust === "string" ? JSON.parse(trust) : trust;

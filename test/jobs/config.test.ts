@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "../../service/config";
-import { loadJobsConfig } from "../../service/jobs/config";
+import { DataDirError, ensureDataDirs, loadJobsConfig } from "../../service/jobs/config";
 import { openBackend } from "../../service/jobs/open-backend";
 import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../../service/jobs/timing";
 
@@ -20,6 +20,48 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       maxBacklog: 10_000,
       workerConcurrency: os.availableParallelism(),
     });
+  });
+
+  it("keeps its state in systemd's state directory when the unit has one (STATE_DIRECTORY), not in the install directory", () => {
+    const config = loadJobsConfig({ STATE_DIRECTORY: "/var/lib/fleet" }, "/opt/fleet");
+    assert.equal(config.dbFile, "/var/lib/fleet/jobs.db");
+    assert.equal(config.resultsDir, "/var/lib/fleet/results");
+    // Several StateDirectory= entries: systemd lists them with colons; the first is the unit's own.
+    assert.equal(
+      loadJobsConfig({ STATE_DIRECTORY: "/var/lib/a:/var/lib/b" }, "/opt/fleet").dbFile,
+      "/var/lib/a/jobs.db",
+    );
+    // An explicit setting still wins.
+    assert.equal(
+      loadJobsConfig({ STATE_DIRECTORY: "/var/lib/fleet", JOBS_DB: "/srv/q.db" }, "/opt/fleet").dbFile,
+      "/srv/q.db",
+    );
+    assert.throws(
+      () => loadJobsConfig({ STATE_DIRECTORY: "var/lib/fleet" }, "/opt/fleet"),
+      (e: Error) =>
+        e instanceof ConfigError && /STATE_DIRECTORY="var\/lib\/fleet" is invalid: expected absolute/.test(e.message),
+    );
+  });
+
+  it("names the setting, the directory and the fix when the data directory cannot be made", () => {
+    // Under a regular file: fails for root too (CI runs as root, where a read-only mode would not stop it).
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-data-")), "not-a-dir");
+    fs.writeFileSync(file, "");
+    try {
+      assert.throws(
+        () => ensureDataDirs({ dbFile: path.join(file, ".data", "jobs.db"), resultsDir: path.join(file, "r") }),
+        (e: Error) =>
+          e instanceof DataDirError &&
+          e instanceof ConfigError &&
+          e.variable === "JOBS_DB" &&
+          e.dir === path.join(file, ".data") &&
+          e.code === "ENOTDIR" &&
+          e.message.startsWith(`cannot create ${path.join(file, ".data")} for JOBS_DB (ENOTDIR`) &&
+          /StateDirectory=/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
   });
 
   it("reads every variable, resolving relative paths against the working directory", () => {

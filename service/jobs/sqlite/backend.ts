@@ -12,7 +12,6 @@
  *   taken by another cannot overwrite the newer state.
  */
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,6 +27,7 @@ import type {
   NewJob,
 } from "../backend";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../errors";
+import { ensureDataDirs } from "../config";
 import { DEFAULT_MAX_ATTEMPTS } from "../timing";
 import { DirectoryResultStore } from "./results";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema";
@@ -137,8 +137,7 @@ export class SqliteJobBackend implements JobBackend {
       throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
     }
     const file = path.resolve(options.file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.mkdirSync(options.resultsDir, { recursive: true });
+    ensureDataDirs({ dbFile: file, resultsDir: options.resultsDir });
     const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       await retryBusy(() => {
