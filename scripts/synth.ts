@@ -223,10 +223,21 @@ async function plain(value: unknown): Promise<unknown> {
   return value;
 }
 
-function evictProgramModules(): void {
+function evictProgramModules(dir: string = PROGRAM_DIR): void {
   for (const file of Object.keys(require.cache)) {
-    if (file.startsWith(PROGRAM_DIR + path.sep)) delete require.cache[file];
+    if (file.startsWith(dir + path.sep)) delete require.cache[file];
   }
+}
+
+/** Another Pulumi program of this repository to run instead of infra/ (examples/web/infra). */
+export interface SynthProgram {
+  /** The program's directory (its index.ts is run). */
+  dir: string;
+  project: string;
+  /** The Pulumi organisation the program sees (`pulumi.getOrganization()`). */
+  organization?: string;
+  /** What each `pulumi.StackReference` (by its full name) sees as the referenced stack's outputs. */
+  stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -252,6 +263,7 @@ export async function synth(
   stack: string,
   config: Record<string, string>,
   sink?: SynthResource[],
+  program: SynthProgram = { dir: PROGRAM_DIR, project: "fleet" },
 ): Promise<SynthResult> {
   const region = config["aws:region"] ?? "us-east-1";
   const recorded = new Map<string, SynthResource>();
@@ -262,7 +274,10 @@ export async function synth(
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const outputs = mockState(args.type, args.name, args.inputs, region);
+        const outputs =
+          args.type === "pulumi:pulumi:StackReference"
+            ? { name: args.inputs.name, outputs: program.stackOutputs?.[args.inputs.name] ?? {}, secretOutputNames: [] }
+            : mockState(args.type, args.name, args.inputs, region);
         const id = `${args.name}-id`;
         const rec: SynthResource = {
           type: args.type,
@@ -285,12 +300,13 @@ export async function synth(
         return args.inputs;
       },
     },
-    "fleet",
+    program.project,
     stack,
     false,
+    program.organization,
   );
 
-  evictProgramModules();
+  evictProgramModules(program.dir);
   let programError: unknown;
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
@@ -301,7 +317,7 @@ export async function synth(
     // A throw escaping this callback would also reject promises inside the Stack resource that nobody
     // awaits (an unhandled rejection that fails mocha), so hand it out of band instead.
     try {
-      return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+      return require(path.join(program.dir, "index.ts")) as Record<string, unknown>;
     } catch (err) {
       programError = err;
       return {};
