@@ -6,7 +6,9 @@
  */
 import * as assert from "node:assert/strict";
 import path from "node:path";
-import { synth, type SynthResult } from "../../scripts/synth";
+import { planOf, synth, type SynthResult } from "../../scripts/synth";
+import { evaluatePolicies } from "../../policy/evaluate";
+import { ALL_POLICIES } from "../../policy/policies";
 import { fleetStackName } from "../../examples/web/infra/webSite";
 import { all, one, T } from "../infra/helpers";
 
@@ -105,6 +107,10 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(cdn.inputs.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
       assert.equal(r.outputs.pageUrl, `https://${cdn.outputs.domainName}`);
       assert.equal(r.outputs.pageOrigin, r.outputs.pageUrl);
+    });
+
+    it("passes the fleet's policy pack (the storage and CloudFront rules hold for this stack too)", async () => {
+      assert.deepEqual(await evaluatePolicies(stack, planOf(r), ALL_POLICIES), []);
     });
   });
 }
