@@ -8,7 +8,8 @@ import * as aws from "@pulumi/aws";
 import { parseFleetConfig } from "./shared/config";
 import { Network } from "./shared/network";
 import { Image } from "./image/image";
-import { LoadBalancer } from "./web/loadBalancer";
+import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, LoadBalancer } from "./web/loadBalancer";
+import { ApiCdn, ORIGIN_SECRET_HEADER } from "./web/apiCdn";
 import { Fleet } from "./web/fleet";
 import { Scaling } from "./web/scaling";
 import { Night, UNCHANGED } from "./night/night";
@@ -73,6 +74,9 @@ const image = new Image("fleet", {
 
 const accessLogs = new AccessLogs("fleet", { region, accountId, tags });
 
+// HTTPS in every stack: on the ALB with a certificate, else through CloudFront (infra/web/apiCdn.ts), whose
+// secret header the ALB checks; the secret stays a secret in the state.
+const originSecret = config.web.originSecret !== undefined ? pulumi.secret(config.web.originSecret) : undefined;
 const lb = new LoadBalancer("fleet", {
   vpcId: network.vpcId,
   publicSubnetIds: network.publicSubnetIds,
@@ -81,13 +85,20 @@ const lb = new LoadBalancer("fleet", {
   ...(config.certificateArn !== undefined
     ? { certificateArn: config.certificateArn }
     : {
-        plainHttpReason: config.allowPlainHttp
-          ? "fleet:allowPlainHttp is true"
-          : "no deletion protection: a development stack",
+        behindCloudFront: {
+          prefixListId: aws.ec2
+            .getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST })
+            .apply((l) => l.id),
+          headerName: ORIGIN_SECRET_HEADER,
+          secret: originSecret!,
+        },
       }),
   accessLogs: { bucket: accessLogs.bucketName, prefix: ACCESS_LOG_PREFIX, dependsOn: accessLogs.ready },
   tags,
 });
+const apiCdn =
+  originSecret !== undefined ? new ApiCdn("fleet-api", { albDnsName: lb.dnsName, originSecret, tags }) : undefined;
+const apiUrl = apiCdn?.url ?? lb.url;
 
 // --- Jobs: the queue, the table, the results and their CDN; both fleets learn their names at boot.
 const queue = new JobsQueue("fleet-jobs", { maxAttempts: config.jobs.maxAttempts, tags });
@@ -96,7 +107,11 @@ const table = new JobsTable("fleet-jobs", {
   protect: config.deletionProtection,
   tags,
 });
-const results = new Results("fleet-results", { expireDays: config.jobs.resultsExpireDays, tags });
+const results = new Results("fleet-results", {
+  expireDays: config.jobs.resultsExpireDays,
+  corsOrigins: config.web.corsOrigins,
+  tags,
+});
 const jobArns = pulumi.output({
   queueArn: queue.queueArn,
   deadLetterQueueArn: queue.deadLetterQueueArn,
@@ -118,6 +133,7 @@ const userData = (role: FleetRole) =>
       resources,
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
+      ...(role === "web" ? { corsOrigins: config.web.corsOrigins } : {}),
       ...(role === "worker"
         ? {
             worker: {
@@ -156,7 +172,7 @@ new Scaling("fleet", {
     : {}),
   albArnSuffix: lb.albArnSuffix,
   targetGroupArnSuffix: lb.targetGroupArnSuffix,
-  listener: lb.forwardingListener,
+  listener: lb.forwarding,
 });
 
 new Night("fleet", {
@@ -225,9 +241,10 @@ const observability = new Observability("fleet", {
   tags,
 });
 
-export const url = lb.url;
+/** The API, HTTPS in every stack (the ALB's certificate, or CloudFront's in front of it). */
+export const url = apiUrl;
 /** The jobs API: POST here, poll `${jobsUrl}/<id>`. */
-export const jobsUrl = pulumi.interpolate`${lb.url}/jobs`;
+export const jobsUrl = pulumi.interpolate`${apiUrl}/jobs`;
 /** Base of every `result.url` (the CloudFront distribution over the results bucket). */
 export const resultsBaseUrl = results.baseUrl;
 export const albDnsName = lb.dnsName;

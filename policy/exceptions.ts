@@ -1,8 +1,7 @@
 /**
  * The pack's reasoned exceptions: where a rule does not apply to a stack on purpose. Each names the rule,
  * the stacks, and why; a policy consults this list (through `stackOf(urn)`) in `pulumi preview` exactly as
- * in the offline tests. Per-resource exceptions are not listed here: they are tags the program sets on
- * the resource with the reason (the ALB's plain-HTTP listener carries `fleet:plain-http`).
+ * in the offline tests.
  */
 export interface PolicyException {
   policy: string;

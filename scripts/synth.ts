@@ -26,6 +26,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { FleetConfigError, parseFleetConfig } from "../infra/shared/config";
 import { evaluatePolicies, formatViolations, type PlanResource } from "../policy/evaluate";
 import { ALL_POLICIES } from "../policy/policies";
@@ -40,8 +41,10 @@ export class StackFileError extends Error {}
 export function parseStackYaml(text: string, file = "stack file"): Record<string, string> {
   const out: Record<string, string> = {};
   let inConfig = false;
-  for (const [i, line] of text.split(/\r?\n/).entries()) {
-    if (/^\s*(#.*)?$/.test(line)) continue;
+  let skip = -1;
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    if (i === skip || /^\s*(#.*)?$/.test(line)) continue;
     if (/^\S/.test(line)) {
       inConfig = /^config:\s*(#.*)?$/.test(line);
       continue;
@@ -54,6 +57,12 @@ export function parseStackYaml(text: string, file = "stack file"): Record<string
       );
     const key = m[1]!.replace(/^"|"$/g, "");
     let value = m[2]!;
+    // A secret is `key:` then an indented `secure: <ciphertext>`: its stand-in is OFFLINE_SECRETS.
+    if (value === "" && /^\s+secure:/.test(lines[i + 1] ?? "") && OFFLINE_SECRETS[key] !== undefined) {
+      out[key] = OFFLINE_SECRETS[key]!;
+      skip = i + 1;
+      continue;
+    }
     if (value === "" || value.startsWith("secure:") || value.startsWith("{") || value.startsWith("[")) {
       throw new StackFileError(
         `${file}:${i + 1}: ${key} has a nested, secret or empty value, which the offline synth does not read`,
@@ -75,6 +84,15 @@ export function stackFile(stack: string, dir = ROOT): string {
   return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
+/**
+ * Stand-ins for the stack secrets a real stack keeps encrypted (`pulumi config set --secret`), which this
+ * offline reader cannot decrypt and the repo's stack files therefore do not hold. Used only when the file
+ * has no value of its own; the program checks the stand-in exactly as it would the secret.
+ */
+export const OFFLINE_SECRETS: Readonly<Record<string, string>> = {
+  "fleet:originSecret": "0ff11e5ec2e7000000000000000000000000000000000000000000000000000",
+};
+
 export function readStackConfig(stack: string, dir = ROOT): Record<string, string> {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`invalid stack name "${stack}"`);
   const file = stackFile(stack, dir);
@@ -83,7 +101,12 @@ export function readStackConfig(stack: string, dir = ROOT): Record<string, strin
     throw new StackFileError(
       `stack file ${shown} not found (create it, e.g. with \`pulumi stack init ${stack}\` and \`pulumi config set\`)`,
     );
-  return parseStackYaml(fs.readFileSync(file, "utf8"), shown);
+  const config = parseStackYaml(fs.readFileSync(file, "utf8"), shown);
+  // Only where the program reads it: a stack with a certificate must not have an origin secret.
+  const behindCloudFront = !config["fleet:certificateArn"];
+  for (const [key, value] of Object.entries(OFFLINE_SECRETS))
+    if (config[key] === undefined && (key !== "fleet:originSecret" || behindCloudFront)) config[key] = value;
+  return config;
 }
 
 /** Validates the `fleet:*` part of a config map exactly as infra/index.ts does. */
@@ -144,7 +167,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
     case "aws:cloudfront/distribution:Distribution":
       return {
         arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`,
-        domainName: `d111111abcdef8.cloudfront.net`,
+        // The results CDN keeps the documentation's example name; the API's gets its own.
+        domainName: name === "fleet-api" ? "d222222abcdef8.cloudfront.net" : "d111111abcdef8.cloudfront.net",
       };
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
@@ -188,6 +212,9 @@ async function plain(value: unknown): Promise<unknown> {
     return {};
   }
   if (Array.isArray(value)) return Promise.all((value as unknown[]).map(plain));
+  // A secret reaches the mocks wrapped in Pulumi's signature object; the plan shows what AWS would receive.
+  if (value !== null && typeof value === "object" && (value as any)[specialSigKey] === specialSecretSig)
+    return plain((value as { value: unknown }).value);
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = await plain(v);
@@ -196,10 +223,21 @@ async function plain(value: unknown): Promise<unknown> {
   return value;
 }
 
-function evictProgramModules(): void {
+function evictProgramModules(dir: string = PROGRAM_DIR): void {
   for (const file of Object.keys(require.cache)) {
-    if (file.startsWith(PROGRAM_DIR + path.sep)) delete require.cache[file];
+    if (file.startsWith(dir + path.sep)) delete require.cache[file];
   }
+}
+
+/** Another Pulumi program of this repository to run instead of infra/ (examples/web/infra). */
+export interface SynthProgram {
+  /** The program's directory (its index.ts is run). */
+  dir: string;
+  project: string;
+  /** The Pulumi organisation the program sees (`pulumi.getOrganization()`). */
+  organization?: string;
+  /** What each `pulumi.StackReference` (by its full name) sees as the referenced stack's outputs. */
+  stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -225,6 +263,7 @@ export async function synth(
   stack: string,
   config: Record<string, string>,
   sink?: SynthResource[],
+  program: SynthProgram = { dir: PROGRAM_DIR, project: "fleet" },
 ): Promise<SynthResult> {
   const region = config["aws:region"] ?? "us-east-1";
   const recorded = new Map<string, SynthResource>();
@@ -235,7 +274,10 @@ export async function synth(
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const outputs = mockState(args.type, args.name, args.inputs, region);
+        const outputs =
+          args.type === "pulumi:pulumi:StackReference"
+            ? { name: args.inputs.name, outputs: program.stackOutputs?.[args.inputs.name] ?? {}, secretOutputNames: [] }
+            : mockState(args.type, args.name, args.inputs, region);
         const id = `${args.name}-id`;
         const rec: SynthResource = {
           type: args.type,
@@ -253,15 +295,18 @@ export async function synth(
       call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+        if (args.token === "aws:ec2/getManagedPrefixList:getManagedPrefixList")
+          return { id: "pl-3b927c52", name: args.inputs.name, addressFamily: "IPv4" };
         return args.inputs;
       },
     },
-    "fleet",
+    program.project,
     stack,
     false,
+    program.organization,
   );
 
-  evictProgramModules();
+  evictProgramModules(program.dir);
   let programError: unknown;
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
@@ -272,7 +317,7 @@ export async function synth(
     // A throw escaping this callback would also reject promises inside the Stack resource that nobody
     // awaits (an unhandled rejection that fails mocha), so hand it out of band instead.
     try {
-      return require(path.join(PROGRAM_DIR, "index.ts")) as Record<string, unknown>;
+      return require(path.join(program.dir, "index.ts")) as Record<string, unknown>;
     } catch (err) {
       programError = err;
       return {};

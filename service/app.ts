@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import { registerCors } from "./cors";
 import { parseDecimal } from "./decimal";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
@@ -26,6 +27,8 @@ export interface AppOptions {
   logger: FastifyServerOptions["logger"];
   /** The jobs API (/jobs, /results/); without it the app serves no jobs. */
   jobs?: JobsRoutesOptions;
+  /** CORS_ORIGINS (service/cors.ts); absent or empty: no cross-origin access. */
+  corsOrigins?: readonly string[];
 }
 
 /** Seconds a client should wait before retrying a sum that ran past its deadline. */
@@ -72,6 +75,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   app.decorate("draining", false);
+  registerCors(app, options.corsOrigins ?? []);
   // Draining: every response says Connection: close, in flight ones included. A callback hook, not an
   // async one: an async hook costs every request a promise and a turn of the microtask queue.
   app.addHook("onSend", (_request, reply, payload, done) => {

@@ -9,6 +9,11 @@ export interface ServiceConfig {
   apiMaxN: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
+  /**
+   * CORS_ORIGINS: the exact origins (scheme://host[:port]) whose pages may call the API from a browser,
+   * or ["*"] for any page. Empty: no cross-origin access (service/cors.ts sends no CORS headers).
+   */
+  corsOrigins: readonly string[];
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -31,6 +36,83 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * Where `npm run web` serves the example page (examples/web/serve.ts): the origins a service started
+ * outside production accepts when CORS_ORIGINS is unset. Loopback origins only, so only a page served on
+ * the developer's own machine gets in; production (NODE_ENV=production, as the systemd unit sets) starts
+ * from no origins at all.
+ */
+export const LOCAL_WEB_PORT = 5173;
+export const LOCAL_WEB_ORIGINS = [`http://127.0.0.1:${LOCAL_WEB_PORT}`, `http://localhost:${LOCAL_WEB_PORT}`] as const;
+
+export const CORS_ORIGINS_FORM =
+  "a comma-separated list of origins such as https://app.example.com,http://127.0.0.1:5173";
+
+/** A bad entry of an origin list: the entry, what is wrong, and what to write instead. */
+export interface CorsOriginsProblem {
+  entry: string;
+  problem: string;
+  fix: string;
+}
+
+/**
+ * Checks a comma-separated origin list (CORS_ORIGINS, and the stack's `fleet:corsOrigins` that writes it):
+ * each entry is exactly an origin as a browser sends it in `Origin` (scheme, host, a port only when not the
+ * default, no path, no trailing slash, lower case), since the match is exact; `*` only alone. Pure: the
+ * service and the Pulumi program word their errors around the same verdict.
+ */
+export function checkCorsOrigins(raw: string): { origins: string[] } | CorsOriginsProblem {
+  const entries = raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (entries.includes("*")) {
+    // Credentials are never allowed, so `*` cannot leak a cookie; it still means every page on the web may
+    // call the API, which must be said alone, not slipped into a list.
+    if (entries.length > 1)
+      return {
+        entry: "*",
+        problem: "is mixed with other origins",
+        fix: `either "*" alone (any page) or a list of origins`,
+      };
+    return { origins: ["*"] };
+  }
+  const origins: string[] = [];
+  for (const entry of entries) {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return { entry, problem: "is not an origin", fix: CORS_ORIGINS_FORM };
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      return { entry, problem: "is not an http or https origin", fix: CORS_ORIGINS_FORM };
+    // A path, a trailing slash, a default port or upper case would never equal a browser's Origin header.
+    if (entry !== url.origin)
+      return {
+        entry,
+        problem: "is not exactly an origin (scheme://host[:port], nothing after)",
+        fix: `${JSON.stringify(url.origin)} for this entry`,
+      };
+    if (!origins.includes(entry)) origins.push(entry);
+  }
+  return { origins };
+}
+
+/**
+ * CORS_ORIGINS (checkCorsOrigins). Unset: LOCAL_WEB_ORIGINS outside production, nothing in production.
+ * Set but empty: nothing.
+ */
+export function parseCorsOrigins(env: Env): readonly string[] {
+  const raw = env.CORS_ORIGINS;
+  if (raw === undefined) return env.NODE_ENV === "production" ? [] : [...LOCAL_WEB_ORIGINS];
+  const checked = checkCorsOrigins(raw);
+  if ("origins" in checked) return checked.origins;
+  throw new ConfigError(
+    `CORS_ORIGINS=${JSON.stringify(raw)} is invalid: ${JSON.stringify(checked.entry)} ${checked.problem}; expected ${checked.fix}`,
+  );
 }
 
 export function loadConfig(env: Env = process.env): ServiceConfig {
@@ -63,5 +145,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       MAX_SHUTDOWN_TIMEOUT_MS,
     ),
     logLevel,
+    corsOrigins: parseCorsOrigins(env),
   };
 }

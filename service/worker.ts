@@ -33,6 +33,7 @@ export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions)
       stream: batchedStdout(),
     },
     jobs,
+    corsOrigins: config.corsOrigins,
   });
   drainOnRequest(
     async () => {

@@ -3,10 +3,13 @@
  * objects expire after the configured days, served by a CloudFront distribution through an origin access
  * control. The bucket policy lets that one distribution (AWS:SourceArn) read the results prefix and
  * nothing else read anything, so the bucket stays private while `result.url` is a public CDN URL.
+ * With origins to allow (`fleet:corsOrigins`, the API's own list), a response headers policy gives the CDN
+ * the same allowance, so a page may fetch() a result or draw it on a canvas, not only show it in an <img>.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
+import { CORS_MAX_AGE_S } from "../../service/cors";
 import { privateBucket } from "../shared/privateBucket";
 
 /** AWS's managed cache policy "CachingOptimized": a result never changes under its key (same job, same bytes). */
@@ -15,6 +18,8 @@ export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6
 export interface ResultsArgs {
   /** Days after which a result object is deleted. Default 30. */
   expireDays?: number;
+  /** Page origins allowed to read results (the API's CORS_ORIGINS); empty or absent: no CORS headers. */
+  corsOrigins?: readonly string[];
   /** CloudFront price class. Default "PriceClass_100" (North America and Europe edges, the cheapest). */
   priceClass?: string;
   tags?: Record<string, string>;
@@ -29,6 +34,27 @@ export function allowDistributionRead(bucketArn: string, distributionArn: string
     Action: "s3:GetObject",
     Resource: `${bucketArn}/${AWS_RESULTS_KEY_PREFIX}*`,
     Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
+  };
+}
+
+/**
+ * The CORS part of a CloudFront response headers policy for the results. Every field is required by AWS but
+ * the expose list and max age; methods are from AWS's closed set (GET | POST | OPTIONS | PUT | DELETE |
+ * PATCH | HEAD | ALL); origins are exact origins or `*` alone; credentials are never allowed
+ * (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ResponseHeadersPolicyCorsConfig.html,
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ResponseHeadersPolicyAccessControlAllowMethods.html).
+ * A page reads a result with a simple GET (no custom header, so no preflight); `originOverride` replaces any
+ * CORS header S3 might send, so the answer is the same whatever the bucket says.
+ */
+export function resultsCorsConfig(origins: readonly string[]) {
+  return {
+    accessControlAllowCredentials: false,
+    accessControlAllowHeaders: { items: ["content-type"] },
+    accessControlAllowMethods: { items: ["GET", "HEAD"] },
+    accessControlAllowOrigins: { items: [...origins] },
+    accessControlExposeHeaders: { items: ["content-length", "content-type"] },
+    accessControlMaxAgeSec: CORS_MAX_AGE_S,
+    originOverride: true,
   };
 }
 
@@ -73,6 +99,18 @@ export class Results extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const origins = args.corsOrigins ?? [];
+    const cors =
+      origins.length > 0
+        ? new aws.cloudfront.ResponseHeadersPolicy(
+            `${name}-cors`,
+            {
+              comment: "fleet job results: the pages the API allows (fleet:corsOrigins)",
+              corsConfig: resultsCorsConfig(origins),
+            },
+            { parent: this },
+          )
+        : undefined;
     const originId = "results";
     const distribution = new aws.cloudfront.Distribution(
       name,
@@ -86,6 +124,7 @@ export class Results extends pulumi.ComponentResource {
           allowedMethods: ["GET", "HEAD"],
           cachedMethods: ["GET", "HEAD"],
           cachePolicyId: CACHING_OPTIMIZED_POLICY_ID,
+          ...(cors ? { responseHeadersPolicyId: cors.id } : {}),
           compress: true,
         },
         priceClass: args.priceClass ?? "PriceClass_100",

@@ -9,6 +9,7 @@ import { CronExpressionParser } from "cron-parser";
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing";
 import { FleetConfigError, type ConfigLookup } from "./configError";
 import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "../jobs/jobsConfig";
+import { WEB_CONFIG_KEYS, parseWebConfig, type WebConfig } from "../web/webConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -53,14 +54,14 @@ export interface FleetConfig {
   /** ALB idle timeout (s); below the service's keepAliveTimeout. */
   albIdleTimeoutSeconds: number;
   nightly: NightlyMode;
-  /** A stack with deletion protection and no certificate serves plain HTTP only when this says so. */
-  allowPlainHttp: boolean;
   /** Retention of the instances' log group (days, a value CloudWatch accepts). */
   logRetentionDays: number;
   /** Optional address subscribed to the alarm topic (AWS mails a confirmation link first). */
   alarmEmail?: string;
   /** The jobs resources and the worker fleet (infra/jobs/jobsConfig.ts). */
   jobs: JobsConfig;
+  /** CORS and, without a certificate, the CloudFront origin secret (infra/web/webConfig.ts). */
+  web: WebConfig;
 }
 
 export const DEFAULTS = {
@@ -77,7 +78,6 @@ export const DEFAULTS = {
   deletionProtection: false,
   albIdleTimeoutSeconds: ALB_IDLE_TIMEOUT_S,
   nightly: "drain" as NightlyMode,
-  allowPlainHttp: false,
   logRetentionDays: 30,
 } as const;
 
@@ -86,10 +86,15 @@ export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "
 
 /**
  * Every `fleet:` key a stack may set: the keys of DEFAULTS plus OPTIONAL_KEYS plus the jobs keys
- * (infra/jobs/jobsConfig.ts), so a key added to any of them is known here. A test checks this list against the
+ * (infra/jobs/jobsConfig.ts) and the web keys (infra/web/webConfig.ts), so a key added to any of them is known here. A test checks this list against the
  * keys parseFleetConfig reads.
  */
-export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...OPTIONAL_KEYS, ...JOBS_CONFIG_KEYS];
+export const KNOWN_KEYS: readonly string[] = [
+  ...Object.keys(DEFAULTS),
+  ...OPTIONAL_KEYS,
+  ...JOBS_CONFIG_KEYS,
+  ...WEB_CONFIG_KEYS,
+];
 
 /** Levenshtein distance, case-insensitive (`minsize` is one keystroke from `minSize`, not six). */
 export function editDistance(a: string, b: string): number {
@@ -397,7 +402,7 @@ export function parseFleetConfig(
       "certificateArn",
       certRaw,
       "not an ACM certificate ARN",
-      `use "arn:aws:acm:<region>:<account>:certificate/<uuid>" of a certificate in the stack's region, or remove the key to serve plain HTTP`,
+      `use "arn:aws:acm:<region>:<account>:certificate/<uuid>" of a certificate in the stack's region, or remove the key to serve HTTPS through CloudFront's own certificate`,
     );
   }
 
@@ -437,16 +442,6 @@ export function parseFleetConfig(
 
   if (nightly === "refresh") awsCronExpressible(get, "drainCron", drainCron, "EventBridge Scheduler");
 
-  const allowPlainHttp = boolean(get, "allowPlainHttp", DEFAULTS.allowPlainHttp);
-  if (deletionProtection && certificateArn === undefined && !allowPlainHttp) {
-    throw new FleetConfigError(
-      "certificateArn",
-      certRaw,
-      "a stack with deletion protection (a production stack) would serve plain HTTP",
-      `set fleet:certificateArn to an ACM certificate in the stack's region, or say so explicitly with \`pulumi config set fleet:allowPlainHttp true\``,
-    );
-  }
-
   const logRetentionDays = integer(get, "logRetentionDays", DEFAULTS.logRetentionDays, 1, 3653)!;
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
     throw new FleetConfigError(
@@ -468,6 +463,7 @@ export function parseFleetConfig(
     architecture,
     architectureOf,
   });
+  const web = parseWebConfig(get, { behindCloudFront: certificateArn === undefined });
 
   return {
     instanceType,
@@ -487,10 +483,10 @@ export function parseFleetConfig(
     deletionProtection,
     albIdleTimeoutSeconds,
     nightly,
-    allowPlainHttp,
     logRetentionDays,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     jobs,
+    web,
   };
 }
 

@@ -23,6 +23,11 @@ export interface InstanceEnvInput {
   resources: JobsResources;
   maxAttempts: number;
   visibilityTimeoutS: number;
+  /**
+   * Web only: CORS_ORIGINS (`fleet:corsOrigins`, checked by service/config.ts's rules). Empty or absent: the
+   * variable is not written, and the service (NODE_ENV=production in its unit) allows no cross-origin call.
+   */
+  corsOrigins?: readonly string[];
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
 }
@@ -31,6 +36,9 @@ export interface InstanceEnvInput {
 export function instanceEnvironment(input: InstanceEnvInput): Array<[string, string]> {
   if ((input.role === "worker") !== (input.worker !== undefined)) {
     throw new Error(`instanceEnvironment: the worker settings belong to the worker role (role ${input.role})`);
+  }
+  if (input.role !== "web" && input.corsOrigins !== undefined) {
+    throw new Error(`instanceEnvironment: CORS_ORIGINS belongs to the web role (role ${input.role})`);
   }
   const env: Array<[string, string]> = [
     ["FLEET_ROLE", input.role],
@@ -42,6 +50,9 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
     ["JOBS_MAX_ATTEMPTS", String(input.maxAttempts)],
     ["JOBS_VISIBILITY_TIMEOUT_S", String(input.visibilityTimeoutS)],
   ];
+  if (input.corsOrigins !== undefined && input.corsOrigins.length > 0) {
+    env.push(["CORS_ORIGINS", input.corsOrigins.join(",")]);
+  }
   if (input.worker) {
     env.push(
       ["WORKER_CONCURRENCY", String(input.worker.concurrency)],
@@ -56,7 +67,8 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
 export function renderEnvFile(env: Array<[string, string]>): string {
   for (const [name, value] of env) {
     if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`environment name ${JSON.stringify(name)} is not NAME_STYLE`);
-    if (!/^[A-Za-z0-9_.:/@+=,-]+$/.test(value)) {
+    // `*` is literal in an EnvironmentFile (no globbing): CORS_ORIGINS=* means what it says.
+    if (!/^[A-Za-z0-9_.:/@+=,*-]+$/.test(value)) {
       throw new Error(`${name}=${JSON.stringify(value)} would need quoting in an EnvironmentFile`);
     }
   }

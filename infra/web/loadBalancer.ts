@@ -1,7 +1,11 @@
 /**
  * The public entry: an Application Load Balancer in the public subnets, a target group on the service
- * port that health-checks /healthcheck, and the listeners (HTTP forwards, or redirects to HTTPS when a
- * certificate is configured). Timings come from service/timing.ts.
+ * port that health-checks /healthcheck, and the listeners. Two modes, one of them always:
+ * - a certificate (`fleet:certificateArn`): HTTPS on 443 from anywhere, HTTP redirects to it;
+ * - behind CloudFront (infra/web/apiCdn.ts): HTTP on 80 admitted only from CloudFront's origin-facing
+ *   addresses (the managed prefix list), answered 403 unless the request carries CloudFront's secret header,
+ *   so neither the ALB's name nor its addresses lead around the CDN.
+ * Timings come from service/timing.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
@@ -22,19 +26,20 @@ export interface LoadBalancerArgs {
   publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   idleTimeoutSeconds: number;
   deletionProtection: boolean;
+  /** HTTPS on the ALB itself. Exactly one of certificateArn and behindCloudFront. */
   certificateArn?: string;
-  /**
-   * Why this ALB may forward plain HTTP without a certificate; tagged on the listener (`fleet:plain-http`)
-   * so the policy pack sees a reasoned exception instead of a violation.
-   */
-  plainHttpReason?: string;
+  /** Serve only CloudFront: its origin-facing prefix list, and the secret header it adds (ApiCdn). */
+  behindCloudFront?: { prefixListId: pulumi.Input<string>; headerName: string; secret: pulumi.Input<string> };
   /** Bucket and prefix of the access logs, and what must exist before AWS checks it may write there. */
   accessLogs?: { bucket: pulumi.Input<string>; prefix: string; dependsOn: pulumi.Resource[] };
   tags?: Record<string, string>;
 }
 
-/** The listener tag that carries the reason a listener forwards plain HTTP (read by the policy pack). */
-export const PLAIN_HTTP_TAG = "fleet:plain-http";
+/** AWS's managed prefix list of CloudFront's origin-facing servers (IPv4; the ALB is IPv4 only). */
+export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing";
+
+/** What a request that did not come through CloudFront gets: nothing of the service. */
+export const NOT_THROUGH_CLOUDFRONT = { statusCode: "403", contentType: "text/plain", messageBody: "Forbidden" };
 
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
@@ -43,16 +48,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
   readonly targetGroupArn: pulumi.Output<string>;
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly url: pulumi.Output<string>;
-  /** The listener that forwards to the target group (HTTPS with a certificate, else HTTP). */
-  readonly forwardingListener: aws.lb.Listener;
+  /** What forwards to the target group: the HTTPS listener, or the HTTP listener's CloudFront rule. */
+  readonly forwarding: pulumi.Resource;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:lb:LoadBalancer", name, {}, opts);
     const tags = args.tags ?? {};
     const https = args.certificateArn !== undefined;
-    const plainHttpReason = args.plainHttpReason?.trim() ?? "";
-    if (!https && plainHttpReason === "")
-      throw new Error("LoadBalancer: without a certificate, plainHttpReason must say why plain HTTP is acceptable");
+    if (https === (args.behindCloudFront !== undefined))
+      throw new Error(
+        "LoadBalancer: give exactly one of certificateArn (HTTPS here) and behindCloudFront (HTTPS there)",
+      );
 
     // No inline rules: every rule is its own resource (mixing inline and standalone rules makes them fight).
     // The provider removes AWS's default allow-all egress, so the group's only egress is the rule to the
@@ -63,6 +69,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
       { parent: this },
     );
     // IPv4 only, like the ALB (ipAddressType defaults to ipv4); 443 only where something listens on it.
+    // Behind CloudFront, port 80 admits CloudFront's origin-facing servers alone. That prefix list weighs
+    // 55 rules against the group's quota of 60 inbound rules, so it is the group's only ingress
+    // (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html#aws-managed-prefix-list-weights).
     for (const port of https ? [80, 443] : [80]) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-${port}`,
@@ -71,8 +80,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
           ipProtocol: "tcp",
           fromPort: port,
           toPort: port,
-          cidrIpv4: "0.0.0.0/0",
-          description: port === 80 ? "HTTP from anywhere" : "HTTPS from anywhere",
+          ...(args.behindCloudFront
+            ? { prefixListId: args.behindCloudFront.prefixListId, description: "HTTP from CloudFront only" }
+            : { cidrIpv4: "0.0.0.0/0", description: port === 80 ? "HTTP from anywhere" : "HTTPS from anywhere" }),
           tags,
         },
         { parent: this },
@@ -147,20 +157,33 @@ export class LoadBalancer extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      this.forwardingListener = httpsListener;
+      this.forwarding = httpsListener;
     } else {
+      const cdn = args.behindCloudFront!;
+      // Plain HTTP, but only from CloudFront (the group above), and only with its secret: anything else,
+      // the ALB's own name or a spoofed Host included, gets the 403 of the default action.
       const httpListener = new aws.lb.Listener(
         `${name}-http`,
         {
           loadBalancerArn: alb.arn,
           port: 80,
           protocol: "HTTP",
-          defaultActions: forward,
-          tags: { ...tags, [PLAIN_HTTP_TAG]: plainHttpReason },
+          defaultActions: [{ type: "fixed-response", fixedResponse: NOT_THROUGH_CLOUDFRONT }],
+          tags,
         },
         { parent: this },
       );
-      this.forwardingListener = httpListener;
+      this.forwarding = new aws.lb.ListenerRule(
+        `${name}-from-cloudfront`,
+        {
+          listenerArn: httpListener.arn,
+          priority: 1,
+          conditions: [{ httpHeader: { httpHeaderName: cdn.headerName, values: [cdn.secret] } }],
+          actions: forward,
+          tags,
+        },
+        { parent: this },
+      );
     }
 
     this.securityGroupId = sg.id;
@@ -168,6 +191,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.dnsName = alb.dnsName;
     this.targetGroupArn = tg.arn;
     this.targetGroupArnSuffix = tg.arnSuffix;
+    // With a certificate, the stack's URL; behind CloudFront, the origin ApiCdn points at (not for clients).
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}`;
     this.registerOutputs({
       url: this.url,

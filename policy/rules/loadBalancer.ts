@@ -1,15 +1,15 @@
 /**
  * The load balancer: AWS FSBP ELB.1 (HTTP redirects to HTTPS), ELB.4 (invalid headers dropped), ELB.5
- * (access logs), ELB.6 (deletion protection), and a modern TLS policy on HTTPS listeners. A listener that
- * forwards plain HTTP is a reasoned exception only when it carries `fleet:plain-http` with the reason
- * (the program sets it from `fleet:allowPlainHttp`, or for a stack without deletion protection).
+ * (access logs), ELB.6 (deletion protection), and a modern TLS policy on HTTPS listeners. No exception: an
+ * HTTP listener either redirects to HTTPS or answers a fixed response by default, and then forwards only
+ * through rules that require CloudFront's secret header (the stack's HTTPS is CloudFront's, infra/web/apiCdn.ts).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { PLAIN_HTTP_TAG } from "../../infra/web/loadBalancer";
 import { forType, list } from "../util";
 
 const LB = "aws:lb/loadBalancer:LoadBalancer";
 const LISTENER = "aws:lb/listener:Listener";
+const LISTENER_RULE = "aws:lb/listenerRule:ListenerRule";
 
 function isApplication(p: Record<string, any>): boolean {
   return (p.loadBalancerType ?? "application") === "application";
@@ -17,18 +17,31 @@ function isApplication(p: Record<string, any>): boolean {
 
 export const httpRedirectsToHttps: ResourceValidationPolicy = {
   name: "alb-http-redirects-to-https",
-  description: "ELB.1: an HTTP listener redirects to HTTPS, unless it carries fleet:plain-http with a reason.",
+  description: "ELB.1: an HTTP listener redirects to HTTPS, or serves a fixed response by default (behind CloudFront).",
   validateResource: forType("alb-http-redirects-to-https", LISTENER, (p, _a, report) => {
     if (p.protocol !== "HTTP") return;
     const actions = list(p.defaultActions as Array<{ type: string; redirect?: { protocol?: string } }>);
-    const redirects =
-      actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
-    if (redirects) return;
-    const reason = String(p.tags?.[PLAIN_HTTP_TAG] ?? "").trim();
-    if (reason === "")
+    const redirects = actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+    const refuses = actions.every((a) => a.type === "fixed-response");
+    if (actions.length === 0 || !(redirects || refuses))
       report(
-        `HTTP listener on ${p.port} serves plain HTTP: redirect to HTTPS (set fleet:certificateArn), or state why with the ${PLAIN_HTTP_TAG} tag (fleet:allowPlainHttp)`,
+        `HTTP listener on ${p.port} serves plain HTTP by default: redirect to HTTPS (set fleet:certificateArn), or answer a fixed response and forward only CloudFront's requests (fleet:originSecret)`,
       );
+  }),
+};
+
+export const forwardOnlyWithOriginSecret: ResourceValidationPolicy = {
+  name: "alb-rule-forwards-only-with-origin-secret",
+  description:
+    "A listener rule that forwards requires a header condition (CloudFront's secret), so the ALB cannot be used directly.",
+  validateResource: forType("alb-rule-forwards-only-with-origin-secret", LISTENER_RULE, (p, _a, report) => {
+    const actions = list(p.actions as Array<{ type: string }>);
+    if (!actions.some((a) => a.type === "forward")) return;
+    const conditions = list(p.conditions as Array<{ httpHeader?: { httpHeaderName?: string; values?: string[] } }>);
+    const secret = conditions.some(
+      (c) => c.httpHeader?.httpHeaderName && list(c.httpHeader.values).every((v) => String(v).length >= 32),
+    );
+    if (!secret) report("a rule forwards without requiring a secret header of at least 32 characters");
   }),
 };
 
@@ -69,6 +82,7 @@ export const deletionProtection: ResourceValidationPolicy = {
 
 export const LOAD_BALANCER_POLICIES = [
   httpRedirectsToHttps,
+  forwardOnlyWithOriginSecret,
   modernTls,
   dropInvalidHeaders,
   accessLogs,

@@ -10,7 +10,12 @@ import {
 import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
-const parse = (values: Record<string, string>) => parseFleetConfig((k) => values[k], NOW, Object.keys(values));
+/** A stand-in for the stack secret a stack without a certificate needs (infra/web/webConfig.ts). */
+const SECRET = "a".repeat(64);
+const parse = (values: Record<string, string>) => {
+  const all = values.certificateArn || "originSecret" in values ? values : { originSecret: SECRET, ...values };
+  return parseFleetConfig((k) => all[k], NOW, Object.keys(all));
+};
 
 describe("infra config (fleet:*)", () => {
   it("fills the documented defaults", () => {
@@ -26,7 +31,7 @@ describe("infra config (fleet:*)", () => {
     assert.equal(c.certificateArn, undefined);
     assert.equal(c.natStrategy, DEFAULTS.natGateways);
     assert.equal(c.nightly, "drain", "today's scheduled drain and restore, as asked");
-    assert.equal(c.allowPlainHttp, false);
+    assert.deepEqual(c.web, { corsOrigins: [], originSecret: SECRET });
     assert.equal(c.logRetentionDays, 30);
     assert.equal(c.alarmEmail, undefined);
     assert.equal(c.architecture, "x86_64");
@@ -127,12 +132,6 @@ describe("infra config (fleet:*)", () => {
     ["an unknown nightly mode", { nightly: "rolling" }, "nightly", /"drain".*"refresh"/],
     ["a log retention CloudWatch refuses", { logRetentionDays: "10" }, "logRetentionDays", /7, 14, 30/],
     ["an alarm email without a domain", { alarmEmail: "ops@" }, "alarmEmail"],
-    [
-      "plain HTTP on a stack with deletion protection",
-      { deletionProtection: "true", certificateArn: "" },
-      "certificateArn",
-      /fleet:allowPlainHttp true/,
-    ],
     ["a mistyped key (case)", { minsize: "2" }, "minsize", /did you mean fleet:minSize\?/],
     ["a mistyped key (letters)", { maxSzie: "2" }, "maxSzie", /did you mean fleet:maxSize\?/],
     ["a key far from any", { colour: "blue" }, "colour", /known keys: .*minSize/],
@@ -153,24 +152,19 @@ describe("infra config (fleet:*)", () => {
     });
   }
 
-  it("serves plain HTTP with deletion protection only when fleet:allowPlainHttp says so", () => {
-    const c = parse({ deletionProtection: "true", allowPlainHttp: "true" });
-    assert.equal(c.certificateArn, undefined);
-    assert.equal(c.allowPlainHttp, true);
-  });
-
   it("suggests only near keys, and a known key is never unknown", () => {
     assert.equal(nearestKey("nigthly"), "nightly");
     assert.equal(nearestKey("certificateARN"), "certificateArn");
     assert.equal(nearestKey("zzzzzzzz"), undefined);
-    for (const k of KNOWN_KEYS) assert.doesNotThrow(() => parseFleetConfig(() => undefined, NOW, [k]), k);
+    for (const k of KNOWN_KEYS)
+      assert.doesNotThrow(() => parseFleetConfig((key) => (key === "originSecret" ? SECRET : undefined), NOW, [k]), k);
   });
 
   it("knows exactly the keys it reads: KNOWN_KEYS is the list the parser consults", () => {
     const read = new Set<string>();
     parseFleetConfig((k) => {
       read.add(k);
-      return undefined;
+      return k === "originSecret" ? SECRET : undefined;
     }, NOW);
     assert.deepEqual([...read].sort(), [...KNOWN_KEYS].sort());
   });

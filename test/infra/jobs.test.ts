@@ -164,7 +164,7 @@ for (const stack of ["dev", "prod"]) {
         res(T.sse, "fleet-results").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
         "AES256",
       );
-      const cdn = res(T.cdn);
+      const cdn = res(T.cdn, "fleet-results");
       assert.deepEqual(policyDoc(res(T.bucketPolicy, "fleet-results")).Statement, [
         {
           Sid: "AllowCloudFrontReadResults",
@@ -190,7 +190,7 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("serves results over HTTPS from CloudFront, signing requests to the bucket (origin access control)", () => {
-      const cdn = res(T.cdn).inputs;
+      const cdn = res(T.cdn, "fleet-results").inputs;
       const oac = res(T.oac);
       assert.equal(oac.inputs.originAccessControlOriginType, "s3");
       assert.equal(oac.inputs.signingBehavior, "always");
@@ -206,7 +206,7 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(cdn.defaultCacheBehavior.targetOriginId, "results");
       assert.equal(cdn.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
       assert.deepEqual(cdn.defaultCacheBehavior.allowedMethods, ["GET", "HEAD"]);
-      assert.equal(r.outputs.resultsBaseUrl, `https://${res(T.cdn).outputs.domainName}`);
+      assert.equal(r.outputs.resultsBaseUrl, `https://${res(T.cdn, "fleet-results").outputs.domainName}`);
     });
 
     it("hands the jobs endpoint and the CDN to the frontend through frontend-config", () => {

@@ -77,13 +77,14 @@ for (const stack of ["dev", "prod"]) {
     it("exports the frontend contract", () => {
       assert.deepEqual(Object.keys(r.outputs).sort(), OUTPUT_KEYS);
       assert.equal(r.outputs.stack, stack);
-      assert.equal(r.outputs.url, `http://${r.outputs.albDnsName}`);
+      // Neither stack in the repo has a certificate: HTTPS through the API's CloudFront distribution.
+      assert.equal(r.outputs.url, `https://${one(r, T.cdn, "fleet-api").outputs.domainName}`);
       assert.equal(r.outputs.amiParameterName, `/imagebuilder/fleet/${stack}/ami`);
       assert.equal(r.outputs.asgName, res(T.asg).outputs.name);
       assert.equal(r.outputs.targetGroupArn, res(T.tg).outputs.arn);
       assert.equal(r.outputs.imagePipelineArn, res(T.pipeline).outputs.arn);
       assert.equal(r.outputs.jobsUrl, `${r.outputs.url}/jobs`);
-      assert.equal(r.outputs.resultsBaseUrl, `https://${one(r, T.cdn).outputs.domainName}`);
+      assert.equal(r.outputs.resultsBaseUrl, `https://${one(r, T.cdn, "fleet-results").outputs.domainName}`);
     });
 
     it("builds a VPC over at least 2 AZs with the stack's NAT strategy; ALB public, instances private", () => {
@@ -282,18 +283,23 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(hc.matcher, "200");
     });
 
-    it("without a certificate, serves HTTP on 80 forwarding to the target group", () => {
+    it("without a certificate, answers 403 on 80 and forwards only requests carrying CloudFront's secret", () => {
       const listener = res(T.listener);
       assert.equal(listener.inputs.port, 80);
       assert.equal(listener.inputs.protocol, "HTTP");
-      assert.deepEqual(listener.inputs.defaultActions, [{ type: "forward", targetGroupArn: res(T.tg).outputs.arn }]);
+      assert.deepEqual(listener.inputs.defaultActions, [
+        {
+          type: "fixed-response",
+          fixedResponse: { statusCode: "403", contentType: "text/plain", messageBody: "Forbidden" },
+        },
+      ]);
       assert.equal(listener.inputs.loadBalancerArn, res(T.alb).outputs.arn);
-      // The reason is on the listener, where the policy pack reads it: prod says allowPlainHttp, dev has no
-      // deletion protection.
-      assert.equal(
-        listener.inputs.tags["fleet:plain-http"],
-        cfg.deletionProtection ? "fleet:allowPlainHttp is true" : "no deletion protection: a development stack",
-      );
+      const rule = one(r, "aws:lb/listenerRule:ListenerRule");
+      assert.deepEqual(rule.inputs.actions, [{ type: "forward", targetGroupArn: res(T.tg).outputs.arn }]);
+      assert.deepEqual(rule.inputs.conditions, [
+        { httpHeader: { httpHeaderName: "X-Fleet-Origin-Secret", values: [cfg.web.originSecret] } },
+      ]);
+      assert.equal(r.outputs.url, "https://d222222abcdef8.cloudfront.net");
     });
 
     it("admits the service port to instances from the ALB's group only; the ALB talks only to them", () => {
@@ -311,10 +317,10 @@ for (const stack of ["dev", "prod"]) {
       for (const ing of all(r, T.ingress))
         assert.ok(!(ing.inputs.fromPort <= 22 && ing.inputs.toPort >= 22), `${ing.name} opens 22`);
       const albIngress = all(r, T.ingress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
-      // Neither stack in the repo has a certificate: only HTTP is open (443 comes with a certificate).
+      // Neither stack in the repo has a certificate: only HTTP, and only from CloudFront's origin-facing servers.
       assert.deepEqual(
-        albIngress.map((x) => [x.inputs.fromPort, x.inputs.toPort, x.inputs.cidrIpv4]),
-        [[80, 80, "0.0.0.0/0"]],
+        albIngress.map((x) => [x.inputs.fromPort, x.inputs.toPort, x.inputs.cidrIpv4, x.inputs.prefixListId]),
+        [[80, 80, undefined, "pl-3b927c52"]],
       );
       const albEgress = all(r, T.egress).filter((x) => x.inputs.securityGroupId === idOf(albSg));
       assert.equal(albEgress.length, 1);
@@ -408,7 +414,8 @@ for (const stack of ["dev", "prod"]) {
         const tgSuffix = res(T.tg).outputs.arnSuffix;
         assert.equal(label, `${albSuffix}/${tgSuffix}`);
         assert.match(label, /^app\/[^/]+\/[^/]+\/targetgroup\/[^/]+\/[^/]+$/);
-        assert.ok(req[0]!.options.dependsOn?.includes(key(res(T.listener))), "waits for the listener");
+        const forwarding = one(r, "aws:lb/listenerRule:ListenerRule");
+        assert.ok(req[0]!.options.dependsOn?.includes(key(forwarding)), "waits for the forwarding rule");
       }
       assert.equal(req.length > 0, stack === "prod", "prod scales on requests too, dev on CPU only");
     });
@@ -417,6 +424,7 @@ for (const stack of ["dev", "prod"]) {
       const components = new Set(r.resources.filter((x) => !x.custom && x.type.startsWith("fleet:")).map(key));
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
         "fleet:accessLogs:AccessLogs",
+        "fleet:apiCdn:ApiCdn",
         "fleet:fleet:Fleet",
         "fleet:image:Image",
         "fleet:jobsQueue:JobsQueue",
@@ -441,8 +449,9 @@ for (const stack of ["dev", "prod"]) {
 
 describe("infra program under mocks: variations", () => {
   it("with a certificate, serves HTTPS with a TLS 1.3 policy and redirects HTTP with a 301", async () => {
-    const config = { ...readStackConfig("prod"), "fleet:certificateArn": CERT };
-    const r = await synth("prod", config);
+    const { "fleet:originSecret": _secret, ...prod } = readStackConfig("prod");
+    const r = await synth("prod", { ...prod, "fleet:certificateArn": CERT });
+    assert.equal(all(r, T.cdn).length, 1, "no CloudFront in front of the API: only the results CDN");
     const listeners = all(r, T.listener);
     assert.equal(listeners.length, 2);
     const https = listeners.find((l) => l.inputs.port === 443)!;
@@ -469,11 +478,16 @@ describe("infra program under mocks: variations", () => {
     );
   });
 
-  it("refuses to serve prod over plain HTTP once fleet:allowPlainHttp is removed", async () => {
-    const { "fleet:allowPlainHttp": _removed, ...config } = readStackConfig("prod");
+  it("refuses a stack without a certificate and without fleet:originSecret, before any resource", async () => {
+    const { "fleet:originSecret": _removed, ...config } = readStackConfig("prod");
+    const sink: SynthResource[] = [];
     await assert.rejects(
-      synth("prod", config),
-      /fleet:certificateArn = null is invalid: a stack with deletion protection/,
+      synth("prod", config, sink),
+      /fleet:originSecret = null is invalid: missing: without fleet:certificateArn .*pulumi config set --secret fleet:originSecret/,
+    );
+    assert.deepEqual(
+      sink.map((x) => x.type),
+      ["pulumi:pulumi:Stack"],
     );
   });
 

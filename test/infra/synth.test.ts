@@ -48,7 +48,7 @@ describe("synth (offline, under Pulumi mocks)", function () {
       ]) {
         assert.ok(types.has(t), `${t} in synth output`);
       }
-      assert.match(result.outputs.url!, /^http:\/\/.+\.elb\.amazonaws\.com$/);
+      assert.match(result.outputs.url!, /^https:\/\/.+\.cloudfront\.net$/);
       assert.equal(result.outputs.amiParameterName, `/imagebuilder/fleet/${stack}/ami`);
       assert.equal(result.outputs.jobsUrl, `${result.outputs.url}/jobs`);
       assert.match(result.outputs.resultsBaseUrl!, /^https:\/\/[^/]+\.cloudfront\.net$/);

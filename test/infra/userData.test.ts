@@ -118,3 +118,19 @@ describe("infra image: the fleet-worker unit", () => {
       assert.deepEqual(svc.get(k), web.get(k), k);
   });
 });
+
+describe("infra user data: CORS_ORIGINS for the web instances (fleet:corsOrigins)", () => {
+  it("writes the allowed origins, comma-separated, into the web role's environment file only", () => {
+    const env = envFileOf(
+      renderUserData({ ...WEB, corsOrigins: ["https://app.example.com", "http://127.0.0.1:5173"] }),
+    );
+    assert.equal(env.get("CORS_ORIGINS"), "https://app.example.com,http://127.0.0.1:5173");
+    assert.equal(envFileOf(renderUserData({ ...WEB, corsOrigins: ["*"] })).get("CORS_ORIGINS"), "*");
+    assert.throws(() => instanceEnvironment({ ...WORKER, corsOrigins: ["https://a.example"] }), /web role/);
+  });
+
+  it("writes nothing without origins: production's empty default (NODE_ENV=production) then holds", () => {
+    assert.equal(envFileOf(renderUserData({ ...WEB, corsOrigins: [] })).has("CORS_ORIGINS"), false);
+    assert.equal(envFileOf(renderUserData(WEB)).has("CORS_ORIGINS"), false);
+  });
+});

@@ -26,7 +26,7 @@ export function tempDir(prefix = "fleet-jobs-"): string {
 }
 
 export async function buildJobsApp(
-  options: { maxBacklog?: number; maxAttempts?: number; workerSlots?: number } = {},
+  options: { maxBacklog?: number; maxAttempts?: number; workerSlots?: number; corsOrigins?: string[] } = {},
 ): Promise<JobsTestApp> {
   const dir = tempDir();
   const resultsDir = path.join(dir, "results");
@@ -39,6 +39,7 @@ export async function buildJobsApp(
     apiMaxN: 1000,
     pool: noPool,
     logger: false,
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     jobs: { backend, maxBacklog: options.maxBacklog ?? 100, workerSlots: options.workerSlots ?? 2, resultsDir },
   });
   await app.ready();

@@ -222,6 +222,8 @@ describe("policy pack (offline)", function () {
           (i) => {
             i.fromPort = 3000;
             i.toPort = 3000;
+            delete i.prefixListId;
+            i.cidrIpv4 = "0.0.0.0/0";
           },
           "fleet-alb-80",
         ),
@@ -269,8 +271,19 @@ describe("policy pack (offline)", function () {
     ],
     [
       "alb-http-redirects-to-https",
-      "plain HTTP without a stated reason",
-      () => [mutate("prod", LISTENER, (i) => delete i.tags["fleet:plain-http"])],
+      "an HTTP listener that forwards by default",
+      () => [mutate("prod", LISTENER, (i) => (i.defaultActions = [{ type: "forward", targetGroupArn: "arn:tg" }]))],
+    ],
+    [
+      "alb-rule-forwards-only-with-origin-secret",
+      "a rule that forwards without CloudFront's secret",
+      () => [
+        mutate(
+          "prod",
+          "aws:lb/listenerRule:ListenerRule",
+          (i) => (i.conditions = [{ pathPattern: { values: ["/*"] } }]),
+        ),
+      ],
     ],
     [
       "alb-https-modern-tls",

@@ -17,6 +17,7 @@ describe("service config from the environment", () => {
       apiMaxN: DEFAULT_API_MAX_N,
       shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
       logLevel: "info",
+      corsOrigins: ["http://127.0.0.1:5173", "http://localhost:5173"],
     });
     assert.equal(DEFAULT_API_MAX_N, 5_000_000_000);
   });
@@ -29,6 +30,7 @@ describe("service config from the environment", () => {
       API_MAX_N: "1000",
       SHUTDOWN_TIMEOUT_MS: "35000",
       LOG_LEVEL: "warn",
+      CORS_ORIGINS: "https://app.example.com",
     };
     assert.deepEqual(loadConfig(env), {
       port: 8080,
@@ -37,6 +39,7 @@ describe("service config from the environment", () => {
       apiMaxN: 1000,
       shutdownTimeoutMs: 35000,
       logLevel: "warn",
+      corsOrigins: ["https://app.example.com"],
     });
   });
 
