@@ -2,7 +2,7 @@
  * CloudWatch values AWS accepts beyond the provider's types: alarm names and descriptions, the alarm's
  * period values and evaluation window, and the log group retention values Logs allows.
  */
-import { acceptsRule, at, lengthProblem, list, num, str, type Finding } from "./rule";
+import { acceptsRule, at, charsetProblem, lengthProblem, list, num, str, type Finding } from "./rule";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
@@ -108,4 +108,26 @@ export const logRetention = acceptsRule({
   },
 });
 
-export const CLOUDWATCH_RULES = [alarmText, alarmWindow, logRetention];
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html ("Log group
+// names can be between 1 and 512 characters long"; a-z, A-Z, 0-9, _ - / . and, today, #)
+export const logGroupName = acceptsRule({
+  name: "aws-accepts-log-group-name",
+  description: "A log group name is 1-512 characters of a-z, A-Z, 0-9, _ - / . #.",
+  meta: {
+    types: [LOG_GROUP],
+    field: "name",
+    limit: "1..512 of [a-zA-Z0-9_\\-/.#]",
+    source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html",
+  },
+  check: (p) =>
+    str(p.name)
+      ? at(
+          "name",
+          p.name,
+          lengthProblem(p.name, 1, 512),
+          charsetProblem(p.name, /^[a-zA-Z0-9_\-/.#]$/, "a-z A-Z 0-9 _ - / . #"),
+        )
+      : [],
+});
+
+export const CLOUDWATCH_RULES = [alarmText, alarmWindow, logRetention, logGroupName];

@@ -139,4 +139,28 @@ export const launchTemplateUserData = acceptsRule({
   check: (p) => (str(p.userData) ? at("userData", p.userData, userDataProblem(p.userData)) : []),
 });
 
-export const EC2_RULES = [securityGroupText, securityGroupRuleDescription, launchTemplateName, launchTemplateUserData];
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html (MaxAggregationInterval),
+// the same text in https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/ec2/aws.sdk.kotlin.services.ec2.model/-create-flow-logs-request/max-aggregation-interval.html
+export const flowLogInterval = acceptsRule({
+  name: "aws-accepts-flow-log-interval",
+  description: "A flow log's maximum aggregation interval is 60 or 600 seconds.",
+  meta: {
+    types: ["aws:ec2/flowLog:FlowLog"],
+    field: "maxAggregationInterval",
+    limit: "60 | 600 seconds",
+    source:
+      "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/ec2/aws.sdk.kotlin.services.ec2.model/-create-flow-logs-request/max-aggregation-interval.html",
+  },
+  check: (p) =>
+    p.maxAggregationInterval === undefined || [60, 600].includes(Number(p.maxAggregationInterval))
+      ? []
+      : at("maxAggregationInterval", p.maxAggregationInterval, "must be 60 or 600 seconds"),
+});
+
+export const EC2_RULES = [
+  securityGroupText,
+  securityGroupRuleDescription,
+  launchTemplateName,
+  launchTemplateUserData,
+  flowLogInterval,
+];

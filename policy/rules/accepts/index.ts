@@ -9,6 +9,7 @@ import { EC2_RULES } from "./ec2";
 import { ELB_RULES } from "./elb";
 import { IAM_ACCEPTS_RULES } from "./iam";
 import { IMAGEBUILDER_RULES } from "./imagebuilder";
+import { KMS_RULES } from "./kms";
 import { SCHEDULER_RULES } from "./scheduler";
 import { SFN_RULES } from "./sfn";
 import { SQS_RULES } from "./sqs";
@@ -28,5 +29,6 @@ export const AWS_ACCEPTS_POLICIES: AcceptsRule[] = [
   ...SSM_RULES,
   ...SFN_RULES,
   ...STORAGE_ACCEPTS_RULES,
+  ...KMS_RULES,
   ...TAG_RULES,
 ];

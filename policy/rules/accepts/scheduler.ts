@@ -73,4 +73,59 @@ export const flexibleTimeWindow = acceptsRule({
   },
 });
 
-export const SCHEDULER_RULES = [scheduleExpression, flexibleTimeWindow];
+/** [field, range of plain numbers, wildcards] of EventBridge's 6-field cron, in order. */
+const CRON_FIELDS = [
+  ["minutes", [0, 59], ",-*/"],
+  ["hours", [0, 23], ",-*/"],
+  ["day-of-month", [1, 31], ",-*?/LW"],
+  ["month", [1, 12], ",-*/"],
+  ["day-of-week", [1, 7], ",-*?L#"],
+  ["year", [1970, 2199], ",-*/"],
+] as const;
+
+/**
+ * Why EventBridge would refuse these cron() fields: each field's numbers in its range, only its wildcards,
+ * and "*" not in both day-of-month and day-of-week (one of them takes "?").
+ */
+export function cronFieldsProblem(fields: readonly string[]): string | undefined {
+  if (fields.length !== 6) return `cron() takes 6 fields, has ${fields.length}`;
+  for (const [i, [name, [min, max], wildcards]] of CRON_FIELDS.entries()) {
+    const f = fields[i]!;
+    const allowed = new RegExp(`^[0-9A-Za-z${wildcards.replace(/[-\\/*?#]/g, "\\$&")}]+$`);
+    if (!allowed.test(f)) return `${name} ${JSON.stringify(f)} uses a wildcard the field does not allow (${wildcards})`;
+    for (const m of f.matchAll(/\d+/g)) {
+      // Numbers after "/" are increments and after "#" the nth weekday: only the others are field values.
+      const before = f[m.index - 1];
+      if (before === "/" || before === "#") continue;
+      if (Number(m[0]) < min || Number(m[0]) > max) return `${name} ${m[0]} is outside ${min}-${max}`;
+    }
+  }
+  if (fields[2] === "*" && fields[4] !== "?") return 'day-of-month is "*", so day-of-week must be "?"';
+  if (fields[4] === "*" && fields[2] !== "?") return 'day-of-week is "*", so day-of-month must be "?"';
+  return undefined;
+}
+
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html (cron fields,
+// values and wildcards; "You can't use * in both the Day-of-month and Day-of-week fields")
+export const cronFields = acceptsRule({
+  name: "aws-accepts-cron-fields",
+  description:
+    "A cron() schedule's six fields hold values and wildcards EventBridge allows, with ? in day-of-month or day-of-week.",
+  meta: {
+    types: [SCHEDULE],
+    field: "scheduleExpression",
+    limit:
+      "minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12, day-of-week 1-7, year 1970-2199; * not in both day fields",
+    source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html",
+  },
+  check: (p) => {
+    if (!str(p.scheduleExpression)) return [];
+    const cron = CRON.exec(p.scheduleExpression);
+    if (!cron) return [];
+    const fields = cron[1]!.trim().split(/\s+/);
+    // The field count is aws-accepts-schedule-expression's finding; this rule reads six fields.
+    return fields.length === 6 ? at("scheduleExpression", p.scheduleExpression, cronFieldsProblem(fields)) : [];
+  },
+});
+
+export const SCHEDULER_RULES = [scheduleExpression, cronFields, flexibleTimeWindow];

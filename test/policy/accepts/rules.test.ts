@@ -444,6 +444,52 @@ const BROKEN: Case[] = [
     ],
     /at most 256/,
   ],
+  [
+    "aws-accepts-cron-fields",
+    "* in both day fields",
+    () => [mutate(T.scheduler, (i) => (i.scheduleExpression = "cron(0 3 * * * *)"), "fleet-refresh")],
+    /must be "\?"/,
+  ],
+  [
+    "aws-accepts-cron-fields",
+    "hour 24",
+    () => [mutate(T.scheduler, (i) => (i.scheduleExpression = "cron(0 24 * * ? *)"), "fleet-refresh")],
+    /hours 24 is outside 0-23/,
+  ],
+  [
+    "aws-accepts-cron-fields",
+    "? in the minutes",
+    () => [mutate(T.scheduler, (i) => (i.scheduleExpression = "cron(0? 3 * * ? *)"), "fleet-refresh")],
+    /wildcard/,
+  ],
+  [
+    "aws-accepts-log-group-name",
+    "a space in a log group name",
+    () => [mutate(T.logGroup, (i) => (i.name = "/fleet/prod/my logs"), "fleet-instances")],
+    /" "/,
+  ],
+  [
+    "aws-accepts-log-group-name",
+    "513 characters",
+    () => [mutate(T.logGroup, (i) => (i.name = chars(513)), "fleet-instances")],
+  ],
+  [
+    "aws-accepts-flow-log-interval",
+    "a 300 s aggregation interval",
+    () => [mutate("aws:ec2/flowLog:FlowLog", (i) => (i.maxAggregationInterval = 300))],
+    /60 or 600/,
+  ],
+  [
+    "aws-accepts-kms-deletion-window",
+    "a 6-day deletion window",
+    () => [mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 6))],
+    /7\.\.30/,
+  ],
+  [
+    "aws-accepts-kms-deletion-window",
+    "a 31-day deletion window",
+    () => [mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 31))],
+  ],
 ];
 
 /** The limit itself passes: the largest (or smallest) value AWS accepts. */
@@ -622,6 +668,32 @@ const AT_THE_LIMIT: Case[] = [
     "aws-accepts-tags",
     "50 tags, a 128-character key and a 256-character value",
     () => [mutate(T.queue, (i) => (i.tags = { ...tags(49), [chars(128)]: chars(256) }), "fleet-jobs")],
+  ],
+  [
+    "aws-accepts-cron-fields",
+    "ranges, increments, names, L, W and #",
+    () => [
+      mutate(T.scheduler, (i) => (i.scheduleExpression = "cron(0/15 0-23 ? JAN-DEC 2#1 1970-2199)"), "fleet-refresh"),
+      mutate(T.scheduler, (i) => (i.scheduleExpression = "cron(59 23 LW * ? 2199)"), "fleet-worker-refresh"),
+    ],
+  ],
+  [
+    "aws-accepts-log-group-name",
+    "512 characters of every allowed kind",
+    () => [mutate(T.logGroup, (i) => (i.name = "/aZ09_-.#".repeat(57).slice(0, 512)), "fleet-instances")],
+  ],
+  [
+    "aws-accepts-flow-log-interval",
+    "60 s",
+    () => [mutate("aws:ec2/flowLog:FlowLog", (i) => (i.maxAggregationInterval = 60))],
+  ],
+  [
+    "aws-accepts-kms-deletion-window",
+    "7 and 30 days",
+    () => [
+      mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 7)),
+      mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 30)),
+    ],
   ],
 ];
 
