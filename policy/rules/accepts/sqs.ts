@@ -75,4 +75,45 @@ export const dlqRetention = acceptsStackRule({
       ),
 });
 
-export const SQS_RULES = [queueAttributes, dlqRetention];
+export const MAX_SOURCE_QUEUES = 10;
+
+/** Why SQS would refuse this redrive allow policy: byQueue names 1-10 source queues; other modes name none. */
+export function redriveAllowProblem(policy: {
+  redrivePermission?: unknown;
+  sourceQueueArns?: unknown;
+}): string | undefined {
+  const sources = Array.isArray(policy.sourceQueueArns) ? policy.sourceQueueArns : undefined;
+  if (policy.redrivePermission === "byQueue") {
+    if (!sources || sources.length === 0) return "byQueue needs sourceQueueArns";
+    if (sources.length > MAX_SOURCE_QUEUES)
+      return `at most ${MAX_SOURCE_QUEUES} source queues (use allowAll beyond), has ${sources.length}`;
+  } else if (sources !== undefined) return `sourceQueueArns only go with redrivePermission byQueue`;
+  return undefined;
+}
+
+// https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_sqs.RedriveAllowPolicy.html ("When
+// redrivePermission is set to BY_QUEUE, this parameter is required. You can specify up to 10 source queues."),
+// restating SetQueueAttributes' RedriveAllowPolicy.
+export const redriveAllowPolicy = acceptsRule({
+  name: "aws-accepts-redrive-allow-policy",
+  description: "A redrive allow policy names 1-10 source queues with byQueue, and none otherwise.",
+  meta: {
+    types: [QUEUE, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"],
+    field: "redriveAllowPolicy",
+    limit: "byQueue: 1..10 sourceQueueArns; allowAll/denyAll: none",
+    source: "https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_sqs.RedriveAllowPolicy.html",
+  },
+  check: (p) => {
+    const raw = p.redriveAllowPolicy;
+    if (raw === undefined) return [];
+    let policy: { redrivePermission?: unknown; sourceQueueArns?: unknown };
+    try {
+      policy = typeof raw === "string" ? JSON.parse(raw) : raw;
+    } catch {
+      return at("redriveAllowPolicy", raw, "must be JSON");
+    }
+    return at("redriveAllowPolicy", raw, redriveAllowProblem(policy));
+  },
+});
+
+export const SQS_RULES = [queueAttributes, dlqRetention, redriveAllowPolicy];

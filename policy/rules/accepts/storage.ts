@@ -145,4 +145,54 @@ export const distributionComment = acceptsRule({
   check: (p) => (str(p.comment) ? at("comment", p.comment, lengthProblem(p.comment, 0, 128)) : []),
 });
 
-export const STORAGE_ACCEPTS_RULES = [bucketName, lifecycleNoncurrentDays, dynamoNames, topicName, distributionComment];
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html ("a maximum length of 1,024 bytes")
+export const objectKey = acceptsRule({
+  name: "aws-accepts-s3-object-key",
+  description: "An S3 object key is 1-1,024 bytes of UTF-8, prefixes included.",
+  meta: {
+    types: ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"],
+    field: "key",
+    limit: "1..1,024 bytes of UTF-8",
+    source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html",
+  },
+  check: (p) => {
+    if (!str(p.key)) return [];
+    const bytes = Buffer.byteLength(p.key, "utf8");
+    return at("key", p.key, bytes < 1 || bytes > 1024 ? `must be 1..1024 bytes of UTF-8, is ${bytes}` : undefined);
+  },
+});
+
+/** "Bucket policies are limited to 20 KB in size", read as 20 × 1,024 bytes. */
+export const BUCKET_POLICY_MAX_BYTES = 20 * 1024;
+
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html
+export const bucketPolicySize = acceptsRule({
+  name: "aws-accepts-s3-bucket-policy-size",
+  description: "An S3 bucket policy is at most 20 KB.",
+  meta: {
+    types: ["aws:s3/bucketPolicy:BucketPolicy"],
+    field: "policy",
+    limit: "<= 20 KB (20,480 bytes)",
+    source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html",
+  },
+  check: (p) => {
+    const text = typeof p.policy === "string" ? p.policy : p.policy ? JSON.stringify(p.policy) : undefined;
+    if (text === undefined) return [];
+    const bytes = Buffer.byteLength(text, "utf8");
+    return at(
+      "policy",
+      text,
+      bytes > BUCKET_POLICY_MAX_BYTES ? `must be at most ${BUCKET_POLICY_MAX_BYTES} bytes, is ${bytes}` : undefined,
+    );
+  },
+});
+
+export const STORAGE_ACCEPTS_RULES = [
+  objectKey,
+  bucketPolicySize,
+  bucketName,
+  lifecycleNoncurrentDays,
+  dynamoNames,
+  topicName,
+  distributionComment,
+];

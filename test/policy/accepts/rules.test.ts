@@ -490,6 +490,55 @@ const BROKEN: Case[] = [
     "a 31-day deletion window",
     () => [mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 31))],
   ],
+  [
+    "aws-accepts-s3-object-key",
+    "a key of 1,025 bytes (multi-byte characters count as bytes)",
+    () => [mutate("aws:s3/bucketObjectv2:BucketObjectv2", (i) => (i.key = "bundle/" + "é".repeat(509)))],
+    /1025/,
+  ],
+  [
+    "aws-accepts-s3-bucket-policy-size",
+    "a bucket policy of 20,481 bytes",
+    () => [
+      mutate(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        (i) => (i.policy = JSON.stringify({ Sid: chars(20_481 - 10) })),
+        "fleet-results",
+      ),
+    ],
+    /20480 bytes, is 20481/,
+  ],
+  [
+    "aws-accepts-redrive-allow-policy",
+    "byQueue with 11 source queues",
+    () => [
+      mutate(
+        "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+        (i) =>
+          (i.redriveAllowPolicy = JSON.stringify({
+            redrivePermission: "byQueue",
+            sourceQueueArns: Array.from({ length: 11 }, (_, k) => `arn:aws:sqs:eu-central-1:123456789012:q${k}`),
+          })),
+      ),
+    ],
+    /at most 10/,
+  ],
+  [
+    "aws-accepts-redrive-allow-policy",
+    "source queues with allowAll",
+    () => [
+      mutate(
+        T.queue,
+        (i) =>
+          (i.redriveAllowPolicy = JSON.stringify({
+            redrivePermission: "allowAll",
+            sourceQueueArns: ["arn:aws:sqs:eu-central-1:123456789012:q"],
+          })),
+        "fleet-jobs-dlq",
+      ),
+    ],
+    /only go with/,
+  ],
 ];
 
 /** The limit itself passes: the largest (or smallest) value AWS accepts. */
@@ -693,6 +742,36 @@ const AT_THE_LIMIT: Case[] = [
     () => [
       mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 7)),
       mutate("aws:kms/key:Key", (i) => (i.deletionWindowInDays = 30)),
+    ],
+  ],
+  [
+    "aws-accepts-s3-object-key",
+    "1,024 bytes",
+    () => [mutate("aws:s3/bucketObjectv2:BucketObjectv2", (i) => (i.key = "bundle/" + "é".repeat(508) + "x"))],
+  ],
+  [
+    "aws-accepts-s3-bucket-policy-size",
+    "exactly 20,480 bytes",
+    () => [
+      mutate(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        (i) => (i.policy = JSON.stringify({ Sid: chars(20_480 - 10) })),
+        "fleet-results",
+      ),
+    ],
+  ],
+  [
+    "aws-accepts-redrive-allow-policy",
+    "byQueue with 10 source queues",
+    () => [
+      mutate(
+        "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+        (i) =>
+          (i.redriveAllowPolicy = JSON.stringify({
+            redrivePermission: "byQueue",
+            sourceQueueArns: Array.from({ length: 10 }, (_, k) => `arn:aws:sqs:eu-central-1:123456789012:q${k}`),
+          })),
+      ),
     ],
   ],
 ];
