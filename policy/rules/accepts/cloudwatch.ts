@@ -130,4 +130,27 @@ export const logGroupName = acceptsRule({
       : [],
 });
 
-export const CLOUDWATCH_RULES = [alarmText, alarmWindow, logRetention, logGroupName];
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html (DashboardName), the
+// same text in https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-put-dashboard-request/dashboard-name.html
+export const dashboardName = acceptsRule({
+  name: "aws-accepts-dashboard-name",
+  description: "A dashboard name is at most 255 characters of A-Z, a-z, 0-9, - and _.",
+  meta: {
+    types: ["aws:cloudwatch/dashboard:Dashboard"],
+    field: "dashboardName",
+    limit: "1..255 of [A-Za-z0-9_-]",
+    source:
+      "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-put-dashboard-request/dashboard-name.html",
+  },
+  check: (p) =>
+    str(p.dashboardName)
+      ? at(
+          "dashboardName",
+          p.dashboardName,
+          lengthProblem(p.dashboardName, 1, 255),
+          charsetProblem(p.dashboardName, /^[A-Za-z0-9_-]$/, "A-Z a-z 0-9 - _"),
+        )
+      : [],
+});
+
+export const CLOUDWATCH_RULES = [alarmText, alarmWindow, logRetention, logGroupName, dashboardName];

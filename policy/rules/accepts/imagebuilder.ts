@@ -24,7 +24,7 @@ export const componentData = acceptsRule({
   check: (p) => (str(p.data) ? at("data", p.data, lengthProblem(p.data, 1, COMPONENT_DATA_MAX)) : []),
 });
 
-/** Component names: 3-128 of letters, digits, - and _, spaces inside only (CreateComponent's name pattern). */
+/** Image Builder names (components, distribution configurations): 3-128 of letters, digits, - and _, spaces inside only. */
 const COMPONENT_NAME = /^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/;
 
 // https://docs.aws.amazon.com/cli/latest/reference/imagebuilder/create-component.html
@@ -87,4 +87,30 @@ export const imageTestsTimeout = acceptsRule({
   },
 });
 
-export const IMAGEBUILDER_RULES = [componentData, componentName, semanticVersion, imageTestsTimeout];
+// https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_DistributionConfiguration.html (name pattern;
+// description 1..1024)
+export const distributionConfiguration = acceptsRule({
+  name: "aws-accepts-distribution-configuration",
+  description:
+    "A distribution configuration's name is 3-128 letters, digits, - _ and inner spaces; its description 1-1024.",
+  meta: {
+    types: ["aws:imagebuilder/distributionConfiguration:DistributionConfiguration"],
+    field: "name, description",
+    limit: "name ^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$; description 1..1024 characters",
+    source: "https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_DistributionConfiguration.html",
+  },
+  check: (p) => [
+    ...(str(p.name) && !COMPONENT_NAME.test(p.name)
+      ? at("name", p.name, "must be 3..128 of letters, digits, - and _, with spaces only inside")
+      : []),
+    ...(str(p.description) ? at("description", p.description, lengthProblem(p.description, 1, 1024)) : []),
+  ],
+});
+
+export const IMAGEBUILDER_RULES = [
+  componentData,
+  componentName,
+  semanticVersion,
+  imageTestsTimeout,
+  distributionConfiguration,
+];

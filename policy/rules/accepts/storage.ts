@@ -187,7 +187,23 @@ export const bucketPolicySize = acceptsRule({
   },
 });
 
+// https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudfront/aws.sdk.kotlin.services.cloudfront.model/-origin-access-control-config/name.html
+// (OriginAccessControlConfig.Name: "You can specify up to 64 characters.")
+export const originAccessControlName = acceptsRule({
+  name: "aws-accepts-origin-access-control-name",
+  description: "A CloudFront origin access control's name is at most 64 characters.",
+  meta: {
+    types: ["aws:cloudfront/originAccessControl:OriginAccessControl"],
+    field: "name",
+    limit: "<= 64 characters",
+    source:
+      "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudfront/aws.sdk.kotlin.services.cloudfront.model/-origin-access-control-config/name.html",
+  },
+  check: (p) => (str(p.name) ? at("name", p.name, lengthProblem(p.name, 1, 64)) : []),
+});
+
 export const STORAGE_ACCEPTS_RULES = [
+  originAccessControlName,
   objectKey,
   bucketPolicySize,
   bucketName,

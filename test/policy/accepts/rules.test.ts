@@ -539,6 +539,34 @@ const BROKEN: Case[] = [
     ],
     /only go with/,
   ],
+  [
+    "aws-accepts-dashboard-name",
+    "a dot in the dashboard name",
+    () => [mutate("aws:cloudwatch/dashboard:Dashboard", (i) => (i.dashboardName = "fleet.prod"))],
+    /"\."/,
+  ],
+  [
+    "aws-accepts-dashboard-name",
+    "256 characters",
+    () => [mutate("aws:cloudwatch/dashboard:Dashboard", (i) => (i.dashboardName = chars(256)))],
+  ],
+  [
+    "aws-accepts-origin-access-control-name",
+    "65 characters",
+    () => [mutate("aws:cloudfront/originAccessControl:OriginAccessControl", (i) => (i.name = chars(65)))],
+    /at most 64/,
+  ],
+  [
+    "aws-accepts-distribution-configuration",
+    "a name ending with a space",
+    () => [mutate(T.distribution, (i) => (i.name = "fleet dist "))],
+  ],
+  [
+    "aws-accepts-distribution-configuration",
+    "a 1025-character description",
+    () => [mutate(T.distribution, (i) => (i.description = chars(1025)))],
+    /at most 1024/,
+  ],
 ];
 
 /** The limit itself passes: the largest (or smallest) value AWS accepts. */
@@ -772,6 +800,26 @@ const AT_THE_LIMIT: Case[] = [
             sourceQueueArns: Array.from({ length: 10 }, (_, k) => `arn:aws:sqs:eu-central-1:123456789012:q${k}`),
           })),
       ),
+    ],
+  ],
+  [
+    "aws-accepts-dashboard-name",
+    "255 characters of A-Z a-z 0-9 - _",
+    () => [mutate("aws:cloudwatch/dashboard:Dashboard", (i) => (i.dashboardName = "Az09-_".repeat(43).slice(0, 255)))],
+  ],
+  [
+    "aws-accepts-origin-access-control-name",
+    "64 characters",
+    () => [mutate("aws:cloudfront/originAccessControl:OriginAccessControl", (i) => (i.name = chars(64)))],
+  ],
+  [
+    "aws-accepts-distribution-configuration",
+    "128 characters with inner spaces and a 1024-character description",
+    () => [
+      mutate(T.distribution, (i) => {
+        i.name = "a" + "b c_-".repeat(26).slice(0, 126) + "z";
+        i.description = chars(1024);
+      }),
     ],
   ],
 ];
