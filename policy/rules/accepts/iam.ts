@@ -81,11 +81,11 @@ export const roleNames = acceptsRule({
       "role name 1..64, profile/policy name 1..128 of [\\w+=,.@-] (inline policy names: printable ASCII, no \\ / * ? space); role description <= 1000",
     source: IAM_QUOTAS,
   },
-  check: (p, _name) => {
+  check: (p, { type }) => {
     const out: Finding[] = [];
     // A role policy's name is an inline policy name; roles, profiles and managed policies share the IAM name set.
-    const isInline = p.role !== undefined && p.policy !== undefined && p.assumeRolePolicy === undefined;
-    const isRole = p.assumeRolePolicy !== undefined;
+    const isInline = type === ROLE_POLICY;
+    const isRole = type === ROLE;
     if (str(p.name)) {
       const max = isRole ? 64 : 128;
       out.push(

@@ -56,11 +56,15 @@ export function acceptsRule(spec: {
   name: string;
   description: string;
   meta: AcceptsMeta;
-  check: (props: Record<string, any>, resourceName: string) => Finding[];
+  check: (props: Record<string, any>, resource: { name: string; type: string }) => Finding[];
 }): AcceptsRule {
   const wantsAll = spec.meta.types.includes("*");
-  const validate = (props: Record<string, any>, name: string, report: (m: string) => void) => {
-    for (const f of spec.check(props, name)) report(formatFinding(f, spec.meta.source));
+  const validate = (
+    props: Record<string, any>,
+    resource: { name: string; type: string },
+    report: (m: string) => void,
+  ) => {
+    for (const f of spec.check(props, resource)) report(formatFinding(f, spec.meta.source));
   };
   return {
     name: spec.name,
@@ -69,9 +73,9 @@ export function acceptsRule(spec: {
     accepts: spec.meta,
     validateResource: wantsAll
       ? (args, report) => {
-          if (args.type.startsWith("aws:")) validate(args.props, args.name, (m) => report(m));
+          if (args.type.startsWith("aws:")) validate(args.props, args, (m) => report(m));
         }
-      : forType(spec.name, spec.meta.types, (p, a, report) => validate(p, a.name, (m) => report(m))),
+      : forType(spec.name, spec.meta.types, (p, a, report) => validate(p, a, (m) => report(m))),
   };
 }
 

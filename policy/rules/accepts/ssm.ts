@@ -43,9 +43,9 @@ export const ssmParameterNames = acceptsRule({
     source:
       "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/ssm/aws.sdk.kotlin.services.ssm.model/-put-parameter-request/name.html",
   },
-  check: (p) => {
+  check: (p, { type }) => {
     const names: Array<[string, string]> = [];
-    if (p.type !== undefined && str(p.name) && p.value !== undefined) names.push(["name", p.name]);
+    if (type === PARAMETER && str(p.name)) names.push(["name", p.name]);
     list(p.distributions as Array<{ ssmParameterConfigurations?: Array<{ parameterName?: unknown }> }>).forEach(
       (d, i) =>
         list(d?.ssmParameterConfigurations).forEach((c, j) => {

@@ -79,3 +79,6 @@ export const T = {
 } as const;
 
 export const chars = (n: number, c = "a") => c.repeat(n);
+
+/** A case: the rule, what the resources hold, the resources, and (for broken ones) the message expected. */
+export type Case = [rule: string, what: string, resources: () => PlanResource[], message?: RegExp];
