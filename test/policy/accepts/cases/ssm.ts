@@ -1,5 +1,5 @@
 /** Broken and at-the-limit cases of the AWS-accepts rules for SSM parameter names. */
-import { type Case, T, mutate } from "../helpers";
+import { type Case, T, mutate, res } from "../helpers";
 
 export const BROKEN: Case[] = [
   [
@@ -29,6 +29,14 @@ export const BROKEN: Case[] = [
     "a launch template resolving a name with a space",
     () => [mutate(T.lt, (i) => (i.imageId = "resolve:ssm:/fleet/my ami"), "fleet-lt")],
     /imageId/,
+  ],
+  [
+    "aws-accepts-ssm-parameter-name",
+    "a parameter resource named under /ssm",
+    () => [
+      res("aws:ssm/parameter:Parameter", "last-good", { name: "/ssm/fleet/last-good", type: "String", value: "ami-1" }),
+    ],
+    /"aws" or "ssm"/,
   ],
 ];
 
