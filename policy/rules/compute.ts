@@ -3,7 +3,6 @@
  * project's own rules (instance refresh percentages AWS accepts; scheduled actions that leave max alone).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { refreshPreferenceProblems } from "../../infra/night/refresh";
 import { UNCHANGED } from "../../infra/night/night";
 import { forType, list } from "../util";
 
@@ -90,17 +89,6 @@ export const noKeyPair: ResourceValidationPolicy = {
   }),
 };
 
-export const refreshPercentages: ResourceValidationPolicy = {
-  name: "refresh-preferences-aws-accepts",
-  description: "Instance refresh preferences AWS accepts: both percentages, min 0-100, max 100-200, max - min <= 100.",
-  validateResource: forType("refresh-preferences-aws-accepts", GROUP, (p, _a, report) => {
-    const prefs = p.instanceRefresh?.preferences;
-    if (!prefs) return;
-    for (const problem of refreshPreferenceProblems(prefs))
-      report(`${problem}: AWS rejects StartInstanceRefresh after the group already points at the new template`);
-  }),
-};
-
 export const scheduledActionKeepsMax: ResourceValidationPolicy = {
   name: "scheduled-action-keeps-max",
   description: "Scheduled actions leave the group's max size unchanged (-1); one left out is sent as 0.",
@@ -117,6 +105,5 @@ export const COMPUTE_POLICIES = [
   imdsv2Required,
   ebsEncrypted,
   noKeyPair,
-  refreshPercentages,
   scheduledActionKeepsMax,
 ];
