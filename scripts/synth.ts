@@ -33,6 +33,8 @@ import { ALL_POLICIES } from "../policy/policies";
 export const ROOT = path.resolve(__dirname, "..");
 export const PROGRAM_DIR = path.join(ROOT, "infra");
 export const MOCK_ACCOUNT = "123456789012";
+/** The key Pulumi's wire format marks a secret value with ({ [SECRET_SIG]: ..., value }). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export class StackFileError extends Error {}
 
@@ -163,6 +165,14 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { name: inputs.name ?? `${name}-asg-name`, arn: arn("autoscaling", `autoScalingGroup:${name}`) };
     case "aws:imagebuilder/imagePipeline:ImagePipeline":
       return { arn: arn("imagebuilder", `image-pipeline/${name}`) };
+    // The AMI a build distributed (what the first release record starts from).
+    case "aws:imagebuilder/image:Image":
+      return {
+        arn: arn("imagebuilder", `image/${name}/1.0.0/1`),
+        outputResources: [{ amis: [{ image: "ami-0f1e2d3c4b5a69788", region }] }],
+      };
+    case "aws:sfn/stateMachine:StateMachine":
+      return { arn: arn("states", `stateMachine:${inputs.name ?? name}`), name: inputs.name ?? name };
     default:
       return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
   }
@@ -253,6 +263,16 @@ export async function synth(
       call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+        // A parameter read at deploy time answers what the program stored in it (the live record).
+        if (args.token === "aws:ssm/getParameter:getParameter") {
+          const stored = [...recorded.values()].find(
+            (r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.name === args.inputs.name,
+          );
+          // The provider marks a parameter's value secret: the mock sees it wrapped in Pulumi's secret envelope.
+          const raw = stored?.inputs.value;
+          const value = raw !== null && typeof raw === "object" && SECRET_SIG in raw ? raw.value : raw;
+          return { ...args.inputs, value, insecureValue: value, type: stored?.inputs.type };
+        }
         return args.inputs;
       },
     },
@@ -329,6 +349,8 @@ const KEY_INPUTS: Record<string, string[]> = {
   "aws:lb/targetGroup:TargetGroup": ["port", "deregistrationDelay", "healthCheck"],
   "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
   "aws:ec2/launchTemplate:LaunchTemplate": ["imageId", "instanceType", "metadataOptions"],
+  "aws:sfn/stateMachine:StateMachine": ["name", "type"],
+  "aws:ssm/parameter:Parameter": ["name", "type", "value"],
   "aws:autoscaling/group:Group": [
     "minSize",
     "desiredCapacity",

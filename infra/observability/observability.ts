@@ -66,6 +66,10 @@ export function alarmKeyPolicy(accountId: string): string {
 
 export class Observability extends pulumi.ComponentResource {
   readonly alarmTopicArn: pulumi.Output<string>;
+  /** The topic's key: whoever publishes to the topic (the release) must be allowed to use it. */
+  readonly alarmKeyArn: pulumi.Output<string>;
+  /** The alarms' names by key (monitoring.ts AlarmSpec.key): the release gates its refreshes on them. */
+  readonly alarmNames: Record<string, pulumi.Output<string>>;
   readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,9 +103,11 @@ export class Observability extends pulumi.ComponentResource {
       targetGroupArnSuffix: args.targetGroupArnSuffix,
       asgName: args.asgName,
       ...(args.jobs ? { jobs: args.jobs } : {}),
+      ...(args.releaseStateMachineArn !== undefined ? { releaseStateMachineArn: args.releaseStateMachineArn } : {}),
     };
+    const alarmNames: Record<string, pulumi.Output<string>> = {};
     for (const spec of alarmSpecs(resources)) {
-      new aws.cloudwatch.MetricAlarm(
+      const alarm = new aws.cloudwatch.MetricAlarm(
         `${name}-${spec.key}`,
         {
           alarmDescription: `fleet ${args.stack}: ${spec.description}`,
@@ -133,6 +139,7 @@ export class Observability extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      alarmNames[spec.key] = alarm.name;
     }
 
     const dashboard = new aws.cloudwatch.Dashboard(
@@ -145,14 +152,16 @@ export class Observability extends pulumi.ComponentResource {
             args.targetGroupArnSuffix,
             args.asgName,
             args.jobs ? pulumi.all([args.jobs.queueName, args.jobs.dlqName, args.jobs.workerAsgName]) : undefined,
+            args.releaseStateMachineArn,
           ])
-          .apply(([albArnSuffix, targetGroupArnSuffix, asgName, jobs]) =>
+          .apply(([albArnSuffix, targetGroupArnSuffix, asgName, jobs, releaseStateMachineArn]) =>
             dashboardBody({
               region: args.region,
               albArnSuffix,
               targetGroupArnSuffix,
               asgName,
               ...(jobs ? { jobs: { queueName: jobs[0], dlqName: jobs[1], workerAsgName: jobs[2] } } : {}),
+              ...(releaseStateMachineArn !== undefined ? { releaseStateMachineArn } : {}),
             }),
           ),
       },
@@ -160,6 +169,8 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     this.alarmTopicArn = topic.arn;
+    this.alarmKeyArn = key.arn;
+    this.alarmNames = alarmNames;
     this.dashboardName = dashboard.dashboardName;
     this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
   }

@@ -6,7 +6,12 @@
  * fake call its Resource names, so an execution runs offline against this world and the test reads the world
  * afterwards: which AMI each group runs, what the records say, what the topic was told.
  */
-import aslValidator from "asl-validator";
+// asl-validator ships no types: its default export is validator(definition, options) → { isValid, errors }.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require("asl-validator") as (
+  definition: unknown,
+  options: { checkArn: boolean; checkPaths: boolean },
+) => { isValid: boolean; errors: Record<string, string>[] };
 import { StateMachine } from "aws-local-stepfunctions";
 
 export interface FakeGroup {
@@ -148,8 +153,8 @@ function fakeCalls(w: World): Record<string, (input: any) => any> {
 
 /** asl-validator's verdict on a definition (its errors, joined), with ARN and path checks on. */
 export function aslProblems(definition: object): string[] {
-  const { isValid, errors } = aslValidator(definition as any, { checkArn: true, checkPaths: true });
-  return isValid ? [] : errors.map((e: any) => `${e["Error code"]}: ${e.Message}`);
+  const { isValid, errors } = aslValidator(definition, { checkArn: true, checkPaths: true });
+  return isValid ? [] : errors.map((e) => `${e["Error code"]}: ${e.Message}`);
 }
 
 export const RELEASE_TIME = "2026-12-03T03:00:00.000Z";
@@ -174,7 +179,7 @@ export async function runRelease(definition: any, w: World, input: Record<string
     };
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run(input, {
+  const execution = machine.run(input as any, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
     context: {
       Execution: { Input: input, StartTime: RELEASE_TIME },
