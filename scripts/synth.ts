@@ -231,10 +231,16 @@ function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
  * and returns every registered resource with its inputs and options, plus the stack outputs. `sink`, if
  * given, receives each resource as it is registered (so a caller sees what a failing run registered).
  */
+/** What the mocked account holds already (a later `pulumi up`): SSM parameter values by name. */
+export interface LiveState {
+  parameters?: Record<string, string>;
+}
+
 export async function synth(
   stack: string,
   config: Record<string, string>,
   sink?: SynthResource[],
+  live: LiveState = {},
 ): Promise<SynthResult> {
   const region = config["aws:region"] ?? "us-east-1";
   const recorded = new Map<string, SynthResource>();
@@ -269,7 +275,7 @@ export async function synth(
             (r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.name === args.inputs.name,
           );
           // The provider marks a parameter's value secret: the mock sees it wrapped in Pulumi's secret envelope.
-          const raw = stored?.inputs.value;
+          const raw = live.parameters?.[args.inputs.name] ?? stored?.inputs.value;
           const value = raw !== null && typeof raw === "object" && SECRET_SIG in raw ? raw.value : raw;
           return { ...args.inputs, value, insecureValue: value, type: stored?.inputs.type };
         }

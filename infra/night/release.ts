@@ -176,7 +176,7 @@ export function releaseRolePolicy(t: ReleaseGrantTargets): { Version: string; St
       {
         Sid: "ReportToTheEncryptedTopic",
         Effect: "Allow",
-        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: [t.topicKeyArn],
       },
     ],

@@ -32,6 +32,14 @@ export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
     ApproximateNumberOfMessagesVisible: [["QueueName"]],
     ApproximateNumberOfMessagesNotVisible: [["QueueName"]],
   },
+  // Execution metrics per state machine (Step Functions developer guide, "Monitoring Step Functions metrics
+  // using Amazon CloudWatch": https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).
+  "AWS/States": {
+    ExecutionsSucceeded: [["StateMachineArn"]],
+    ExecutionsFailed: [["StateMachineArn"]],
+    ExecutionsTimedOut: [["StateMachineArn"]],
+    ExecutionsAborted: [["StateMachineArn"]],
+  },
 };
 
 /** The values each dimension may take: the names of what the program (or the caller) creates. */
@@ -40,6 +48,7 @@ export interface KnownResources {
   TargetGroup: string[];
   AutoScalingGroupName: string[];
   QueueName: string[];
+  StateMachineArn: string[];
   path: string[];
 }
 

@@ -33,6 +33,7 @@ function knownResources(r: SynthResult): KnownResources {
     TargetGroup: all(r, T.tg).map((x) => x.outputs.arnSuffix),
     AutoScalingGroupName: all(r, T.asg).map((x) => x.outputs.name),
     QueueName: all(r, "aws:sqs/queue:Queue").map((x) => x.outputs.name),
+    StateMachineArn: all(r, "aws:sfn/stateMachine:StateMachine").map((x) => x.outputs.arn),
     path: ["/"],
   };
 }
@@ -116,6 +117,7 @@ for (const stack of ["dev", "prod"]) {
         "fleet-at-max-size",
         "fleet-jobs-dlq",
         "fleet-p99-latency",
+        "fleet-release-failed",
         "fleet-target-5xx-rate",
         "fleet-unhealthy-hosts",
       ]);
