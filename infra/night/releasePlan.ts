@@ -104,14 +104,16 @@ export const SKIP_DETAILS: Record<SkipReason, string> = {
 };
 
 /**
- * The canary: the refresh's first checkpoint is one instance's share of the group (rounded up), so Auto
- * Scaling replaces one instance, waits CheckpointDelay (the canary's bake, alarms watching), then the rest.
- * A group of 0 or 1 instance has a single checkpoint at 100: its one instance is the canary.
+ * The canary: the refresh's first checkpoint is one instance's share of the group, rounded DOWN (a checkpoint
+ * is reached when at least that share of the instances is new: with 3 instances, 34 % would need a second
+ * one, 33 % is reached by the first), so Auto Scaling replaces one instance, waits CheckpointDelay (the
+ * canary's bake, alarms watching), then the rest. AWS's smallest checkpoint is 1 %: past 100 instances the
+ * canary is the first 1 %. A group of 0 or 1 instance has a single checkpoint at 100: its instance is the canary.
  */
 export function checkpointPercentages(desiredCapacity: number): number[] {
   if (!Number.isInteger(desiredCapacity) || desiredCapacity < 0)
     throw new Error(`checkpointPercentages: desired capacity ${desiredCapacity} is not a whole number ≥ 0`);
-  const first = desiredCapacity <= 1 ? 100 : Math.ceil(100 / desiredCapacity);
+  const first = desiredCapacity <= 1 ? 100 : Math.max(1, Math.floor(100 / desiredCapacity));
   return first >= 100 ? [100] : [first, 100];
 }
 

@@ -209,14 +209,21 @@ for (const stack of ["dev", "prod"]) {
 }
 
 describe("infra night under mocks: variations", () => {
-  it("either nightly mode on either stack: dev with refresh, prod with drain", async () => {
+  // A whole synth each: seconds on a loaded machine.
+  it("either nightly mode on either stack: dev with refresh", async function () {
+    this.timeout(60_000);
     const devConfig = { ...readStackConfig("dev"), "fleet:nightly": "refresh" };
     assertNight(await synth("dev", devConfig), fleetConfigOf(devConfig), "dev");
+  });
+
+  it("either nightly mode on either stack: prod with drain", async function () {
+    this.timeout(60_000);
     const prodConfig = { ...readStackConfig("prod"), "fleet:nightly": "drain" };
     assertNight(await synth("prod", prodConfig), fleetConfigOf(prodConfig), "prod");
   });
 
-  it("a pulumi up after a release keeps what the release set: the promoted AMI, the group's version", async () => {
+  it("a pulumi up after a release keeps what the release set: the promoted AMI, the group's version", async function () {
+    this.timeout(60_000);
     const promoted = "ami-0aaaabbbbccccdddd";
     const r = await synth("prod", readStackConfig("prod"), undefined, {
       parameters: { "/fleet/prod/release/last-good-ami": promoted },

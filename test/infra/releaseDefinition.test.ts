@@ -135,10 +135,10 @@ describe("release state machine: offline executions", () => {
     // The release's version is each template's default: the next release and Pulumi start from it.
     assert.equal(w.templates["lt-web"]!.versions[w.templates["lt-web"]!.defaultVersion], NEW);
     assert.equal(w.templates["lt-worker"]!.versions[w.templates["lt-worker"]!.defaultVersion], NEW);
-    // The web refresh: a concrete version, one instance of three first (34 %), rollback and alarms on.
+    // The web refresh: a concrete version, one instance of three first (33 %), rollback and alarms on.
     const [web, worker] = w.refreshRequests;
     assert.deepEqual(web.DesiredConfiguration, { LaunchTemplate: { LaunchTemplateId: "lt-web", Version: "2" } });
-    assert.deepEqual(web.Preferences.CheckpointPercentages, [34, 100]);
+    assert.deepEqual(web.Preferences.CheckpointPercentages, [33, 100]);
     assert.equal(web.Preferences.CheckpointDelay, TIMING.canaryBakeS);
     assert.equal(web.Preferences.BakeTime, TIMING.bakeTimeS);
     assert.equal(web.Preferences.AutoRollback, true);
