@@ -389,10 +389,14 @@ function groupStates(p: ReleaseDefinitionParams, g: ReleaseGroupParams, next: st
   };
 }
 
-/** After a failure: a group this release already moved goes back to the version it had. */
-function revertStates(g: ReleaseGroupParams, next: string): Record<string, State> {
+/**
+ * After a failure: a group this release already moved goes back to the version it had, and the release waits
+ * for that (up to the same number of polls), so "the groups stay on the last good image" is true when it says so.
+ */
+function revertStates(p: ReleaseDefinitionParams, g: ReleaseGroupParams, next: string): Record<string, State> {
   const T = title(g.group);
   const prefs = g.revertPreferences;
+  const back = `$.ran.${g.group}.putBack`;
   return {
     [`${T}: put back?`]: {
       Type: "Choice",
@@ -417,12 +421,49 @@ function revertStates(g: ReleaseGroupParams, next: string): Record<string, State
         },
       },
       {
-        ResultSelector: { "instanceRefreshId.$": "$.InstanceRefreshId" },
-        ResultPath: `$.ran.${g.group}.putBack`,
+        ResultSelector: { "instanceRefreshId.$": "$.InstanceRefreshId", count: 0 },
+        ResultPath: back,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: `$.ran.${g.group}.putBackError`, Next: next }],
-        Next: next,
+        Next: `${T}: wait for put back`,
       },
     ),
+    [`${T}: wait for put back`]: { Type: "Wait", Seconds: p.pollIntervalS, Next: `${T}: describe put back` },
+    [`${T}: describe put back`]: task(
+      sdk("autoscaling", "describeInstanceRefreshes"),
+      { AutoScalingGroupName: g.asgName, "InstanceRefreshIds.$": `States.Array(${back}.instanceRefreshId)` },
+      {
+        ResultSelector: { "status.$": "$.InstanceRefreshes[0].Status" },
+        ResultPath: `${back}.observed`,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: `$.ran.${g.group}.putBackError`, Next: next }],
+        Next: `${T}: count put back poll`,
+      },
+    ),
+    [`${T}: count put back poll`]: {
+      Type: "Pass",
+      Parameters: {
+        "instanceRefreshId.$": `${back}.instanceRefreshId`,
+        "status.$": `${back}.observed.status`,
+        "count.$": `States.MathAdd(${back}.count, 1)`,
+      },
+      ResultPath: back,
+      Next: `${T}: put back done?`,
+    },
+    [`${T}: put back done?`]: {
+      Type: "Choice",
+      Choices: [
+        {
+          Or: [
+            ...["Successful", "Failed", "Cancelled", "RollbackFailed", "RollbackSuccessful"].map((s) => ({
+              Variable: `${back}.status`,
+              StringEquals: s,
+            })),
+            { Variable: `${back}.count`, NumericGreaterThanEquals: p.maxPolls },
+          ],
+          Next: next,
+        },
+      ],
+      Default: `${T}: wait for put back`,
+    },
   };
 }
 
@@ -536,7 +577,7 @@ function failureStates(p: ReleaseDefinitionParams): Record<string, State> {
   };
   p.groups.forEach((g, i) => {
     const next = i + 1 < p.groups.length ? `${title(p.groups[i + 1]!.group)}: put back?` : "Mark bad?";
-    Object.assign(states, revertStates(g, next));
+    Object.assign(states, revertStates(p, g, next));
   });
   states["Mark bad?"] = {
     Type: "Choice",
