@@ -15,7 +15,7 @@ import { Night, UNCHANGED } from "./night/night";
 import { AFTER_RESTORE_S, Release } from "./night/release";
 import { releaseStateMachineName } from "./night/releasePlan";
 import { INSTANCE_REFRESH_PREFERENCES } from "./night/refresh";
-import { RELEASE_GATES } from "./observability/monitoring";
+import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
 import { instanceLogGroupName } from "./observability/agentConfig";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
 import { InstanceLogs, Observability } from "./observability/observability";
@@ -56,6 +56,7 @@ const network = new Network("fleet", {
 const logs = new InstanceLogs("fleet", {
   logGroupName: instanceLogGroupName(stackName),
   retentionDays: config.logRetentionDays,
+  failedJobsNamespace: jobsFailedNamespace(stackName),
   tags,
 });
 
@@ -213,7 +214,12 @@ const observability = new Observability("fleet", {
   targetGroupArnSuffix: lb.targetGroupArnSuffix,
   asgName: fleet.asgName,
   // The DLQ alarm, the backlog-per-instance graph and the worker group's graphs.
-  jobs: { queueName: queue.queueName, dlqName: queue.deadLetterQueueName, workerAsgName: workers.asgName },
+  jobs: {
+    queueName: queue.queueName,
+    dlqName: queue.deadLetterQueueName,
+    workerAsgName: workers.asgName,
+    failedJobsNamespace: jobsFailedNamespace(stackName),
+  },
   // Known before the state machine exists (its name is fixed): its alarm and widget, without a cycle.
   releaseStateMachineArn: pulumi.interpolate`arn:aws:states:${region}:${accountId}:stateMachine:${releaseStateMachineName(stackName)}`,
   ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),

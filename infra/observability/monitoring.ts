@@ -13,7 +13,25 @@ export interface JobsResources<S = string> {
   queueName: S;
   dlqName: S;
   workerAsgName: S;
+  /** Namespace of the failed-attempts metric the instances' log group yields (jobsFailedMetric); absent: no alarm. */
+  failedJobsNamespace?: string;
 }
+
+/**
+ * Failed job attempts, counted from the workers' journals by a metric filter on the instances' log group:
+ * every `job failed` line (service/jobs/worker.ts JOB_LOG: a final failure, or "job failed; will retry").
+ * A space-separated term pattern matches the words wherever the agent puts the message in the event.
+ */
+export const JOBS_FAILED_METRIC = { name: "JobAttemptsFailed", pattern: '"job failed"' } as const;
+export function jobsFailedNamespace(stack: string): string {
+  return `fleet/${stack}`;
+}
+/**
+ * Failed attempts per minute that, sustained, mean the workers are broken rather than some jobs bad: a
+ * worker image that cannot run jobs fails every one it takes, minute after minute.
+ */
+export const JOBS_FAILED_PER_MINUTE = 3;
+export const JOBS_FAILED_MINUTES = 5;
 
 /** The names the metrics' dimensions carry (Outputs in the program, strings in tests). */
 export interface MonitoredResources<S = string> {
@@ -34,7 +52,7 @@ export interface MonitoredResources<S = string> {
  */
 export const RELEASE_GATES = {
   web: ["alb-5xx-rate", "target-5xx-rate", "unhealthy-hosts", "p99-latency"],
-  worker: ["jobs-dlq"],
+  worker: ["jobs-dlq", "jobs-failed"],
 } as const;
 
 // --- Thresholds: each with the reason for its value.
@@ -195,6 +213,25 @@ export function alarmSpecs<S>(r: MonitoredResources<S>): AlarmSpec<S>[] {
           returnData: false,
         },
         { id: "dead", expression: "visible + hidden", label: "dead letters", returnData: true },
+      ],
+    });
+  }
+  if (r.jobs?.failedJobsNamespace !== undefined) {
+    specs.push({
+      key: "jobs-failed",
+      description: `More than ${JOBS_FAILED_PER_MINUTE} failed job attempts a minute for ${JOBS_FAILED_MINUTES} minutes: the workers fail the jobs they take`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: JOBS_FAILED_PER_MINUTE,
+      evaluationPeriods: JOBS_FAILED_MINUTES,
+      datapointsToAlarm: JOBS_FAILED_MINUTES,
+      // The filter publishes 0 when no line matches; no data at all (no log events) is no failure.
+      treatMissingData: "notBreaching",
+      queries: [
+        {
+          id: "failed",
+          metric: metric(r.jobs.failedJobsNamespace, JOBS_FAILED_METRIC.name, {}, "Sum"),
+          returnData: true,
+        },
       ],
     });
   }

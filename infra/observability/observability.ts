@@ -5,7 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { alarmSpecs, dashboardBody, PERIOD_S, type JobsResources, type MonitoredResources } from "./monitoring";
+import {
+  alarmSpecs,
+  dashboardBody,
+  JOBS_FAILED_METRIC,
+  PERIOD_S,
+  type JobsResources,
+  type MonitoredResources,
+} from "./monitoring";
 
 /**
  * The instances' log group, created before the group launches: an agent that found no group would create
@@ -16,7 +23,13 @@ export class InstanceLogs extends pulumi.ComponentResource {
 
   constructor(
     name: string,
-    args: { logGroupName: string; retentionDays: number; tags?: Record<string, string> },
+    args: {
+      logGroupName: string;
+      retentionDays: number;
+      /** Namespace of the failed job attempts counted from the journals (monitoring.ts jobsFailedNamespace). */
+      failedJobsNamespace?: string;
+      tags?: Record<string, string>;
+    },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("fleet:observability:InstanceLogs", name, {}, opts);
@@ -25,6 +38,23 @@ export class InstanceLogs extends pulumi.ComponentResource {
       { name: args.logGroupName, retentionInDays: args.retentionDays, tags: args.tags ?? {} },
       { parent: this },
     );
+    if (args.failedJobsNamespace !== undefined) {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-jobs-failed`,
+        {
+          logGroupName: this.logGroup.name,
+          pattern: JOBS_FAILED_METRIC.pattern,
+          metricTransformation: {
+            name: JOBS_FAILED_METRIC.name,
+            namespace: args.failedJobsNamespace,
+            value: "1",
+            // 0 in every minute with log events and no failure: the alarm sees a quiet minute as fine.
+            defaultValue: "0",
+          },
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({});
   }
 }

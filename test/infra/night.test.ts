@@ -78,7 +78,7 @@ function assertRelease(r: SynthResult, cfg: FleetConfig, stack: string): void {
   const alarmNames = new Map(all(r, T.alarm).map((a) => [a.outputs.name, a.name]));
   const gates: Record<string, string[]> = {
     "Web: start refresh": ["fleet-alb-5xx-rate", "fleet-target-5xx-rate", "fleet-unhealthy-hosts", "fleet-p99-latency"],
-    "Worker: start refresh": ["fleet-jobs-dlq"],
+    "Worker: start refresh": ["fleet-jobs-dlq", "fleet-jobs-failed"],
   };
   for (const [name, s] of refreshes) {
     const p = s.Parameters.Preferences;
@@ -168,6 +168,23 @@ function assertRelease(r: SynthResult, cfg: FleetConfig, stack: string): void {
   for (const q of failed.inputs.metricQueries)
     if (q.metric) assert.deepEqual(q.metric.dimensions, { StateMachineArn: machineArn });
   assert.match(one(r, T.dashboard).inputs.dashboardBody, /ExecutionsFailed/);
+
+  // The workers' failed attempts: counted from the instances' journals, in this stack's namespace.
+  const filter = one(r, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "fleet-jobs-failed");
+  assert.equal(
+    filter.inputs.logGroupName,
+    one(r, T.logGroup, "fleet-instances").outputs.name ?? filter.inputs.logGroupName,
+  );
+  assert.equal(filter.inputs.pattern, '"job failed"');
+  assert.deepEqual(
+    [filter.inputs.metricTransformation.namespace, filter.inputs.metricTransformation.name],
+    [`fleet/${stack}`, "JobAttemptsFailed"],
+  );
+  const jobsFailed = one(r, T.alarm, "fleet-jobs-failed");
+  assert.deepEqual(
+    jobsFailed.inputs.metricQueries.map((q: any) => q.metric && [q.metric.namespace, q.metric.metricName]),
+    [[`fleet/${stack}`, "JobAttemptsFailed"]],
+  );
 }
 
 function assertNight(r: SynthResult, cfg: FleetConfig, stack: string): void {

@@ -116,6 +116,7 @@ for (const stack of ["dev", "prod"]) {
         "fleet-alb-5xx-rate",
         "fleet-at-max-size",
         "fleet-jobs-dlq",
+        "fleet-jobs-failed",
         "fleet-p99-latency",
         "fleet-release-failed",
         "fleet-target-5xx-rate",
