@@ -10,6 +10,8 @@ import {
 } from "../../infra/observability/monitoring";
 import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
 import { LONGEST_REQUEST_MS } from "../../service/timing";
+import { JOB_LOG } from "../../service/jobs/worker";
+import { JOBS_FAILED_METRIC } from "../../infra/observability/monitoring";
 import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 
 const WEB: MonitoredResources = {
@@ -111,5 +113,11 @@ describe("infra monitoring: alarms and dashboard (pure)", () => {
         .map((m) => m.metricName),
       ["ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"],
     );
+  });
+
+  it("the failed-jobs filter's words are in exactly the worker's failure lines", () => {
+    const words = JOBS_FAILED_METRIC.pattern.replace(/"/g, "");
+    const matching = Object.entries(JOB_LOG).filter(([, line]) => line.includes(words));
+    assert.deepEqual(matching.map(([k]) => k).sort(), ["failed", "retrying"]);
   });
 });

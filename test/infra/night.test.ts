@@ -171,10 +171,7 @@ function assertRelease(r: SynthResult, cfg: FleetConfig, stack: string): void {
 
   // The workers' failed attempts: counted from the instances' journals, in this stack's namespace.
   const filter = one(r, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "fleet-jobs-failed");
-  assert.equal(
-    filter.inputs.logGroupName,
-    one(r, T.logGroup, "fleet-instances").outputs.name ?? filter.inputs.logGroupName,
-  );
+  assert.equal(filter.inputs.logGroupName, `/fleet/${stack}/instances`);
   assert.equal(filter.inputs.pattern, '"job failed"');
   assert.deepEqual(
     [filter.inputs.metricTransformation.namespace, filter.inputs.metricTransformation.name],
