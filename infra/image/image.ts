@@ -290,7 +290,9 @@ export class Image extends pulumi.ComponentResource {
       { parent: this, ignoreChanges: ["value"] },
     );
     this.lastGoodAmiId = aws.ssm
-      .getParameterOutput({ name: this.lastGoodParameter.name }, { parent: this })
+      // dependsOn: on the first deploy the read waits for the record's creation (in a preview it is unknown
+      // instead of failing with ParameterNotFound).
+      .getParameterOutput({ name: this.lastGoodParameter.name }, { parent: this, dependsOn: [this.lastGoodParameter] })
       // insecureValue: a String parameter holds no secret, and `value` would mark every template secret.
       .apply((p) => p.insecureValue);
 
