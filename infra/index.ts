@@ -13,6 +13,10 @@ import { ApiCdn, ORIGIN_SECRET_HEADER } from "./web/apiCdn";
 import { Fleet } from "./web/fleet";
 import { Scaling } from "./web/scaling";
 import { Night, UNCHANGED } from "./night/night";
+import { AFTER_RESTORE_S, Release } from "./night/release";
+import { releaseStateMachineName } from "./night/releasePlan";
+import { INSTANCE_REFRESH_PREFERENCES } from "./night/refresh";
+import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
 import { instanceLogGroupName } from "./observability/agentConfig";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
 import { InstanceLogs, Observability } from "./observability/observability";
@@ -55,6 +59,7 @@ const network = new Network("fleet", {
 const logs = new InstanceLogs("fleet", {
   logGroupName: instanceLogGroupName(stackName),
   retentionDays: config.logRetentionDays,
+  failedJobsNamespace: jobsFailedNamespace(stackName),
   tags,
 });
 
@@ -154,12 +159,12 @@ const fleet = new Fleet("fleet", {
   minSize: config.minSize,
   desiredCapacity: config.desiredCapacity,
   maxSize: config.maxSize,
-  amiParameterName: image.amiParameterName,
+  imageId: image.lastGoodAmiId,
   albSecurityGroupId: lb.securityGroupId,
   targetGroupArn: lb.targetGroupArn,
   userData: userData("web"),
   inlinePolicy: jobArns.apply((arns) => JSON.stringify(webJobsPolicy(arns))),
-  // The first image writes the AMI parameter the launch template resolves; the agent needs its log group.
+  // The last good AMI is the first image's until a release promotes another; the agent needs its log group.
   dependsOn: [image.image, logs.logGroup],
   tags,
 });
@@ -177,9 +182,6 @@ new Scaling("fleet", {
 
 new Night("fleet", {
   mode: config.nightly,
-  region,
-  accountId,
-  tags,
   asgName: fleet.asgName,
   drainCron: config.drainCron,
   restoreCron: config.restoreCron,
@@ -196,10 +198,10 @@ const workers = new WorkerFleet("fleet-worker", {
   minSize: config.jobs.workerMinSize,
   desiredCapacity: config.jobs.workerDesiredCapacity,
   maxSize: config.jobs.workerMaxSize,
-  amiParameterName: image.amiParameterName,
+  imageId: image.lastGoodAmiId,
   userData: userData("worker"),
   jobs: jobArns,
-  // As the web fleet: the AMI parameter, and the log group its agent writes to.
+  // As the web fleet: the first image, and the log group its agent writes to.
   dependsOn: [image.image, logs.logGroup],
   tags,
 });
@@ -210,16 +212,10 @@ new WorkerScaling("fleet-worker", {
   backlogPerInstanceTarget: config.jobs.backlogPerInstanceTarget,
 });
 
-// The workers follow the web fleet's night onto the fresh image, in the same mode. `drain`: drained to zero
-// (each through its termination hook), then min restored while the backlog decides the rest (desired
-// unchanged). `refresh`: with the worker's preferences, so busy (scale-in protected) workers are replaced
-// too, through the hook, instead of AWS's default Wait, which fails the refresh after an hour.
+// `drain`: the workers are drained to zero too (each through its termination hook), then min restored while
+// the backlog decides the rest (desired unchanged).
 new Night("fleet-worker", {
   mode: config.nightly,
-  region,
-  accountId,
-  refreshPreferences: WORKER_REFRESH_PREFERENCES,
-  tags,
   asgName: workers.asgName,
   drainCron: config.drainCron,
   restoreCron: config.restoreCron,
@@ -236,8 +232,55 @@ const observability = new Observability("fleet", {
   targetGroupArnSuffix: lb.targetGroupArnSuffix,
   asgName: fleet.asgName,
   // The DLQ alarm, the backlog-per-instance graph and the worker group's graphs.
-  jobs: { queueName: queue.queueName, dlqName: queue.deadLetterQueueName, workerAsgName: workers.asgName },
+  jobs: {
+    queueName: queue.queueName,
+    dlqName: queue.deadLetterQueueName,
+    workerAsgName: workers.asgName,
+    failedJobsNamespace: jobsFailedNamespace(stackName),
+  },
+  // Known before the state machine exists (its name is fixed): its alarm and widget, without a cycle.
+  releaseStateMachineArn: pulumi.interpolate`arn:aws:states:${region}:${accountId}:stateMachine:${releaseStateMachineName(stackName)}`,
   ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+  tags,
+});
+
+// --- The nightly release: tonight's image onto the web group (the canary of the image), then the workers.
+const bakeS = config.releaseBakeMinutes * 60;
+const release = new Release("fleet", {
+  stack: stackName,
+  region,
+  accountId,
+  candidateParameterName: image.amiParameterName,
+  lastGoodParameterName: image.lastGoodParameterName,
+  topicArn: observability.alarmTopicArn,
+  topicKeyArn: observability.alarmKeyArn,
+  groups: [
+    {
+      group: "web",
+      asgName: fleet.asgName,
+      launchTemplateId: fleet.launchTemplateId,
+      launchTemplateArn: fleet.launchTemplateArn,
+      instanceRoleArn: fleet.instanceRoleArn,
+      alarmNames: RELEASE_GATES.web.map((k) => observability.alarmNames[k]!),
+      refreshPreferences: INSTANCE_REFRESH_PREFERENCES,
+      maxSize: config.maxSize,
+    },
+    {
+      group: "worker",
+      asgName: workers.asgName,
+      launchTemplateId: workers.launchTemplateId,
+      launchTemplateArn: workers.launchTemplateArn,
+      instanceRoleArn: workers.instanceRoleArn,
+      alarmNames: RELEASE_GATES.worker.map((k) => observability.alarmNames[k]!),
+      refreshPreferences: WORKER_REFRESH_PREFERENCES,
+      maxSize: config.jobs.workerMaxSize,
+    },
+  ],
+  timing: { canaryBakeS: bakeS, bakeTimeS: bakeS },
+  // After the image pipeline, in the stack's time zone (infra/shared/config.ts checks the DST-safe lead).
+  cron: config.nightly === "refresh" ? config.drainCron : config.restoreCron,
+  timeZone: config.timeZone,
+  nightlyDelayS: config.nightly === "drain" ? AFTER_RESTORE_S : 0,
   tags,
 });
 
@@ -251,6 +294,9 @@ export const albDnsName = lb.dnsName;
 export const asgName = fleet.asgName;
 export const targetGroupArn = lb.targetGroupArn;
 export const amiParameterName = image.amiParameterName;
+/** The release (RELEASE_CONTRACT.md): `npm run redeploy` starts it; the record it writes. */
+export const releaseStateMachineArn = release.stateMachineArn;
+export const lastGoodAmiParameter = image.lastGoodParameterName;
 export const imagePipelineArn = image.pipelineArn;
 export const alarmTopicArn = observability.alarmTopicArn;
 export const dashboardName = observability.dashboardName;

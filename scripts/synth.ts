@@ -34,6 +34,8 @@ import { ALL_POLICIES } from "../policy/policies";
 export const ROOT = path.resolve(__dirname, "..");
 export const PROGRAM_DIR = path.join(ROOT, "infra");
 export const MOCK_ACCOUNT = "123456789012";
+/** The key Pulumi's wire format marks a secret value with ({ [SECRET_SIG]: ..., value }). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export class StackFileError extends Error {}
 
@@ -187,6 +189,14 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { name: inputs.name ?? `${name}-asg-name`, arn: arn("autoscaling", `autoScalingGroup:${name}`) };
     case "aws:imagebuilder/imagePipeline:ImagePipeline":
       return { arn: arn("imagebuilder", `image-pipeline/${name}`) };
+    // The AMI a build distributed (what the first release record starts from).
+    case "aws:imagebuilder/image:Image":
+      return {
+        arn: arn("imagebuilder", `image/${name}/1.0.0/1`),
+        outputResources: [{ amis: [{ image: "ami-0f1e2d3c4b5a69788", region }] }],
+      };
+    case "aws:sfn/stateMachine:StateMachine":
+      return { arn: arn("states", `stateMachine:${inputs.name ?? name}`), name: inputs.name ?? name };
     default:
       return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
   }
@@ -259,11 +269,16 @@ function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
  * and returns every registered resource with its inputs and options, plus the stack outputs. `sink`, if
  * given, receives each resource as it is registered (so a caller sees what a failing run registered).
  */
+/** What the mocked account holds already (a later `pulumi up`): SSM parameter values by name. */
+export interface LiveState {
+  parameters?: Record<string, string>;
+}
+
 export async function synth(
   stack: string,
   config: Record<string, string>,
   sink?: SynthResource[],
-  program: SynthProgram = { dir: PROGRAM_DIR, project: "fleet" },
+  { program = { dir: PROGRAM_DIR, project: "fleet" }, live = {} }: { program?: SynthProgram; live?: LiveState } = {},
 ): Promise<SynthResult> {
   const region = config["aws:region"] ?? "us-east-1";
   const recorded = new Map<string, SynthResource>();
@@ -297,6 +312,16 @@ export async function synth(
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
         if (args.token === "aws:ec2/getManagedPrefixList:getManagedPrefixList")
           return { id: "pl-3b927c52", name: args.inputs.name, addressFamily: "IPv4" };
+        // A parameter read at deploy time answers what the program stored in it (the live record).
+        if (args.token === "aws:ssm/getParameter:getParameter") {
+          const stored = [...recorded.values()].find(
+            (r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.name === args.inputs.name,
+          );
+          // The provider marks a parameter's value secret: the mock sees it wrapped in Pulumi's secret envelope.
+          const raw = live.parameters?.[args.inputs.name] ?? stored?.inputs.value;
+          const value = raw !== null && typeof raw === "object" && SECRET_SIG in raw ? raw.value : raw;
+          return { ...args.inputs, value, insecureValue: value, type: stored?.inputs.type };
+        }
         return args.inputs;
       },
     },
@@ -374,6 +399,8 @@ const KEY_INPUTS: Record<string, string[]> = {
   "aws:lb/targetGroup:TargetGroup": ["port", "deregistrationDelay", "healthCheck"],
   "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
   "aws:ec2/launchTemplate:LaunchTemplate": ["imageId", "instanceType", "metadataOptions"],
+  "aws:sfn/stateMachine:StateMachine": ["name", "type"],
+  "aws:ssm/parameter:Parameter": ["name", "type", "value"],
   "aws:autoscaling/group:Group": [
     "minSize",
     "desiredCapacity",

@@ -2,7 +2,11 @@
  * The golden image: the service bundle in a private bucket, an EC2 Image Builder component / recipe /
  * infrastructure / distribution, a nightly pipeline, and one image built at the first `pulumi up`.
  * Every successful build writes its AMI id to the SSM parameter `/imagebuilder/fleet/<stack>/ami` (data type
- * aws:ec2:image), which the launch template resolves at launch.
+ * aws:ec2:image): tonight's candidate, which only the release (infra/night/release.ts) rolls out.
+ *
+ * The last good record, `/fleet/<stack>/release/last-good-ami` (RELEASE_CONTRACT.md), starts as the AMI of
+ * the image built at the first `pulumi up`, which passed its own test phase; the release rewrites it after
+ * every promotion. `lastGoodAmiId` reads it live at every deploy: the launch templates launch that AMI.
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -72,6 +76,11 @@ export function amiParameterName(stack: string): string {
   return `/imagebuilder/fleet/${stack}/ami`;
 }
 
+/** The last promoted AMI id: written by Pulumi once, then by the release (RELEASE_CONTRACT.md). */
+export function lastGoodAmiParameterName(stack: string): string {
+  return `/fleet/${stack}/release/last-good-ami`;
+}
+
 export function parentImageArn(region: string, architecture: "x86_64" | "arm64"): string {
   return `arn:aws:imagebuilder:${region}:aws:image/amazon-linux-2023-${architecture === "arm64" ? "arm64" : "x86"}/x.x.x`;
 }
@@ -81,11 +90,16 @@ export class Image extends pulumi.ComponentResource {
   readonly pipelineArn: pulumi.Output<string>;
   /** The image built at the first `pulumi up`; depend on it to know the SSM parameter exists. */
   readonly image: aws.imagebuilder.Image;
+  readonly lastGoodParameter: aws.ssm.Parameter;
+  readonly lastGoodParameterName: string;
+  /** The last good AMI id as the record holds it now (read at every deploy, not Pulumi's stored value). */
+  readonly lastGoodAmiId: pulumi.Output<string>;
 
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:image:Image", name, {}, opts);
     const tags = args.tags ?? {};
     this.amiParameterName = amiParameterName(args.stack);
+    this.lastGoodParameterName = lastGoodAmiParameterName(args.stack);
 
     // --- The bundle: private, encrypted, versioned, TLS only, owned by this account alone. Every upload
     // keeps the previous bundle as a version: enough for a rollback, not forever.
@@ -269,6 +283,30 @@ export class Image extends pulumi.ComponentResource {
       { parent: this, dependsOn: [bundle], customTimeouts: { create: "90m" } },
     );
 
+    // --- The last good record. Its value belongs to the release after creation: a `pulumi up` (with or
+    // without --refresh) must never put the first image back, so changes to `value` are ignored.
+    this.lastGoodParameter = new aws.ssm.Parameter(
+      `${name}-last-good`,
+      {
+        name: this.lastGoodParameterName,
+        type: "String",
+        description: `fleet ${args.stack}: the last promoted AMI (written by the release state machine)`,
+        value: this.image.outputResources.apply((r) => {
+          const ami = r[0]?.amis?.[0]?.image;
+          if (!ami) throw new Error(`Image ${name}: the first build distributed no AMI`);
+          return ami;
+        }),
+        tags,
+      },
+      { parent: this, ignoreChanges: ["value"] },
+    );
+    this.lastGoodAmiId = aws.ssm
+      // dependsOn: on the first deploy the read waits for the record's creation (in a preview it is unknown
+      // instead of failing with ParameterNotFound).
+      .getParameterOutput({ name: this.lastGoodParameter.name }, { parent: this, dependsOn: [this.lastGoodParameter] })
+      // insecureValue: a String parameter holds no secret, and `value` would mark every template secret.
+      .apply((p) => p.insecureValue);
+
     // --- Retention: a new AMI every night would otherwise pile up AMIs and snapshots forever.
     const lifecycleRole = new aws.iam.Role(
       `${name}-lifecycle`,
@@ -308,6 +346,7 @@ export class Image extends pulumi.ComponentResource {
     this.registerOutputs({
       amiParameterName: this.amiParameterName,
       pipelineArn: this.pipelineArn,
+      lastGoodAmiId: this.lastGoodAmiId,
     });
   }
 }

@@ -53,6 +53,10 @@ export interface WorkerFleetArgs extends FleetBaseArgs {
 
 export class WorkerFleet extends pulumi.ComponentResource {
   readonly asgName: pulumi.Output<string>;
+  /** What the release needs: the template it adds versions to, and the role its instances pass. */
+  readonly launchTemplateId: pulumi.Output<string>;
+  readonly launchTemplateArn: pulumi.Output<string>;
+  readonly instanceRoleArn: pulumi.Output<string>;
 
   constructor(name: string, args: WorkerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:workerFleet:WorkerFleet", name, {}, opts);
@@ -75,7 +79,7 @@ export class WorkerFleet extends pulumi.ComponentResource {
       return JSON.stringify({ ...jobs, Statement: [...jobs.Statement, ...own.Statement] });
     });
 
-    const { group } = launchGroup(
+    const { group, template, role } = launchGroup(
       name,
       {
         stack: args.stack,
@@ -87,7 +91,7 @@ export class WorkerFleet extends pulumi.ComponentResource {
         minSize: args.minSize,
         desiredCapacity: args.desiredCapacity,
         maxSize: args.maxSize,
-        amiParameterName: args.amiParameterName,
+        imageId: args.imageId,
         userData: args.userData,
         inlinePolicy: policy,
         healthCheckType: "EC2",
@@ -113,6 +117,9 @@ export class WorkerFleet extends pulumi.ComponentResource {
     );
 
     this.asgName = group.name;
-    this.registerOutputs({ asgName: this.asgName });
+    this.launchTemplateId = template.id;
+    this.launchTemplateArn = template.arn;
+    this.instanceRoleArn = role.arn;
+    this.registerOutputs({ asgName: this.asgName, launchTemplateId: this.launchTemplateId });
   }
 }

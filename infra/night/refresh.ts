@@ -1,7 +1,7 @@
 /**
- * How an instance refresh replaces instances, whether `pulumi up` starts it (a new launch template
- * version), `npm run redeploy` does, or the nightly schedule in `refresh` mode does. AWS keeps no default
- * on the group: a refresh started without these gets MaxHealthyPercentage 100, which terminates before it
+ * How an instance refresh replaces instances: the release's (infra/night/release.ts, nightly or through
+ * `npm run redeploy`, which adds rollback, alarms, a bake and the canary's checkpoint: releasePlan.ts), and
+ * the one the provider starts if `pulumi up` ever replaces a group's template. AWS keeps no default on the group: a refresh started without these gets MaxHealthyPercentage 100, which terminates before it
  * launches, an outage for a group of one.
  *
  * AWS's rule (RefreshPreferences / InstanceMaintenancePolicy, Auto Scaling API reference): min in 0..100,
@@ -15,7 +15,10 @@ export const INSTANCE_REFRESH_PREFERENCES = {
   minHealthyPercentage: 100,
   /** Launch the replacement first (up to 2× capacity), then terminate. 200 − 100 ≤ 100, as AWS requires. */
   maxHealthyPercentage: 200,
-  /** Replace every instance, even those already on the latest template: the AMI comes from SSM at launch. */
+  /**
+   * The provider's refresh replaces every instance. The release sets its own (SkipMatching on: an instance
+   * already on the release's version is not replaced twice).
+   */
   skipMatching: false,
 } as const;
 

@@ -13,7 +13,25 @@ export interface JobsResources<S = string> {
   queueName: S;
   dlqName: S;
   workerAsgName: S;
+  /** Namespace of the failed-attempts metric the instances' log group yields (jobsFailedMetric); absent: no alarm. */
+  failedJobsNamespace?: string;
 }
+
+/**
+ * Failed job attempts, counted from the workers' journals by a metric filter on the instances' log group:
+ * every `job failed` line (service/jobs/worker.ts JOB_LOG: a final failure, or "job failed; will retry").
+ * A space-separated term pattern matches the words wherever the agent puts the message in the event.
+ */
+export const JOBS_FAILED_METRIC = { name: "JobAttemptsFailed", pattern: '"job failed"' } as const;
+export function jobsFailedNamespace(stack: string): string {
+  return `fleet/${stack}`;
+}
+/**
+ * Failed attempts per minute that, sustained, mean the workers are broken rather than some jobs bad: a
+ * worker image that cannot run jobs fails every one it takes, minute after minute.
+ */
+export const JOBS_FAILED_PER_MINUTE = 3;
+export const JOBS_FAILED_MINUTES = 5;
 
 /** The names the metrics' dimensions carry (Outputs in the program, strings in tests). */
 export interface MonitoredResources<S = string> {
@@ -24,7 +42,18 @@ export interface MonitoredResources<S = string> {
   targetGroupArnSuffix: S;
   asgName: S;
   jobs?: JobsResources<S>;
+  /** The release state machine's ARN: its failed-release alarm and the dashboard's releases widget. */
+  releaseStateMachineArn?: S;
 }
+
+/**
+ * The alarms that gate a release of each group (its refresh's AlarmSpecification, at most 10): an ALARM
+ * during the canary's bake or the final bake makes AWS fail the refresh and roll it back.
+ */
+export const RELEASE_GATES = {
+  web: ["alb-5xx-rate", "target-5xx-rate", "unhealthy-hosts", "p99-latency"],
+  worker: ["jobs-dlq", "jobs-failed"],
+} as const;
 
 // --- Thresholds: each with the reason for its value.
 /** Minutes per evaluation period: ALB and Auto Scaling group metrics are published per minute. */
@@ -187,7 +216,60 @@ export function alarmSpecs<S>(r: MonitoredResources<S>): AlarmSpec<S>[] {
       ],
     });
   }
+  if (r.jobs?.failedJobsNamespace !== undefined) {
+    specs.push({
+      key: "jobs-failed",
+      description: `More than ${JOBS_FAILED_PER_MINUTE} failed job attempts a minute for ${JOBS_FAILED_MINUTES} minutes: the workers fail the jobs they take`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: JOBS_FAILED_PER_MINUTE,
+      evaluationPeriods: JOBS_FAILED_MINUTES,
+      datapointsToAlarm: JOBS_FAILED_MINUTES,
+      // The filter publishes 0 when no line matches; no data at all (no log events) is no failure.
+      treatMissingData: "notBreaching",
+      queries: [
+        {
+          id: "failed",
+          metric: metric(r.jobs.failedJobsNamespace, JOBS_FAILED_METRIC.name, {}, "Sum"),
+          returnData: true,
+        },
+      ],
+    });
+  }
+  if (r.releaseStateMachineArn !== undefined) specs.push(releaseFailedAlarm(r.releaseStateMachineArn));
   return specs;
+}
+
+const STATES = "AWS/States";
+
+/**
+ * A release that failed as an execution (a broken definition, a missing permission, a topic it could not
+ * publish to) or ran past its timeout: the one case where the release itself cannot tell the topic.
+ * Rolled-back and failed nights end the execution normally and publish their own message.
+ */
+function releaseFailedAlarm<S>(stateMachineArn: S): AlarmSpec<S> {
+  const sm = { StateMachineArn: stateMachineArn };
+  return {
+    key: "release-failed",
+    description:
+      "A release execution failed, timed out or was aborted: its outcome reached no one (Step Functions console)",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    // No executions in a minute is the normal case.
+    treatMissingData: "notBreaching",
+    queries: [
+      { id: "failed", metric: metric(STATES, "ExecutionsFailed", sm, "Sum"), returnData: false },
+      { id: "timedout", metric: metric(STATES, "ExecutionsTimedOut", sm, "Sum"), returnData: false },
+      { id: "aborted", metric: metric(STATES, "ExecutionsAborted", sm, "Sum"), returnData: false },
+      {
+        id: "broken",
+        expression: "FILL(failed, 0) + FILL(timedout, 0) + FILL(aborted, 0)",
+        label: "release executions failed, timed out or aborted",
+        returnData: true,
+      },
+    ],
+  };
 }
 
 /** A dashboard metric row: [namespace, name, dim, value, ..., options]. */
@@ -309,6 +391,23 @@ export function dashboardBody(r: MonitoredResources): string {
         r.region,
         12,
         18,
+      ),
+    );
+  }
+  if (r.releaseStateMachineArn !== undefined) {
+    const sm = { StateMachineArn: r.releaseStateMachineArn };
+    w.push(
+      widget(
+        "Releases (executions of the release state machine)",
+        [
+          row(metric(STATES, "ExecutionsSucceeded", sm, "Sum"), { label: "ran to an outcome" }),
+          row(metric(STATES, "ExecutionsFailed", sm, "Sum"), { label: "failed" }),
+          row(metric(STATES, "ExecutionsTimedOut", sm, "Sum"), { label: "timed out" }),
+        ],
+        r.region,
+        0,
+        24,
+        { view: "bar", period: 3600 },
       ),
     );
   }

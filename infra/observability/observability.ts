@@ -5,7 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { alarmSpecs, dashboardBody, PERIOD_S, type JobsResources, type MonitoredResources } from "./monitoring";
+import {
+  alarmSpecs,
+  dashboardBody,
+  JOBS_FAILED_METRIC,
+  PERIOD_S,
+  type JobsResources,
+  type MonitoredResources,
+} from "./monitoring";
 
 /**
  * The instances' log group, created before the group launches: an agent that found no group would create
@@ -16,7 +23,13 @@ export class InstanceLogs extends pulumi.ComponentResource {
 
   constructor(
     name: string,
-    args: { logGroupName: string; retentionDays: number; tags?: Record<string, string> },
+    args: {
+      logGroupName: string;
+      retentionDays: number;
+      /** Namespace of the failed job attempts counted from the journals (monitoring.ts jobsFailedNamespace). */
+      failedJobsNamespace?: string;
+      tags?: Record<string, string>;
+    },
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("fleet:observability:InstanceLogs", name, {}, opts);
@@ -25,6 +38,23 @@ export class InstanceLogs extends pulumi.ComponentResource {
       { name: args.logGroupName, retentionInDays: args.retentionDays, tags: args.tags ?? {} },
       { parent: this },
     );
+    if (args.failedJobsNamespace !== undefined) {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-jobs-failed`,
+        {
+          logGroupName: this.logGroup.name,
+          pattern: JOBS_FAILED_METRIC.pattern,
+          metricTransformation: {
+            name: JOBS_FAILED_METRIC.name,
+            namespace: args.failedJobsNamespace,
+            value: "1",
+            // 0 in every minute with log events and no failure: the alarm sees a quiet minute as fine.
+            defaultValue: "0",
+          },
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({});
   }
 }
@@ -66,6 +96,10 @@ export function alarmKeyPolicy(accountId: string): string {
 
 export class Observability extends pulumi.ComponentResource {
   readonly alarmTopicArn: pulumi.Output<string>;
+  /** The topic's key: whoever publishes to the topic (the release) must be allowed to use it. */
+  readonly alarmKeyArn: pulumi.Output<string>;
+  /** The alarms' names by key (monitoring.ts AlarmSpec.key): the release gates its refreshes on them. */
+  readonly alarmNames: Record<string, pulumi.Output<string>>;
   readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,9 +133,11 @@ export class Observability extends pulumi.ComponentResource {
       targetGroupArnSuffix: args.targetGroupArnSuffix,
       asgName: args.asgName,
       ...(args.jobs ? { jobs: args.jobs } : {}),
+      ...(args.releaseStateMachineArn !== undefined ? { releaseStateMachineArn: args.releaseStateMachineArn } : {}),
     };
+    const alarmNames: Record<string, pulumi.Output<string>> = {};
     for (const spec of alarmSpecs(resources)) {
-      new aws.cloudwatch.MetricAlarm(
+      const alarm = new aws.cloudwatch.MetricAlarm(
         `${name}-${spec.key}`,
         {
           alarmDescription: `fleet ${args.stack}: ${spec.description}`,
@@ -133,6 +169,7 @@ export class Observability extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      alarmNames[spec.key] = alarm.name;
     }
 
     const dashboard = new aws.cloudwatch.Dashboard(
@@ -145,14 +182,16 @@ export class Observability extends pulumi.ComponentResource {
             args.targetGroupArnSuffix,
             args.asgName,
             args.jobs ? pulumi.all([args.jobs.queueName, args.jobs.dlqName, args.jobs.workerAsgName]) : undefined,
+            args.releaseStateMachineArn,
           ])
-          .apply(([albArnSuffix, targetGroupArnSuffix, asgName, jobs]) =>
+          .apply(([albArnSuffix, targetGroupArnSuffix, asgName, jobs, releaseStateMachineArn]) =>
             dashboardBody({
               region: args.region,
               albArnSuffix,
               targetGroupArnSuffix,
               asgName,
               ...(jobs ? { jobs: { queueName: jobs[0], dlqName: jobs[1], workerAsgName: jobs[2] } } : {}),
+              ...(releaseStateMachineArn !== undefined ? { releaseStateMachineArn } : {}),
             }),
           ),
       },
@@ -160,6 +199,8 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     this.alarmTopicArn = topic.arn;
+    this.alarmKeyArn = key.arn;
+    this.alarmNames = alarmNames;
     this.dashboardName = dashboard.dashboardName;
     this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
   }

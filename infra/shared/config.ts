@@ -15,9 +15,11 @@ export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
 /**
- * How the group gets onto the image built that night: `drain` scales to zero and back (an outage of the
- * drain-to-restore window), `refresh` starts an instance refresh at the drain time (launch before
- * terminate, no outage).
+ * What a night looks like. Both release tonight's image the same way (infra/night/release.ts: canary, bake,
+ * instance refresh with auto rollback, the last good image otherwise); they differ in what happens around it:
+ * `refresh` (no outage) starts the release at the drain time; `drain` (dev: cheap) scales the groups to zero
+ * at the drain time, brings them back on the last good image at the restore time, and starts the release
+ * then (it lets the restored instances boot first).
  */
 export const NIGHTLY_MODES = ["drain", "refresh"] as const;
 export type NightlyMode = (typeof NIGHTLY_MODES)[number];
@@ -58,6 +60,8 @@ export interface FleetConfig {
   logRetentionDays: number;
   /** Optional address subscribed to the alarm topic (AWS mails a confirmation link first). */
   alarmEmail?: string;
+  /** Minutes the release's canary runs alone and the refreshed group bakes, each under the alarms. */
+  releaseBakeMinutes: number;
   /** The jobs resources and the worker fleet (infra/jobs/jobsConfig.ts). */
   jobs: JobsConfig;
   /** CORS and, without a certificate, the CloudFront origin secret (infra/web/webConfig.ts). */
@@ -79,7 +83,11 @@ export const DEFAULTS = {
   albIdleTimeoutSeconds: ALB_IDLE_TIMEOUT_S,
   nightly: "drain" as NightlyMode,
   logRetentionDays: 30,
+  releaseBakeMinutes: 10,
 } as const;
+
+/** AWS's largest BakeTime and CheckpointDelay (172800 s, RefreshPreferences), in minutes. */
+export const MAX_RELEASE_BAKE_MINUTES = 2880;
 
 /** The keys that are unset unless a stack sets them. */
 export const OPTIONAL_KEYS = ["desiredCapacity", "requestsPerTargetPerMinute", "certificateArn", "alarmEmail"] as const;
@@ -436,11 +444,21 @@ export function parseFleetConfig(
       "nightly",
       nightlyRaw,
       "unknown nightly mode",
-      `use "drain" (scale to zero and back: an outage of the drained window) or "refresh" (an instance refresh at the drain time: no outage)`,
+      `use "drain" (scale to zero and back: an outage of the drained window) or "refresh" (no outage: the release runs at the drain time); both release tonight's image with a canary and automatic rollback`,
     );
   }
 
+  // The release's schedule (EventBridge Scheduler): the drain time in refresh mode, the restore time in drain mode.
   if (nightly === "refresh") awsCronExpressible(get, "drainCron", drainCron, "EventBridge Scheduler");
+  else awsCronExpressible(get, "restoreCron", restoreCron, "EventBridge Scheduler");
+
+  const releaseBakeMinutes = integer(
+    get,
+    "releaseBakeMinutes",
+    DEFAULTS.releaseBakeMinutes,
+    0,
+    MAX_RELEASE_BAKE_MINUTES,
+  )!;
 
   const logRetentionDays = integer(get, "logRetentionDays", DEFAULTS.logRetentionDays, 1, 3653)!;
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
@@ -485,6 +503,7 @@ export function parseFleetConfig(
     nightly,
     logRetentionDays,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    releaseBakeMinutes,
     jobs,
     web,
   };

@@ -1,7 +1,7 @@
 /**
  * The builder both fleets share (the web `Fleet` and the `WorkerFleet`): an instance identity, a launch
- * template that resolves the freshest AMI from SSM at launch and runs the role's user data, and an Auto
- * Scaling Group over the private subnets. The callers differ only in what they pass (security group, load
+ * template with a concrete AMI (the last good one, RELEASE_CONTRACT.md) that runs the role's user data, and an
+ * Auto Scaling Group over the private subnets on a concrete template version. The callers differ only in what they pass (security group, load
  * balancer or none, health check type, inline policy, refresh preferences); the hardening (IMDSv2, encrypted
  * gp3, detailed monitoring, no key pair) is the same for both and lives here once.
  *
@@ -46,9 +46,9 @@ export interface FleetBaseArgs {
   minSize: number;
   desiredCapacity: number;
   maxSize: number;
-  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
-  amiParameterName: string;
-  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  /** The AMI every launch uses: the last good one, read from its record at deploy time. */
+  imageId: pulumi.Input<string>;
+  /** Resources that must exist before the group launches (the log group its agent writes to). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   tags?: Record<string, string>;
 }
@@ -80,8 +80,8 @@ export interface LaunchGroupArgs {
   minSize: number;
   desiredCapacity: number;
   maxSize: number;
-  /** SSM parameter holding the AMI id (written by Image Builder's distribution). */
-  amiParameterName: string;
+  /** The AMI every launch uses: the last good one (never `resolve:ssm:`, which rules out AutoRollback). */
+  imageId: pulumi.Input<string>;
   /** The user data (a shell script, plain text; encoded here). Absent: none. */
   userData?: pulumi.Input<string>;
   /** An inline policy of the instance role (JSON), in place before the first instance boots. */
@@ -95,7 +95,7 @@ export interface LaunchGroupArgs {
   defaultInstanceWarmupS: number;
   /** The group's instance refresh preferences (infra/night/refresh.ts and the caller's choices). */
   refreshPreferences: aws.types.input.autoscaling.GroupInstanceRefreshPreferences;
-  /** Resources that must exist before the group launches (the first image, so the parameter exists). */
+  /** Resources that must exist before the group launches (the log group its agent writes to). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   tags: Record<string, string>;
 }
@@ -117,8 +117,10 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
   const template = new aws.ec2.LaunchTemplate(
     `${name}-lt`,
     {
-      description: `fleet ${args.stack}: AMI resolved from ${args.amiParameterName} at launch`,
-      imageId: `resolve:ssm:${args.amiParameterName}`,
+      description: `fleet ${args.stack}: the last good image; each release adds a version with its AMI`,
+      // Concrete, read from the last good record at every deploy: a version Pulumi adds (a user data
+      // change) carries what the release promoted, never an older AMI and never an untested one.
+      imageId: args.imageId,
       instanceType: args.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: [args.securityGroupId],
@@ -146,7 +148,6 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
       updateDefaultVersion: true,
       tags,
     },
-    // The template references the AMI parameter, which exists once the first image is distributed.
     { parent, dependsOn: [...attachments, ...policies, ...(args.dependsOn ?? [])] },
   );
 
@@ -158,8 +159,8 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
       minSize: args.minSize,
       maxSize: args.maxSize,
       desiredCapacity: args.desiredCapacity,
-      // A fixed version (never "$Latest"): a new template version is a change the provider sees,
-      // so it starts the instance refresh below.
+      // A concrete version (never "$Latest"/"$Default"): AutoRollback needs one, and every launch (a daytime
+      // scale-out, dev's restore after the drain) uses exactly the version the last release put there.
       launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
       ...(args.targetGroupArns !== undefined ? { targetGroupArns: args.targetGroupArns } : {}),
       healthCheckType: args.healthCheckType,
@@ -178,8 +179,15 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
     {
       parent,
       dependsOn: args.dependsOn ?? [],
-      // Scaling policies and the nightly schedule own desiredCapacity after creation.
-      ignoreChanges: ["desiredCapacity"],
+      ignoreChanges: [
+        // Scaling policies and the nightly schedule own desiredCapacity after creation.
+        "desiredCapacity",
+        // The release owns the version after creation: its refresh moves the group to the version with the
+        // promoted AMI, and a later `pulumi up` (its latestVersion, or the live version with --refresh) must
+        // not move it back or start a refresh of its own without canary or rollback. A template change
+        // Pulumi makes reaches the instances with the next release, which starts from the default version.
+        "launchTemplate.version",
+      ],
       // A fixed name cannot exist twice: a replacement must delete the old group first.
       ...(args.groupName !== undefined ? { deleteBeforeReplace: true } : {}),
     },

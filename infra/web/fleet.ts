@@ -26,6 +26,10 @@ export const DEFAULT_INSTANCE_WARMUP_S = 60 + HEALTH_CHECK_INTERVAL_S * HEALTHY_
 
 export class Fleet extends pulumi.ComponentResource {
   readonly asgName: pulumi.Output<string>;
+  /** What the release needs: the template it adds versions to, and the role its instances pass. */
+  readonly launchTemplateId: pulumi.Output<string>;
+  readonly launchTemplateArn: pulumi.Output<string>;
+  readonly instanceRoleArn: pulumi.Output<string>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:fleet:Fleet", name, {}, opts);
@@ -68,7 +72,7 @@ export class Fleet extends pulumi.ComponentResource {
     httpsEgress(name, sg.id, "HTTPS to AWS APIs (SSM, CloudWatch, SQS, DynamoDB) through the NAT", tags, this);
 
     // --- Identity, launch template and group: the builder both fleets share.
-    const { group } = launchGroup(
+    const { group, template, role } = launchGroup(
       name,
       {
         stack: args.stack,
@@ -79,7 +83,7 @@ export class Fleet extends pulumi.ComponentResource {
         minSize: args.minSize,
         desiredCapacity: args.desiredCapacity,
         maxSize: args.maxSize,
-        amiParameterName: args.amiParameterName,
+        imageId: args.imageId,
         ...(args.userData !== undefined ? { userData: args.userData } : {}),
         ...(args.inlinePolicy !== undefined ? { inlinePolicy: args.inlinePolicy } : {}),
         targetGroupArns: [args.targetGroupArn],
@@ -94,6 +98,9 @@ export class Fleet extends pulumi.ComponentResource {
     );
 
     this.asgName = group.name;
-    this.registerOutputs({ asgName: this.asgName });
+    this.launchTemplateId = template.id;
+    this.launchTemplateArn = template.arn;
+    this.instanceRoleArn = role.arn;
+    this.registerOutputs({ asgName: this.asgName, launchTemplateId: this.launchTemplateId });
   }
 }

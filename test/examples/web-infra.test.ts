@@ -27,10 +27,7 @@ function fleetOutputs(stack: string) {
 
 function run(stack: string, outputs: Record<string, Record<string, unknown>>, config: Record<string, string> = {}) {
   return synth(stack, { "aws:region": "eu-central-1", ...config }, undefined, {
-    dir: DIR,
-    project: "fleet-web",
-    organization: "acme",
-    stackOutputs: outputs,
+    program: { dir: DIR, project: "fleet-web", organization: "acme", stackOutputs: outputs },
   });
 }
 

@@ -12,7 +12,12 @@ const LB = ["LoadBalancer"];
 const LB_TG = ["LoadBalancer", "TargetGroup"];
 const ASG = ["AutoScalingGroupName"];
 
+/** The program's own metrics (log metric filters) live in `fleet/<stack>`. */
+export const FLEET_NAMESPACE = /^fleet\/[A-Za-z0-9_.-]+$/;
+
 export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
+  // infra/observability/observability.ts InstanceLogs: failed job attempts from the journals, no dimensions.
+  "fleet/<stack>": { JobAttemptsFailed: [[]] },
   "AWS/ApplicationELB": {
     RequestCount: [LB, LB_TG],
     HTTPCode_ELB_5XX_Count: [LB],
@@ -32,6 +37,14 @@ export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
     ApproximateNumberOfMessagesVisible: [["QueueName"]],
     ApproximateNumberOfMessagesNotVisible: [["QueueName"]],
   },
+  // Execution metrics per state machine (Step Functions developer guide, "Monitoring Step Functions metrics
+  // using Amazon CloudWatch": https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).
+  "AWS/States": {
+    ExecutionsSucceeded: [["StateMachineArn"]],
+    ExecutionsFailed: [["StateMachineArn"]],
+    ExecutionsTimedOut: [["StateMachineArn"]],
+    ExecutionsAborted: [["StateMachineArn"]],
+  },
 };
 
 /** The values each dimension may take: the names of what the program (or the caller) creates. */
@@ -40,6 +53,7 @@ export interface KnownResources {
   TargetGroup: string[];
   AutoScalingGroupName: string[];
   QueueName: string[];
+  StateMachineArn: string[];
   path: string[];
 }
 
@@ -49,7 +63,8 @@ export interface KnownResources {
  */
 export function assertKnownMetric(m: MetricRef, known: KnownResources, agentSets: string[][], where: string): void {
   const dims = Object.keys(m.dimensions).sort();
-  const sets = m.namespace === "CWAgent" ? agentSets : DIMENSION_SETS[m.namespace]?.[m.metricName];
+  const namespace = FLEET_NAMESPACE.test(m.namespace) ? "fleet/<stack>" : m.namespace;
+  const sets = m.namespace === "CWAgent" ? agentSets : DIMENSION_SETS[namespace]?.[m.metricName];
   assert.ok(sets, `${where}: ${m.namespace} ${m.metricName} is not a metric the fleet is known to publish`);
   assert.ok(
     sets.some((s) => [...s].sort().join() === dims.join()),

@@ -10,6 +10,8 @@ import {
 } from "../../infra/observability/monitoring";
 import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
 import { LONGEST_REQUEST_MS } from "../../service/timing";
+import { JOB_LOG } from "../../service/jobs/worker";
+import { JOBS_FAILED_METRIC } from "../../infra/observability/monitoring";
 import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 
 const WEB: MonitoredResources = {
@@ -19,11 +21,13 @@ const WEB: MonitoredResources = {
   asgName: "fleet-asg-1",
 };
 const JOBS = { queueName: "fleet-jobs", dlqName: "fleet-jobs-dlq", workerAsgName: "fleet-worker-asg-1" };
+const RELEASE = "arn:aws:states:eu-central-1:123456789012:stateMachine:fleet-dev-release";
 const KNOWN: KnownResources = {
   LoadBalancer: [WEB.albArnSuffix],
   TargetGroup: [WEB.targetGroupArnSuffix],
   AutoScalingGroupName: [WEB.asgName, JOBS.workerAsgName],
   QueueName: [JOBS.queueName, JOBS.dlqName],
+  StateMachineArn: [RELEASE],
   path: ["/"],
 };
 const AGENT_SETS = (
@@ -36,6 +40,7 @@ describe("infra monitoring: alarms and dashboard (pure)", () => {
   for (const [what, r] of [
     ["web only", WEB],
     ["with the jobs", { ...WEB, jobs: JOBS }],
+    ["with the jobs and the release", { ...WEB, jobs: JOBS, releaseStateMachineArn: RELEASE }],
   ] as const) {
     it(`every alarm and dashboard metric is published under its dimensions and names a resource (${what})`, () => {
       for (const spec of alarmSpecs(r))
@@ -85,5 +90,34 @@ describe("infra monitoring: alarms and dashboard (pure)", () => {
     assert.equal(backlog.properties.metrics[0][0].expression, "visible / FILL(inservice, 1)");
     assert.ok(!/backlog|QueueName/.test(dashboardBody(WEB)));
     for (const w of body.widgets) assert.equal(w.properties.region, "eu-central-1");
+  });
+
+  it("with the release: an alarm on executions that failed, timed out or were aborted, and a releases widget", () => {
+    const r = { ...WEB, jobs: JOBS, releaseStateMachineArn: RELEASE };
+    const spec = alarmSpecs(r).find((a) => a.key === "release-failed")!;
+    assert.ok(spec, "the failed-release alarm");
+    assert.deepEqual(
+      spec.queries.filter((q) => q.metric).map((q) => q.metric!.metricName),
+      ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"],
+    );
+    assert.equal(spec.threshold, 1);
+    assert.equal(
+      alarmSpecs({ ...WEB, jobs: JOBS }).some((a) => a.key === "release-failed"),
+      false,
+    );
+    const widgets = JSON.parse(dashboardBody(r)).widgets as { properties: { title: string } }[];
+    assert.ok(widgets.some((w) => w.properties.title.startsWith("Releases")));
+    assert.deepEqual(
+      dashboardMetrics(dashboardBody(r))
+        .filter((m) => m.namespace === "AWS/States")
+        .map((m) => m.metricName),
+      ["ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"],
+    );
+  });
+
+  it("the failed-jobs filter's words are in exactly the worker's failure lines", () => {
+    const words = JOBS_FAILED_METRIC.pattern.replace(/"/g, "");
+    const matching = Object.entries(JOB_LOG).filter(([, line]) => line.includes(words));
+    assert.deepEqual(matching.map(([k]) => k).sort(), ["failed", "retrying"]);
   });
 });

@@ -33,6 +33,7 @@ function knownResources(r: SynthResult): KnownResources {
     TargetGroup: all(r, T.tg).map((x) => x.outputs.arnSuffix),
     AutoScalingGroupName: all(r, T.asg).map((x) => x.outputs.name),
     QueueName: all(r, "aws:sqs/queue:Queue").map((x) => x.outputs.name),
+    StateMachineArn: all(r, "aws:sfn/stateMachine:StateMachine").map((x) => x.outputs.arn),
     path: ["/"],
   };
 }
@@ -115,7 +116,9 @@ for (const stack of ["dev", "prod"]) {
         "fleet-alb-5xx-rate",
         "fleet-at-max-size",
         "fleet-jobs-dlq",
+        "fleet-jobs-failed",
         "fleet-p99-latency",
+        "fleet-release-failed",
         "fleet-target-5xx-rate",
         "fleet-unhealthy-hosts",
       ]);

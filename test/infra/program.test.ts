@@ -27,6 +27,8 @@ const OUTPUT_KEYS = [
   "dashboardName",
   "imagePipelineArn",
   "jobsUrl",
+  "lastGoodAmiParameter",
+  "releaseStateMachineArn",
   "resultsBaseUrl",
   "stack",
   "targetGroupArn",
@@ -329,9 +331,13 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(albEgress[0]!.inputs.cidrIpv4, undefined);
     });
 
-    it("launches from the SSM-resolved AMI with IMDSv2, encryption, monitoring and no key pair", () => {
+    it("launches the last good AMI (concrete) with IMDSv2, encryption, monitoring and no key pair", () => {
       const lt = res(T.lt);
-      assert.equal(lt.inputs.imageId, `resolve:ssm:/imagebuilder/fleet/${stack}/ami`);
+      // The last good record's value, read at deploy time: the first image's AMI until a release promotes one.
+      const lastGood = one(r, "aws:ssm/parameter:Parameter", "fleet-last-good");
+      assert.match(lt.inputs.imageId, /^ami-[0-9a-f]{8,17}$/);
+      assert.equal(lt.inputs.imageId, "ami-0f1e2d3c4b5a69788", "the mock's first image, through the record");
+      assert.equal(lastGood.inputs.name, `/fleet/${stack}/release/last-good-ami`);
       assert.equal(lt.inputs.instanceType, cfg.instanceType);
       assert.deepEqual(
         { ...lt.inputs.metadataOptions, instanceMetadataTags: undefined },
@@ -377,6 +383,10 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(asg.inputs.instanceRefresh.preferences.maxHealthyPercentage, 200, "launch before terminate");
       assert.ok(asg.inputs.enabledMetrics.includes("GroupInServiceInstances"));
       assert.ok(asg.options.ignoreChanges?.includes("desiredCapacity"), "ignoreChanges: desiredCapacity");
+      assert.ok(
+        asg.options.ignoreChanges?.includes("launchTemplate.version"),
+        "the release owns the group's version: pulumi up never moves it back",
+      );
       assert.ok(
         asg.options.dependsOn?.includes(key(res(T.image))),
         "the group waits for the first image (the AMI parameter)",
@@ -435,6 +445,7 @@ for (const stack of ["dev", "prod"]) {
         "fleet:night:Night",
         "fleet:observability:InstanceLogs",
         "fleet:observability:Observability",
+        "fleet:release:Release",
         "fleet:results:Results",
         "fleet:scaling:Scaling",
         "fleet:workerFleet:WorkerFleet",

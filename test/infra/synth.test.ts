@@ -38,8 +38,10 @@ describe("synth (offline, under Pulumi mocks)", function () {
         "aws:lb/loadBalancer:LoadBalancer",
         "aws:ec2/launchTemplate:LaunchTemplate",
         "aws:autoscaling/group:Group",
-        // dev drains at night, prod refreshes (fleet:nightly)
-        stack === "dev" ? "aws:autoscaling/schedule:Schedule" : "aws:scheduler/schedule:Schedule",
+        // dev drains at night (fleet:nightly), and both stacks release nightly with a Scheduler schedule
+        ...(stack === "dev" ? ["aws:autoscaling/schedule:Schedule"] : []),
+        "aws:scheduler/schedule:Schedule",
+        "aws:sfn/stateMachine:StateMachine",
         "aws:autoscaling/lifecycleHook:LifecycleHook",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:sqs/queue:Queue",
@@ -65,13 +67,15 @@ describe("synth (offline, under Pulumi mocks)", function () {
     assert.match(run.stdout, /^outputs:$/m);
   });
 
-  it("prints the alarms, the dashboard and (prod, nightly refresh) the refresh schedule", () => {
+  it("prints the alarms, the dashboard and the release: its state machine and nightly schedule", () => {
     const run = runSynth("prod");
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /aws:cloudwatch\/metricAlarm:MetricAlarm\s+fleet-p99-latency/);
     assert.match(run.stdout, /aws:cloudwatch\/dashboard:Dashboard\s+fleet-dashboard\n\s+dashboardName="fleet-prod"/);
-    assert.match(run.stdout, /aws:scheduler\/schedule:Schedule\s+fleet-refresh/);
-    assert.match(run.stdout, /autoscaling:startInstanceRefresh/);
+    assert.match(run.stdout, /aws:sfn\/stateMachine:StateMachine\s+fleet-machine\n\s+name="fleet-prod-release"/);
+    assert.match(run.stdout, /aws:scheduler\/schedule:Schedule\s+fleet-nightly/);
+    assert.match(run.stdout, /arn:aws:states:eu-central-1:\d{12}:stateMachine:fleet-prod-release/);
+    assert.doesNotMatch(run.stdout, /resolve:ssm:/);
   });
 
   it("--policy runs the policy pack over the plan: no violations, exit 0", () => {
