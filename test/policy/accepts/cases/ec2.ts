@@ -85,7 +85,7 @@ export const AT_THE_LIMIT: Case[] = [
   [
     "aws-accepts-security-group-rule-description",
     "& in a CIDR rule",
-    () => [mutate(T.ingress, (i) => (i.description = "HTTP & HTTPS"), "fleet-alb-80")],
+    () => [mutate(T.egress, (i) => (i.description = "HTTPS & more"), "fleet-https-out")],
   ],
   [
     "aws-accepts-launch-template-name",
