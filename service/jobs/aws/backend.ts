@@ -363,12 +363,13 @@ export class AwsJobBackend implements JobBackend {
   // --- claim -------------------------------------------------------------------------------------------
 
   async claim(options: ClaimOptions): Promise<Lease[]> {
-    const deadline = this.clock() + Math.max(0, options.waitMs);
+    // Real time for the wait (the injected clock is the table's time, which tests may hold still).
+    const deadline = Date.now() + Math.max(0, options.waitMs);
     const visibilityS = Math.min(CLAIM_VISIBILITY_S, toSqsSeconds(options.leaseMs, 1, SQS_MAX_VISIBILITY_S));
     const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
     for (;;) {
       if (signal.aborted) return [];
-      const remainingMs = deadline - this.clock();
+      const remainingMs = deadline - Date.now();
       let received: Received[];
       try {
         received = await this.queue.receive(options.max, Math.floor(remainingMs / 1000), visibilityS, signal);
@@ -394,7 +395,7 @@ export class AwsJobBackend implements JobBackend {
         const chores = this.houseKeep();
         if (leases.length === 0) await chores;
       }
-      const left = deadline - this.clock();
+      const left = deadline - Date.now();
       if (leases.length > 0 || left <= 0) return leases;
       if (left < 1000 && received.length === 0) {
         await pause(Math.min(left, SHORT_POLL_PAUSE_MS), signal);

@@ -29,6 +29,8 @@ export function boundedClientConfig(timeouts: SdkTimeouts = DEFAULT_SDK_TIMEOUTS
     requestHandler: {
       connectionTimeout: timeouts.connectionTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs + extraRequestMs,
+      // Without it this SDK only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
     },
   };
 }
