@@ -82,8 +82,8 @@ export function idempotencyKeyTtlS(retentionS: number): number {
  * fails and is retried or swept instead of being killed mid-flight. The SDK's default has no bound.
  * Long polls add their wait (20 s at most) on top.
  */
-export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
-export const AWS_REQUEST_TIMEOUT_MS = 10_000;
+export const AWS_CONNECTION_TIMEOUT_MS = 2_000;
+export const AWS_REQUEST_TIMEOUT_MS = 5_000;
 
 /**
  * A queued job whose message was never confirmed sent (its writer died between the write and the send,

@@ -116,6 +116,9 @@ const DEAD_LETTER_CLAIM_VISIBILITY_S = 5;
  */
 const FOREIGN_DEAD_LETTER_HIDE_S = SQS_MAX_VISIBILITY_S - 3600;
 
+/** An upload of a large result may legitimately take longer than a table or queue call. */
+const RESULT_UPLOAD_EXTRA_MS = 30_000;
+
 /** How long an empty short poll waits before the next one while a sub-second claim wait runs out. */
 const SHORT_POLL_PAUSE_MS = 100;
 
@@ -176,9 +179,10 @@ export class AwsJobBackend implements JobBackend {
       region: config.region,
       useQueueUrlAsEndpoint: false,
     });
-    // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS.
+    // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS. Only the worker
+    // uploads, and a result may be tens of MB: its requests get RESULT_UPLOAD_EXTRA_MS more.
     this.s3 = new S3Client({
-      ...boundedClientConfig(timeouts),
+      ...boundedClientConfig(timeouts, RESULT_UPLOAD_EXTRA_MS),
       region: config.region,
       forcePathStyle: config.s3ForcePathStyle,
     });
