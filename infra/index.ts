@@ -116,6 +116,7 @@ const userData = (role: FleetRole) =>
       resources,
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
+      retentionS: config.jobs.retentionS,
       ...(role === "worker"
         ? {
             worker: {

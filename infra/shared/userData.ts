@@ -23,6 +23,8 @@ export interface InstanceEnvInput {
   resources: JobsResources;
   maxAttempts: number;
   visibilityTimeoutS: number;
+  /** JOBS_RETENTION_S; omitted: the service's default (7 days). */
+  retentionS?: number;
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
 }
@@ -41,6 +43,7 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
     ),
     ["JOBS_MAX_ATTEMPTS", String(input.maxAttempts)],
     ["JOBS_VISIBILITY_TIMEOUT_S", String(input.visibilityTimeoutS)],
+    ...(input.retentionS !== undefined ? [["JOBS_RETENTION_S", String(input.retentionS)] as [string, string]] : []),
   ];
   if (input.worker) {
     env.push(

@@ -31,6 +31,8 @@ export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
   "AWS/SQS": {
     ApproximateNumberOfMessagesVisible: [["QueueName"]],
     ApproximateNumberOfMessagesNotVisible: [["QueueName"]],
+    ApproximateAgeOfOldestMessage: [["QueueName"]],
+    NumberOfMessagesSent: [["QueueName"]],
   },
 };
 

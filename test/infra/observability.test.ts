@@ -115,9 +115,11 @@ for (const stack of ["dev", "prod"]) {
         "fleet-alb-5xx-rate",
         "fleet-at-max-size",
         "fleet-jobs-dlq",
+        "fleet-jobs-oldest-message",
         "fleet-p99-latency",
         "fleet-target-5xx-rate",
         "fleet-unhealthy-hosts",
+        "fleet-workers-at-max-with-backlog",
       ]);
       const known = knownResources(r);
       for (const a of notifying) {
