@@ -139,6 +139,7 @@ const userData = (role: FleetRole) =>
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
       ...(role === "web" ? { corsOrigins: config.web.corsOrigins } : {}),
+      retentionS: config.jobs.retentionS,
       ...(role === "worker"
         ? {
             worker: {

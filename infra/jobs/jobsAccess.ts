@@ -4,6 +4,7 @@
  * statement says which code path of the AWS backend needs it.
  */
 import { AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
+import { JOBS_TABLE } from "../../service/jobs/aws/table-schema";
 
 export interface JobsResourceArns {
   queueArn: string;
@@ -42,9 +43,9 @@ export function webJobsPolicy(arns: JobsResourceArns): PolicyDocument {
     {
       Sid: "JobRowsAndIdempotencyItems",
       Effect: "Allow",
-      // Create with attribute_not_exists, read, cancel / fail on a lost send, release an idempotency key,
-      // list the dead letters from their index.
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+      // Create with attribute_not_exists, read, confirm a send, cancel, redrive, list the dead letters from
+      // their index. Nothing is deleted: a key expires by TTL, never freed while its job may run.
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
       Resource: tableAndIndexes(arns.tableArn),
     },
   ]);
@@ -81,6 +82,13 @@ export function workerJobsPolicy(arns: JobsResourceArns): PolicyDocument {
       // Claims, progress and finishing are conditional updates of rows the web tier created.
       Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       Resource: [arns.tableArn],
+    },
+    {
+      Sid: "SweepJobs",
+      Effect: "Allow",
+      // The sweeper (service/jobs/aws/sweep.ts) finds the jobs the queue may have lost in its index.
+      Action: ["dynamodb:Query"],
+      Resource: [`${arns.tableArn}/index/${JOBS_TABLE.sweepIndex.name}`],
     },
     {
       Sid: "PutResults",

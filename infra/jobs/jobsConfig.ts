@@ -7,7 +7,12 @@
  * scaling policy, `npm run capacity` and the README's worked example cannot disagree.
  */
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
-import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS } from "../../service/jobs/timing";
+import {
+  DEFAULT_JOB_TIMEOUT_S,
+  DEFAULT_JOBS_RETENTION_S,
+  DEFAULT_MAX_ATTEMPTS,
+  resultExpireDays,
+} from "../../service/jobs/timing";
 import { FleetConfigError, type ConfigLookup } from "../shared/configError";
 
 /** Every key this module reads, for the unknown-key check. */
@@ -20,6 +25,7 @@ export const JOBS_CONFIG_KEYS = [
   "jobSeconds",
   "jobMaxWaitSeconds",
   "jobsMaxAttempts",
+  "jobsRetentionDays",
   "resultsExpireDays",
 ] as const;
 
@@ -37,7 +43,12 @@ export interface JobsConfig {
   jobMaxWaitSeconds: number;
   /** Attempts before a job ends failed: JOBS_MAX_ATTEMPTS and the redrive's maxReceiveCount. */
   maxAttempts: number;
-  /** Days after which a result object is deleted from the results bucket. */
+  /**
+   * JOBS_RETENTION_S: finished jobs, their keys and results are kept this long. The table's TTL (the
+   * backend writes it), the results bucket's expiry and the results' CDN lifetime all follow it.
+   */
+  retentionS: number;
+  /** The results bucket's expiry in whole days, derived from retentionS (resultExpireDays, timing.ts). */
   resultsExpireDays: number;
   /** Visible messages per in-service worker that the scaling policy holds (derived). */
   backlogPerInstanceTarget: number;
@@ -50,7 +61,7 @@ export const JOBS_DEFAULTS = {
   jobSeconds: 10,
   jobMaxWaitSeconds: 60,
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  resultsExpireDays: 30,
+  jobsRetentionDays: DEFAULT_JOBS_RETENTION_S / 86_400,
 } as const;
 
 /**
@@ -109,6 +120,28 @@ function wholeNumber(get: ConfigLookup, key: string, fallback: number, min: numb
     );
   }
   return n;
+}
+
+/**
+ * `fleet:jobsRetentionDays` (default 7), or its older name `fleet:resultsExpireDays`, which now means the
+ * same one number (results may not outlive their job on the CDN, nor die before it); both set and
+ * different is refused.
+ */
+function retentionDays(get: ConfigLookup): number {
+  const days = wholeNumber(get, "jobsRetentionDays", JOBS_DEFAULTS.jobsRetentionDays, 1, 3650);
+  const older = get("resultsExpireDays");
+  if (older === undefined || older.trim() === "") return days;
+  const olderDays = wholeNumber(get, "resultsExpireDays", days, 1, 3650);
+  const set = get("jobsRetentionDays");
+  if (set !== undefined && set.trim() !== "" && olderDays !== days) {
+    throw new FleetConfigError(
+      "resultsExpireDays",
+      older,
+      `differs from fleet:jobsRetentionDays (${days}): jobs, keys and results now share one retention`,
+      "remove fleet:resultsExpireDays (`pulumi config rm fleet:resultsExpireDays`) and keep fleet:jobsRetentionDays",
+    );
+  }
+  return olderDays;
 }
 
 /**
@@ -181,7 +214,7 @@ export function parseJobsConfig(
   const jobSeconds = positiveNumber(get, "jobSeconds", JOBS_DEFAULTS.jobSeconds, DEFAULT_JOB_TIMEOUT_S);
   const jobMaxWaitSeconds = positiveNumber(get, "jobMaxWaitSeconds", JOBS_DEFAULTS.jobMaxWaitSeconds, MAX_WAIT_S);
   const maxAttempts = wholeNumber(get, "jobsMaxAttempts", JOBS_DEFAULTS.maxAttempts, 1, MAX_ATTEMPTS);
-  const resultsExpireDays = wholeNumber(get, "resultsExpireDays", JOBS_DEFAULTS.resultsExpireDays, 1, 3650);
+  const retentionS = retentionDays(get) * 86_400;
 
   return {
     workerInstanceType,
@@ -192,7 +225,8 @@ export function parseJobsConfig(
     jobSeconds,
     jobMaxWaitSeconds,
     maxAttempts,
-    resultsExpireDays,
+    retentionS,
+    resultsExpireDays: resultExpireDays(retentionS),
     backlogPerInstanceTarget: backlogPerInstanceTarget({
       maxWaitSeconds: jobMaxWaitSeconds,
       jobSeconds,

@@ -8,14 +8,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../../service/jobs/timing";
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_VISIBILITY_TIMEOUT_S,
+  DLQ_RETENTION_S,
+  QUEUE_RETENTION_S,
+} from "../../service/jobs/timing";
+
+/** The queues' retentions live with the job timings (the sweeper re-sends before SQS drops a message). */
+export { DLQ_RETENTION_S, QUEUE_RETENTION_S };
 
 /** SQS's longest long poll: fewer empty receives (each one billed) and a job is seen as soon as it lands. */
 export const RECEIVE_WAIT_TIME_S = 20;
-/** A queued job outlives a long outage of the workers (SQS's default, 4 days). */
-export const QUEUE_RETENTION_S = 4 * 24 * 3600;
-/** SQS's maximum, 14 days: longer than the queue's, so a dead letter outlives its job's siblings for an operator to redrive. */
-export const DLQ_RETENTION_S = 14 * 24 * 3600;
 
 export interface JobsQueueArgs {
   /** Receives before a message moves to the DLQ (the redrive's maxReceiveCount). Default DEFAULT_MAX_ATTEMPTS (3). */

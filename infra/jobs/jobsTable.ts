@@ -18,12 +18,16 @@ export interface JobsTableSchema {
   /** Epoch-seconds attribute after which DynamoDB deletes the item. */
   ttlAttribute: string;
   /** A secondary index (e.g. the sparse index of dead letters that `jobs dead` lists). */
-  deadLetterIndex?: {
-    name: string;
-    partitionKey: KeyAttribute;
-    sortKey?: KeyAttribute;
-    projectionType: "ALL" | "KEYS_ONLY";
-  };
+  deadLetterIndex?: SecondaryIndex;
+  /** The sparse index of queued and running jobs the backend's sweeper reads (service/jobs/aws/sweep.ts). */
+  sweepIndex?: SecondaryIndex;
+}
+
+export interface SecondaryIndex {
+  name: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  projectionType: "ALL" | "KEYS_ONLY";
 }
 
 export interface JobsTableArgs {
@@ -35,25 +39,28 @@ export interface JobsTableArgs {
 
 /** The table's inputs from the schema: attributes are exactly the key attributes (DynamoDB refuses others). */
 export function tableInputs(schema: JobsTableSchema, protect: boolean) {
-  const gsi = schema.deadLetterIndex;
-  const keys = [schema.partitionKey, ...(gsi ? [gsi.partitionKey, ...(gsi.sortKey ? [gsi.sortKey] : [])] : [])];
+  // Adding an index to a table that exists is an in-place UpdateTable (one index per update), never a
+  // replacement: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.OnlineOps.html
+  const indexes = [schema.deadLetterIndex, schema.sweepIndex].filter((i): i is SecondaryIndex => i !== undefined);
+  const keys = [
+    schema.partitionKey,
+    ...indexes.flatMap((gsi) => [gsi.partitionKey, ...(gsi.sortKey ? [gsi.sortKey] : [])]),
+  ];
   const attributes = [...new Map(keys.map((k) => [k.name, { name: k.name, type: k.type }])).values()];
   return {
     billingMode: "PAY_PER_REQUEST",
     hashKey: schema.partitionKey.name,
     attributes,
-    ...(gsi
+    ...(indexes.length > 0
       ? {
-          globalSecondaryIndexes: [
-            {
-              name: gsi.name,
-              keySchemas: [
-                { attributeName: gsi.partitionKey.name, keyType: "HASH" },
-                ...(gsi.sortKey ? [{ attributeName: gsi.sortKey.name, keyType: "RANGE" }] : []),
-              ],
-              projectionType: gsi.projectionType,
-            },
-          ],
+          globalSecondaryIndexes: indexes.map((gsi) => ({
+            name: gsi.name,
+            keySchemas: [
+              { attributeName: gsi.partitionKey.name, keyType: "HASH" },
+              ...(gsi.sortKey ? [{ attributeName: gsi.sortKey.name, keyType: "RANGE" }] : []),
+            ],
+            projectionType: gsi.projectionType,
+          })),
         }
       : {}),
     ttl: { attributeName: schema.ttlAttribute, enabled: true },

@@ -6,6 +6,7 @@
  * The jobs inputs are optional: pass the queue, its dead-letter queue and the worker group once the jobs
  * infra exists, and the DLQ alarm, the backlog-per-instance graph and the worker group's graphs appear.
  */
+import { OLDEST_MESSAGE_ALARM_S, QUEUE_RETENTION_S } from "../../service/jobs/timing";
 import { HEALTH_CHECK_INTERVAL_S, LONGEST_REQUEST_MS } from "../../service/timing";
 import { AGENT_METRICS, AGENT_NAMESPACE } from "./agentConfig";
 
@@ -76,6 +77,8 @@ export const P99_LATENCY_ALARM_S = 2;
 export const P99_LATENCY_MINUTES = 10;
 /** Minutes the group may sit at its max size before alarming: scaling has nothing left to add. */
 export const AT_MAX_SIZE_MINUTES = 15;
+/** Minutes the oldest queued job may stay older than OLDEST_MESSAGE_ALARM_S before alarming. */
+export const OLDEST_MESSAGE_MINUTES = 5;
 
 /** One metric a query reads. Dimensions are the exact set CloudWatch stores the metric under. */
 export interface MetricRef<S = string> {
@@ -191,30 +194,33 @@ export function alarmSpecs<S>(r: MonitoredResources<S>): AlarmSpec<S>[] {
     specs.push({
       key: "jobs-dlq",
       description:
-        "Jobs in the dead-letter queue: they failed every attempt (list them with the jobs CLI, fix, redrive)",
+        "Jobs failed every attempt (list them with the jobs CLI, fix, redrive), or the DLQ holds messages the workers have not reconciled",
       comparisonOperator: "GreaterThanThreshold",
       threshold: 0,
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       // SQS stops publishing an idle queue's metrics after six hours: no data means no dead letters.
       treatMissingData: "notBreaching",
-      // Visible AND in flight: the AWS backend's workers read the DLQ within seconds of a dead letter and
-      // keep a failed job's message hidden for hours (service/jobs/aws), so it is almost never visible
-      // when SQS takes its one sample a minute; hidden, it still counts as ApproximateNumberOfMessagesNotVisible.
+      // The DLQ is not storage (the failed jobs live in the table): a worker sends a failed job's id there as
+      // a signal and deletes it within seconds, so the alarm counts the sends (NumberOfMessagesSent counts
+      // messages sent to a queue by a client, not those SQS's redrive moves:
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html),
+      // plus what sits visible there, which means reconciliation has stopped.
       queries: [
+        {
+          id: "sent",
+          metric: metric("AWS/SQS", "NumberOfMessagesSent", { QueueName: r.jobs.dlqName }, "Sum"),
+          returnData: false,
+        },
         {
           id: "visible",
           metric: metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: r.jobs.dlqName }, "Maximum"),
           returnData: false,
         },
-        {
-          id: "hidden",
-          metric: metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", { QueueName: r.jobs.dlqName }, "Maximum"),
-          returnData: false,
-        },
-        { id: "dead", expression: "visible + hidden", label: "dead letters", returnData: true },
+        { id: "dead", expression: "FILL(sent, 0) + FILL(visible, 0)", label: "failed jobs", returnData: true },
       ],
     });
+    specs.push(...jobsQueueAlarms(r.jobs));
   }
   if (r.jobs?.failedJobsNamespace !== undefined) {
     specs.push({
@@ -270,6 +276,58 @@ function releaseFailedAlarm<S>(stateMachineArn: S): AlarmSpec<S> {
       },
     ],
   };
+}
+
+/**
+ * The queue's corners: its oldest job waiting far longer than a job should (a stuck backlog, alarmed a
+ * day before the sweeper re-sends and days before SQS's retention would drop it), and the worker group at
+ * its max size with a backlog (scaling has nothing left to add while jobs wait).
+ */
+function jobsQueueAlarms<S>(jobs: JobsResources<S>): AlarmSpec<S>[] {
+  const queue = { QueueName: jobs.queueName };
+  const workers = { AutoScalingGroupName: jobs.workerAsgName };
+  return [
+    {
+      key: "jobs-oldest-message",
+      description: `The oldest queued job is over ${OLDEST_MESSAGE_ALARM_S / 3600} h old (SQS keeps it ${QUEUE_RETENTION_S / 86_400} days; the workers re-send before that)`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: OLDEST_MESSAGE_ALARM_S,
+      evaluationPeriods: OLDEST_MESSAGE_MINUTES,
+      datapointsToAlarm: OLDEST_MESSAGE_MINUTES,
+      treatMissingData: "notBreaching",
+      queries: [
+        {
+          id: "age",
+          metric: metric("AWS/SQS", "ApproximateAgeOfOldestMessage", queue, "Maximum"),
+          returnData: true,
+        },
+      ],
+    },
+    {
+      key: "workers-at-max-with-backlog",
+      description: `The worker group has been at its max size with jobs waiting for ${AT_MAX_SIZE_MINUTES} minutes: raise fleet:workerMaxSize or expect waits`,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: AT_MAX_SIZE_MINUTES,
+      datapointsToAlarm: AT_MAX_SIZE_MINUTES,
+      treatMissingData: "notBreaching",
+      queries: [
+        { id: "inservice", metric: metric(ASG, "GroupInServiceInstances", workers, "Maximum"), returnData: false },
+        { id: "max", metric: metric(ASG, "GroupMaxSize", workers, "Maximum"), returnData: false },
+        {
+          id: "waiting",
+          metric: metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+          returnData: false,
+        },
+        {
+          id: "saturated",
+          expression: "IF(inservice >= max AND FILL(waiting, 0) > 0, 1, 0)",
+          label: "at max size with a backlog",
+          returnData: true,
+        },
+      ],
+    },
+  ];
 }
 
 /** A dashboard metric row: [namespace, name, dim, value, ..., options]. */

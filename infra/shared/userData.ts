@@ -28,6 +28,8 @@ export interface InstanceEnvInput {
    * variable is not written, and the service (NODE_ENV=production in its unit) allows no cross-origin call.
    */
   corsOrigins?: readonly string[];
+  /** JOBS_RETENTION_S; omitted: the service's default (7 days). */
+  retentionS?: number;
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
 }
@@ -49,6 +51,7 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
     ),
     ["JOBS_MAX_ATTEMPTS", String(input.maxAttempts)],
     ["JOBS_VISIBILITY_TIMEOUT_S", String(input.visibilityTimeoutS)],
+    ...(input.retentionS !== undefined ? [["JOBS_RETENTION_S", String(input.retentionS)] as [string, string]] : []),
   ];
   if (input.corsOrigins !== undefined && input.corsOrigins.length > 0) {
     env.push(["CORS_ORIGINS", input.corsOrigins.join(",")]);

@@ -110,6 +110,13 @@ export interface JobBackend {
    * it returns that job with `created: false`; with another fingerprint it throws IdempotencyConflictError.
    */
   enqueue(job: NewJob, now?: Date): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * The job a live idempotency key names (keys expire after idempotencyKeyTtlS, timing.ts), undefined if
+   * none; throws IdempotencyConflictError for another fingerprint. The API answers a retry with it before
+   * any admission check.
+   */
+  findByKey(key: string, fingerprint: string, now?: Date): Promise<JobRecord | undefined>;
+  /** The job, or undefined when unknown or purged (JOBS_RETENTION_S after it finished). */
   get(id: string): Promise<JobRecord | undefined>;
   /**
    * Leases up to `max` claimable jobs (queued, due, or running with an expired lease) and marks them

@@ -7,7 +7,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, integer, type Env } from "../config";
-import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "./timing";
+import {
+  DEFAULT_JOB_TIMEOUT_S,
+  DEFAULT_JOBS_RETENTION_S,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_VISIBILITY_TIMEOUT_S,
+} from "./timing";
 
 /** JOBS_BACKEND values. The AWS backend (issue 8) is opened by open-backend.ts. */
 export const JOBS_BACKENDS = ["sqlite", "aws"] as const;
@@ -53,6 +58,9 @@ const MAX_VISIBILITY_TIMEOUT_S = 43_200;
 const MAX_JOB_TIMEOUT_S = 86_400;
 /** A job failing this often is not transient; SQS's maxReceiveCount allows up to 1000. */
 const MAX_ATTEMPTS_LIMIT = 100;
+/** JOBS_RETENTION_S bounds: a minute (tests, soaks) to ten years (S3 lifecycle days and DynamoDB TTL take it). */
+const MIN_RETENTION_S = 60;
+const MAX_RETENTION_S = 3650 * 86_400;
 
 export interface JobsConfig {
   backend: JobsBackendName;
@@ -65,6 +73,8 @@ export interface JobsConfig {
   timeoutS: number;
   maxBacklog: number;
   workerConcurrency: number;
+  /** JOBS_RETENTION_S: finished jobs, their keys and results are purged this long after they finish. */
+  retentionS: number;
 }
 
 function filePath(env: Env, name: string, fallback: string, cwd: string): string {
@@ -106,6 +116,7 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
     ),
     timeoutS: integer(env, "JOBS_TIMEOUT_S", DEFAULT_JOB_TIMEOUT_S, 1, MAX_JOB_TIMEOUT_S),
     maxBacklog: integer(env, "JOBS_MAX_BACKLOG", DEFAULT_MAX_BACKLOG, 1, 1_000_000_000),
+    retentionS: integer(env, "JOBS_RETENTION_S", DEFAULT_JOBS_RETENTION_S, MIN_RETENTION_S, MAX_RETENTION_S),
     // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
   };

@@ -21,8 +21,13 @@ export async function openBackend(
         file: config.dbFile,
         resultsDir: config.resultsDir,
         maxAttempts: config.maxAttempts,
+        retentionS: config.retentionS,
       });
     case "aws":
-      return new AwsJobBackend({ config: loadAwsJobsConfig(env), maxAttempts: config.maxAttempts });
+      return new AwsJobBackend({
+        config: loadAwsJobsConfig(env),
+        maxAttempts: config.maxAttempts,
+        retentionS: config.retentionS,
+      });
   }
 }

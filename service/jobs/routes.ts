@@ -197,13 +197,16 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
       if (Array.isArray(idempotencyKey)) return badRequest(reply, "headers/idempotency-key must be given once");
       if (idempotencyKey && !IDEMPOTENCY_KEY.test(idempotencyKey))
         return badRequest(reply, BAD_IDEMPOTENCY_KEY_MESSAGE);
-      await admit();
-      const { job, created } = await backend.enqueue({
-        kind,
-        input,
-        idempotencyKey: idempotencyKey || undefined,
-        fingerprint: idempotencyKey ? createHash("sha256").update(canonical({ kind, input })).digest("hex") : undefined,
-      });
+      const fingerprint = idempotencyKey
+        ? createHash("sha256").update(canonical({ kind, input })).digest("hex")
+        : undefined;
+      // A retry whose key already names a job is answered with it (or 409) before any admission check:
+      // a full backlog must not turn an accepted job's retry into a 503.
+      const replay = idempotencyKey ? await backend.findByKey(idempotencyKey, fingerprint!) : undefined;
+      if (!replay) await admit();
+      const { job, created } = replay
+        ? { job: replay, created: false }
+        : await backend.enqueue({ kind, input, idempotencyKey: idempotencyKey || undefined, fingerprint });
       if (created) {
         backlogCount++;
         const estimate = KINDS.get(kind)!.estimateSeconds?.(input as never);

@@ -1,7 +1,9 @@
 /**
  * With FLEET_ROLE=all the cluster primary also keeps one job-worker process, a child of its own (not a
  * cluster worker: it serves no port), the way it keeps its web workers: respawned with the jittered
- * backoff after an unexpected exit, given up on after a crash loop, and drained with the rest on SIGTERM.
+ * backoff after an unexpected exit, given up on after a crash loop, drained with the rest on SIGTERM, and
+ * replaced on SIGHUP as the web workers are (a new child first, then the old one drained), so a kind added
+ * by a rebuild is taken without a restart.
  * service/cluster.ts stays route-agnostic: this file is all it takes to add the worker.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -30,12 +32,16 @@ export interface Supervisor {
   done: Promise<number>;
   /** Drains the child (as SIGTERM does): the primary calls it when the web cluster stops on its own. */
   stop(reason: string): void;
+  /** Starts a fresh child and drains the old one (as SIGHUP does). */
+  reload(): void;
 }
 
 export function superviseJobWorker(options: SupervisorOptions): Supervisor {
   const { log, maxCrashes = 5, crashWindowMs = 60_000, backoffBaseMs = 100, backoffMaxMs = 10_000 } = options;
   const crashes: number[] = [];
   let child: ChildProcess | undefined;
+  /** Children replaced by a reload, draining: their exit is neither a crash nor the end. */
+  const retiring = new Set<ChildProcess>();
   let respawn: NodeJS.Timeout | undefined;
   let stopping = false;
   let exitCode = 0;
@@ -47,8 +53,12 @@ export function superviseJobWorker(options: SupervisorOptions): Supervisor {
     child = proc;
     log.info({ jobWorkerPid: proc.pid }, "job worker process started");
     proc.on("exit", (code, signal) => {
-      child = undefined;
       const who = { jobWorkerPid: proc.pid, code, signal };
+      if (retiring.delete(proc)) {
+        log.info(who, "replaced job worker process exited");
+        return;
+      }
+      child = undefined;
       if (stopping) {
         if (code !== 0) exitCode = 1;
         log.info(who, "job worker process exited during shutdown");
@@ -98,8 +108,26 @@ export function superviseJobWorker(options: SupervisorOptions): Supervisor {
     }, options.drainTimeoutMs + GRACE_MS).unref();
   }
 
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  function reload(): void {
+    if (stopping || !child) return;
+    const old = child;
+    retiring.add(old);
+    log.info({ jobWorkerPid: old.pid }, "reloading the job worker: a new process, then the old one drains");
+    start();
+    old.kill("SIGTERM");
+  }
+
+  const onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT");
+  const onHup = () => reload();
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  process.on("SIGHUP", onHup);
+  void done.then(() => {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+    process.off("SIGHUP", onHup);
+  });
   start();
-  return { done, stop };
+  return { done, stop, reload };
 }

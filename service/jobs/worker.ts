@@ -2,7 +2,12 @@
  * The job worker's loop: claims up to `concurrency` jobs with a lease, runs each in a thread while a
  * lease keeper extends its lease, stores the result under a key that is the same for every attempt, and
  * completes, retries (jittered exponential backoff) or fails the job with guarded writes. `stop()` is the
- * drain: no more claims, running jobs finish until the deadline, the rest are given back uncounted.
+ * drain: no more claims, running jobs finish until the deadline; a job stopped by the deadline counts its
+ * attempt (it is retried like a failure, so a job longer than the drain cannot restart forever on
+ * instances that keep being replaced), one claimed but not yet started is given back uncounted.
+ * The lease keeper starts the moment a job is claimed, before any slow call (scale-in protection); a
+ * storage error after a successful run (the result upload, the completion) is retried while the lease is
+ * held instead of costing an attempt.
  * Every job transition is one log line with a stable `msg` (JOB_LOG), which tests and operators match on.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +26,8 @@ export const JOB_LOG = {
   canceled: "job canceled while running",
   lost: "job lease lost; another worker has it",
   released: "job given back on drain",
+  drained: "job stopped by the drain deadline; its attempt counts",
+  storeRetry: "storing a finished job failed; retrying within its lease",
   discarded: "job result discarded: the lease was lost before it completed",
 } as const;
 
@@ -33,14 +40,25 @@ const PROGRESS_INTERVAL_MS = 250;
 /** Pause after a claim that threw (the backend is unreachable), so the loop does not spin. */
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 
+/** Storing a finished job's result is retried after this, doubling up to the cap, while the lease holds. */
+const STORE_RETRY_FIRST_MS = 200;
+const STORE_RETRY_MAX_MS = 5_000;
+/** Past this the storage error is the attempt's failure after all (the backend is down, not throttled). */
+const STORE_RETRY_BUDGET_MS = 120_000;
+
 /** Why a running job was stopped before it ended by itself. */
 type StopCause = "canceled" | "lost" | "timeout" | "drain";
 
 interface ActiveJob {
+  /** waiting: claimed, the busy report pending; running: the work; storing: the result and completion. */
+  phase: "waiting" | "running" | "storing";
   /** Set when the job is stopped before its run has begun (a drain while onBusyChange is pending). */
   stoppedEarly?: StopCause;
   stop: (cause: StopCause) => void;
   finished: Promise<void>;
+  /** Aborted with a JobStopped when the job must stop. */
+  halt: AbortController;
+  keeper: { stop(): void };
 }
 
 class JobStopped extends Error {
@@ -110,40 +128,63 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     return busyChain;
   }
 
+  /** Runs `store` again after a failure while the lease holds, within STORE_RETRY_BUDGET_MS. */
+  async function storeWithinLease<T>(store: () => Promise<T>, halted: AbortSignal, who: object): Promise<T> {
+    const startedMs = Date.now();
+    for (let pauseMs = STORE_RETRY_FIRST_MS; ; pauseMs = Math.min(STORE_RETRY_MAX_MS, pauseMs * 2)) {
+      halted.throwIfAborted();
+      try {
+        return await store();
+      } catch (err) {
+        if (halted.aborted || Date.now() - startedMs + pauseMs > STORE_RETRY_BUDGET_MS) throw err;
+        log.warn({ ...who, err, retryInMs: pauseMs }, JOB_LOG.storeRetry);
+        await sleep(pauseMs, undefined, { signal: halted }).catch(() => {});
+      }
+    }
+  }
+
   async function runOne(lease: Lease): Promise<void> {
     const { job, attempt } = lease;
     const who = { jobId: job.id, kind: job.kind, attempt };
-    const stop = new AbortController();
-    const end = (cause: StopCause) => stop.abort(new JobStopped(cause));
     const entry = active.get(lease.token)!;
-    entry.stop = end;
-    if (entry.stoppedEarly) end(entry.stoppedEarly);
-    const keeper = startLeaseKeeper({
-      extend: (ms) => backend.extendLease(lease, ms),
-      leaseMs,
-      onEnd: end,
-      log: log.child(who),
-      clock: options.clock,
-    });
+    const stop = entry.halt;
+    const end = (cause: StopCause) => entry.stop(cause);
+    const { keeper } = entry;
+    if (entry.stoppedEarly) {
+      // Stopped before it ran (a drain while the busy report was pending): given back uncounted.
+      keeper.stop();
+      if (entry.stoppedEarly === "drain") {
+        await backend.release(lease);
+        log.info(who, JOB_LOG.released);
+      }
+      return;
+    }
+    entry.phase = "running";
     const timeout = setTimeout(() => end("timeout"), jobTimeoutMs);
     const progress = throttledProgress((fraction) => backend.progress(lease, fraction), end, log.child(who));
     const startedMs = Date.now();
     log.info(who, JOB_LOG.started);
     try {
       const output = await runner.run(job.kind, job.input, stop.signal, progress);
+      stop.signal.throwIfAborted();
+      // The work is done: from here only storage can fail, and it is retried while the lease holds (the
+      // keeper still beats), neither timed out nor cut by the drain deadline (both are about the work).
+      clearTimeout(timeout);
+      entry.phase = "storing";
       let result: unknown = output.result;
       if (output.artifact) {
         const key = `jobs/${job.id}/result.${output.artifact.extension}`;
         const { body } = output.artifact;
+        const { contentType } = output.artifact;
         // A view, not a copy: an 8192² PNG is tens of MB.
         const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-        await backend.results.put(key, bytes, output.artifact.contentType);
+        await storeWithinLease(() => backend.results.put(key, bytes, contentType), stop.signal, who);
         result = { url: backend.results.url(key), ...output.result };
       }
-      stop.signal.throwIfAborted();
       const ms = Date.now() - startedMs;
-      if (await backend.complete(lease, result)) log.info({ ...who, ms }, JOB_LOG.succeeded);
-      else log.warn({ ...who, ms }, JOB_LOG.discarded);
+      if (await storeWithinLease(() => backend.complete(lease, result), stop.signal, who)) {
+        log.info({ ...who, ms }, JOB_LOG.succeeded);
+      } else log.warn({ ...who, ms }, JOB_LOG.discarded);
     } catch (err) {
       await settleFailure(lease, who, err, startedMs);
     } finally {
@@ -155,21 +196,23 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
 
   async function settleFailure(lease: Lease, who: object, err: unknown, startedMs: number): Promise<void> {
     const ms = Date.now() - startedMs;
-    if (err instanceof JobStopped && err.why !== "timeout") {
-      if (err.why === "drain") {
-        await backend.release(lease);
-        log.info({ ...who, ms }, JOB_LOG.released);
-      } else log.warn({ ...who, ms }, err.why === "canceled" ? JOB_LOG.canceled : JOB_LOG.lost);
+    if (err instanceof JobStopped && (err.why === "canceled" || err.why === "lost")) {
+      log.warn({ ...who, ms }, err.why === "canceled" ? JOB_LOG.canceled : JOB_LOG.lost);
       return;
     }
+    const drained = err instanceof JobStopped && err.why === "drain";
     const permanent = err instanceof RunError && err.permanent;
-    const message =
-      err instanceof JobStopped
+    const message = drained
+      ? `stopped by the worker's drain deadline after ${Math.round(ms / 1000)} s (WORKER_DRAIN_TIMEOUT_S): ` +
+        `the attempt counts, so a job longer than the drain cannot restart forever`
+      : err instanceof JobStopped
         ? `ran past the job timeout of ${jobTimeoutMs / 1000} s (JOBS_TIMEOUT_S)`
         : err instanceof Error
           ? err.message
           : String(err);
-    const retryDelayMs = backoffDelay(lease.attempt, retryBaseMs, retryMaxMs, random);
+    if (drained) log.warn({ ...who, ms }, JOB_LOG.drained);
+    // A drained job is due again at once: another worker (the replacement) takes it.
+    const retryDelayMs = drained ? 0 : backoffDelay(lease.attempt, retryBaseMs, retryMaxMs, random);
     const outcome = await backend.fail(lease, message, { permanent, retryDelayMs });
     const details = { ...who, ms, error: message, permanent };
     if (outcome === "retrying") log.warn({ ...details, retryInMs: retryDelayMs }, JOB_LOG.retrying);
@@ -178,8 +221,29 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   }
 
   function start(lease: Lease): void {
-    const entry: ActiveJob = { stop: (cause) => (entry.stoppedEarly = cause), finished: Promise.resolve() };
+    const halt = new AbortController();
+    const entry: ActiveJob = {
+      phase: "waiting",
+      halt,
+      stop: (cause) => {
+        // Once the work is done, only a lost or canceled lease stops the storing (not a timeout or drain).
+        if (entry.phase === "storing" && cause !== "lost" && cause !== "canceled") return;
+        if (entry.phase === "waiting") entry.stoppedEarly ??= cause;
+        halt.abort(new JobStopped(cause));
+      },
+      finished: Promise.resolve(),
+      keeper: { stop() {} },
+    };
     active.set(lease.token, entry);
+    // The heartbeat starts now, before the busy report (scale-in protection, a slow AWS call) is awaited:
+    // the lease counts from its claim, and nothing may let it run out unextended.
+    entry.keeper = startLeaseKeeper({
+      extend: (ms) => backend.extendLease(lease, ms),
+      leaseMs,
+      onEnd: (status) => entry.stop(status),
+      log: log.child({ jobId: lease.job.id, kind: lease.job.kind, attempt: lease.attempt }),
+      clock: options.clock,
+    });
     const becameBusy = active.size === 1 ? atMostOneHeartbeat(busyChanged(true)) : Promise.resolve();
     entry.finished = becameBusy
       .then(() => runOne(lease))

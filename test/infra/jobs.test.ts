@@ -9,7 +9,12 @@ import { synth, readStackConfig, type SynthResource, type SynthResult } from "..
 import { parseFleetConfig, type FleetConfig } from "../../infra/shared/config";
 import { AWS_JOBS_ENV, AWS_RESULTS_KEY_PREFIX, AWS_WORKER_ENV } from "../../service/jobs/aws-env";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
-import { DEFAULT_VISIBILITY_TIMEOUT_S, LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
+import {
+  DEFAULT_VISIBILITY_TIMEOUT_S,
+  LIFECYCLE_HOOK_TIMEOUT_S,
+  resultExpireDays,
+  resultExpires,
+} from "../../service/jobs/timing";
 import { buildFrontendConfig } from "../../scripts/frontend-config";
 import { createTableInput, JOBS_TABLE } from "../../service/jobs/aws/table-schema";
 import { all, envFileOf, idOf, key, one, stackPlan, T } from "./helpers";
@@ -95,7 +100,7 @@ for (const stack of ["dev", "prod"]) {
       });
     });
 
-    it("alarms to the stack's topic as soon as one message is in the dead-letter queue, visible or hidden (one alarm, not two)", () => {
+    it("alarms to the stack's topic as soon as a job fails (its id sent to the DLQ) or the DLQ holds a message (one alarm, not two)", () => {
       const onDlq = all(r, T.alarm).filter((a) =>
         (a.inputs.metricQueries ?? []).some(
           (q: { metric?: { dimensions?: Record<string, string> } }) =>
@@ -107,17 +112,18 @@ for (const stack of ["dev", "prod"]) {
         ["fleet-jobs-dlq"],
       );
       const alarm = onDlq[0]!.inputs;
-      // The workers hide a failed job's DLQ message for hours: counting only visible messages would miss it.
+      // The workers delete a failed job's DLQ message within seconds (the table holds the job): the sends
+      // are what is counted, and what stays visible there (reconciliation stopped).
       const byId = new Map(alarm.metricQueries.map((q: { id: string }) => [q.id, q]));
       const counted = (id: string) => (byId.get(id) as { metric: { namespace: string; metricName: string } }).metric;
       assert.deepEqual(
-        [counted("visible"), counted("hidden")].map((m) => `${m.namespace} ${m.metricName}`),
-        ["AWS/SQS ApproximateNumberOfMessagesVisible", "AWS/SQS ApproximateNumberOfMessagesNotVisible"],
+        [counted("sent"), counted("visible")].map((m) => `${m.namespace} ${m.metricName}`),
+        ["AWS/SQS NumberOfMessagesSent", "AWS/SQS ApproximateNumberOfMessagesVisible"],
       );
       const returned = alarm.metricQueries.filter((q: { returnData: boolean }) => q.returnData);
       assert.deepEqual(
         returned.map((q: { expression?: string }) => q.expression),
-        ["visible + hidden"],
+        ["FILL(sent, 0) + FILL(visible, 0)"],
       );
       assert.equal(alarm.comparisonOperator, "GreaterThanThreshold");
       assert.equal(alarm.threshold, 0);
@@ -187,6 +193,15 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(rule.status, "Enabled");
       assert.deepEqual(rule.filter, { prefix: AWS_RESULTS_KEY_PREFIX });
       assert.deepEqual(rule.expiration, { days: cfg.jobs.resultsExpireDays });
+      // One number: the bucket deletes a result no sooner than the job's retention ends, and the result's
+      // Expires (what CloudFront caches it until) is that same retention, so the CDN never serves a
+      // result the bucket has deleted (S3 counts whole days from creation, rounded up to midnight UTC).
+      assert.equal(rule.expiration.days, resultExpireDays(cfg.jobs.retentionS));
+      const written = Date.parse("2026-12-03T23:59:59Z");
+      assert.ok(
+        resultExpires(written, cfg.jobs.retentionS).getTime() <= written + rule.expiration.days * 86_400_000,
+        "the CDN may serve a result after the bucket deleted it",
+      );
     });
 
     it("serves results over HTTPS from CloudFront, signing requests to the bucket (origin access control)", () => {
@@ -235,6 +250,8 @@ for (const stack of ["dev", "prod"]) {
         assert.equal(env.get("AWS_REGION"), "eu-central-1");
         assert.equal(env.get("JOBS_MAX_ATTEMPTS"), String(JSON.parse(queue().inputs.redrivePolicy).maxReceiveCount));
         assert.equal(env.get("JOBS_VISIBILITY_TIMEOUT_S"), String(queue().inputs.visibilityTimeoutSeconds));
+        // The table's TTL (written by the backend) follows the same retention as the bucket's expiry.
+        assert.equal(env.get("JOBS_RETENTION_S"), String(cfg.jobs.retentionS));
       }
       const worker = envFileOf(userDataOf(workerLt()));
       assert.equal(worker.get("WORKER_CONCURRENCY"), String(cfg.jobs.workerConcurrency));
@@ -260,7 +277,6 @@ for (const stack of ["dev", "prod"]) {
           "dynamodb:GetItem": tableAndIndexes,
           "dynamodb:PutItem": tableAndIndexes,
           "dynamodb:UpdateItem": tableAndIndexes,
-          "dynamodb:DeleteItem": tableAndIndexes,
           "dynamodb:Query": tableAndIndexes,
         },
         "web",
@@ -275,6 +291,7 @@ for (const stack of ["dev", "prod"]) {
           "sqs:GetQueueAttributes": [arns.queue],
           "dynamodb:GetItem": [arns.table],
           "dynamodb:UpdateItem": [arns.table],
+          "dynamodb:Query": [`${arns.table}/index/sweep`],
           "s3:PutObject": [arns.results],
           "autoscaling:SetInstanceProtection": [arns.group],
           "autoscaling:CompleteLifecycleAction": [arns.group],

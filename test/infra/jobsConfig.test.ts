@@ -22,7 +22,21 @@ describe("infra config: jobs and the worker fleet (fleet:worker*, fleet:job*)", 
     assert.equal(j.jobSeconds, JOBS_DEFAULTS.jobSeconds);
     assert.equal(j.jobMaxWaitSeconds, JOBS_DEFAULTS.jobMaxWaitSeconds);
     assert.equal(j.maxAttempts, DEFAULT_MAX_ATTEMPTS);
-    assert.equal(j.resultsExpireDays, 30);
+    assert.equal(j.retentionS, 7 * 86_400, "JOBS_RETENTION_S's default");
+    assert.equal(j.resultsExpireDays, 7, "the bucket keeps results exactly as long as their jobs");
+  });
+
+  it("takes one retention for jobs, keys and results (fleet:jobsRetentionDays, or its older name)", () => {
+    assert.deepEqual(
+      [parse({ jobsRetentionDays: "3" }).retentionS, parse({ jobsRetentionDays: "3" }).resultsExpireDays],
+      [3 * 86_400, 3],
+    );
+    assert.equal(
+      parse({ resultsExpireDays: "30" }).retentionS,
+      30 * 86_400,
+      "the older key keeps its meaning for results",
+    );
+    assert.equal(parse({ resultsExpireDays: "5", jobsRetentionDays: "5" }).retentionS, 5 * 86_400);
   });
 
   it("derives the scaling target with capacity.ts's function: wait ÷ job time × jobs per instance", () => {
@@ -100,6 +114,13 @@ describe("infra config: jobs and the worker fleet (fleet:worker*, fleet:job*)", 
     ["attempts of zero", { jobsMaxAttempts: "0" }, "jobsMaxAttempts"],
     ["attempts the worker refuses", { jobsMaxAttempts: "101" }, "jobsMaxAttempts", /1\.\.100/],
     ["results kept 0 days", { resultsExpireDays: "0" }, "resultsExpireDays"],
+    ["jobs kept 0 days", { jobsRetentionDays: "0" }, "jobsRetentionDays"],
+    [
+      "two retentions that disagree",
+      { jobsRetentionDays: "7", resultsExpireDays: "30" },
+      "resultsExpireDays",
+      /share one retention/,
+    ],
   ];
   for (const [what, values, key, extra] of bad) {
     it(`rejects ${what} naming fleet:${key}`, () => {

@@ -36,6 +36,8 @@ export const DIMENSION_SETS: Record<string, Record<string, string[][]>> = {
   "AWS/SQS": {
     ApproximateNumberOfMessagesVisible: [["QueueName"]],
     ApproximateNumberOfMessagesNotVisible: [["QueueName"]],
+    ApproximateAgeOfOldestMessage: [["QueueName"]],
+    NumberOfMessagesSent: [["QueueName"]],
   },
   // Execution metrics per state machine (Step Functions developer guide, "Monitoring Step Functions metrics
   // using Amazon CloudWatch": https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html).

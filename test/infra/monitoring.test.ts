@@ -12,6 +12,8 @@ import { cloudWatchAgentConfig } from "../../infra/observability/agentConfig";
 import { LONGEST_REQUEST_MS } from "../../service/timing";
 import { JOB_LOG } from "../../service/jobs/worker";
 import { JOBS_FAILED_METRIC } from "../../infra/observability/monitoring";
+import { MESSAGE_RESEND_S } from "../../service/jobs/aws/sweep";
+import { OLDEST_MESSAGE_ALARM_S, QUEUE_RETENTION_S } from "../../service/jobs/timing";
 import { assertKnownMetric, type KnownResources } from "./metricCatalogue";
 
 const WEB: MonitoredResources = {
@@ -61,6 +63,30 @@ describe("infra monitoring: alarms and dashboard (pure)", () => {
     assert.deepEqual(dlq.queries[0]!.metric!.dimensions, { QueueName: JOBS.dlqName });
     assert.equal(dlq.threshold, 0);
     assert.equal(dlq.comparisonOperator, "GreaterThanThreshold");
+    assert.deepEqual(withJobs.map((s) => s.key).slice(-3), [
+      "jobs-dlq",
+      "jobs-oldest-message",
+      "workers-at-max-with-backlog",
+    ]);
+  });
+
+  it("alarms on the oldest queued job well before SQS's retention and the sweeper's re-send", () => {
+    const age = alarmSpecs({ ...WEB, jobs: JOBS }).find((s) => s.key === "jobs-oldest-message")!;
+    assert.equal(age.queries[0]!.metric!.metricName, "ApproximateAgeOfOldestMessage");
+    assert.deepEqual(age.queries[0]!.metric!.dimensions, { QueueName: JOBS.queueName });
+    assert.equal(age.threshold, OLDEST_MESSAGE_ALARM_S);
+    assert.ok(age.threshold + age.evaluationPeriods * 60 < MESSAGE_RESEND_S, "the sweeper re-sends first");
+    assert.ok(MESSAGE_RESEND_S < QUEUE_RETENTION_S);
+  });
+
+  it("alarms when the worker group is at its max size while jobs wait (metric math over the group and the queue)", () => {
+    const spec = alarmSpecs({ ...WEB, jobs: JOBS }).find((s) => s.key === "workers-at-max-with-backlog")!;
+    const byId = Object.fromEntries(spec.queries.map((q) => [q.id, q]));
+    assert.deepEqual(byId.inservice!.metric!.dimensions, { AutoScalingGroupName: JOBS.workerAsgName });
+    assert.deepEqual(byId.max!.metric!.dimensions, { AutoScalingGroupName: JOBS.workerAsgName });
+    assert.deepEqual(byId.waiting!.metric!.dimensions, { QueueName: JOBS.queueName });
+    assert.equal(byId.saturated!.expression, "IF(inservice >= max AND FILL(waiting, 0) > 0, 1, 0)");
+    assert.equal(spec.threshold, 1);
   });
 
   it("every alarm returns exactly one series, and expressions only name queries of the same alarm", () => {

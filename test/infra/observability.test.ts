@@ -117,10 +117,12 @@ for (const stack of ["dev", "prod"]) {
         "fleet-at-max-size",
         "fleet-jobs-dlq",
         "fleet-jobs-failed",
+        "fleet-jobs-oldest-message",
         "fleet-p99-latency",
         "fleet-release-failed",
         "fleet-target-5xx-rate",
         "fleet-unhealthy-hosts",
+        "fleet-workers-at-max-with-backlog",
       ]);
       const known = knownResources(r);
       for (const a of notifying) {

@@ -15,7 +15,14 @@ import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../..
 
 export interface ContractBackendOptions {
   maxAttempts: number;
+  /** The backend's clock (epoch ms): real time plus what a case has moved it on. */
+  clock: () => number;
+  /** JOBS_RETENTION_S. */
+  retentionS: number;
 }
+
+/** The retention the suite opens backends with: a day, so its expiry is reached by moving the clock. */
+const RETENTION_S = 24 * 3600;
 
 export type BackendFactory = (options: ContractBackendOptions) => Promise<JobBackend>;
 
@@ -26,12 +33,16 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
   describe(`JobBackend contract: ${name}`, function () {
     this.timeout(30_000);
     const open: JobBackend[] = [];
+    /** How far the backends' clock runs ahead of real time; a case moves it, afterEach resets it. */
+    let aheadMs = 0;
+    const clock = () => Date.now() + aheadMs;
     async function backend(maxAttempts = 3): Promise<JobBackend> {
-      const b = await factory({ maxAttempts });
+      const b = await factory({ maxAttempts, clock, retentionS: RETENTION_S });
       open.push(b);
       return b;
     }
     afterEach(async () => {
+      aheadMs = 0;
       await Promise.all(open.splice(0).map((b) => b.close()));
     });
 
@@ -147,6 +158,36 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         assert.equal(both[0]!.job.id, both[1]!.job.id);
         assert.deepEqual(both.map((r) => r.created).sort(), [false, true]);
         assert.equal(await b.backlog(), 1);
+      });
+
+      it("answers a retry by its key alone (findByKey), and refuses another body with it", async () => {
+        const b = await backend();
+        assert.equal(await b.findByKey("k-find", "f"), undefined);
+        const { job } = await b.enqueue({ kind: "sum", input: { n: 5 }, idempotencyKey: "k-find", fingerprint: "f" });
+        assert.equal((await b.findByKey("k-find", "f"))?.id, job.id);
+        await assert.rejects(b.findByKey("k-find", "other"), (err: unknown) => err instanceof IdempotencyConflictError);
+      });
+
+      it("expires a key after a day (idempotencyKeyTtlS): the same key then makes a new job", async () => {
+        const b = await backend();
+        const t0 = Date.now();
+        const first = await b.enqueue(
+          { kind: "sum", input: { n: 5 }, idempotencyKey: "k-ttl", fingerprint: "f" },
+          new Date(t0),
+        );
+        const within = await b.enqueue(
+          { kind: "sum", input: { n: 5 }, idempotencyKey: "k-ttl", fingerprint: "f" },
+          new Date(t0 + 23 * 3600_000),
+        );
+        assert.deepEqual([within.created, within.job.id], [false, first.job.id]);
+        const later = new Date(t0 + 25 * 3600_000);
+        assert.equal(await b.findByKey("k-ttl", "f", later), undefined, "an expired key still named its job");
+        const after = await b.enqueue(
+          { kind: "sum", input: { n: 6 }, idempotencyKey: "k-ttl", fingerprint: "another body" },
+          later,
+        );
+        assert.equal(after.created, true, "an expired key still held");
+        assert.notEqual(after.job.id, first.job.id);
       });
 
       it("keeps distinct keys distinct", async () => {
@@ -341,6 +382,23 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
           await nothingToClaim(b);
         });
       }
+    });
+
+    describe("retention", () => {
+      it("shows a finished job until its retention is over, then no more", async () => {
+        const b = await backend();
+        const done = (await b.enqueue({ kind: "sum", input: { n: 1 } })).job;
+        const waiting = (await b.enqueue({ kind: "sum", input: { n: 2 } })).job;
+        const lease = (await b.claim({ max: 1, leaseMs: longLeaseMs(b), waitMs: EVENTUALLY_MS }))[0]!;
+        const finished = lease.job.id === done.id ? done : waiting;
+        const other = finished === done ? waiting : done;
+        assert.equal(await b.complete(lease, { ok: true }), true);
+        aheadMs = (RETENTION_S - 60) * 1000;
+        assert.equal((await b.get(finished.id))?.status, "succeeded", "gone before its retention");
+        aheadMs = (RETENTION_S + 60) * 1000;
+        assert.equal(await b.get(finished.id), undefined, "kept past its retention");
+        assert.equal((await b.get(other.id))?.status, "queued", "a job that has not finished is never purged");
+      });
     });
 
     describe("cancel", () => {

@@ -5,7 +5,12 @@ import path from "node:path";
 import { ConfigError } from "../../service/config";
 import { DataDirError, ensureDataDirs, loadJobsConfig } from "../../service/jobs/config";
 import { openBackend } from "../../service/jobs/open-backend";
-import { DEFAULT_JOB_TIMEOUT_S, DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_TIMEOUT_S } from "../../service/jobs/timing";
+import {
+  DEFAULT_JOB_TIMEOUT_S,
+  DEFAULT_JOBS_RETENTION_S,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_VISIBILITY_TIMEOUT_S,
+} from "../../service/jobs/timing";
 
 describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
   it("defaults to the embedded backend under .data/ of the working directory", () => {
@@ -19,6 +24,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       timeoutS: DEFAULT_JOB_TIMEOUT_S,
       maxBacklog: 10_000,
       workerConcurrency: os.availableParallelism(),
+      retentionS: DEFAULT_JOBS_RETENTION_S,
     });
   });
 
@@ -75,6 +81,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
         JOBS_TIMEOUT_S: "120",
         JOBS_MAX_BACKLOG: "50",
         WORKER_CONCURRENCY: "4",
+        JOBS_RETENTION_S: "3600",
       },
       "/srv/fleet",
     );
@@ -87,6 +94,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       timeoutS: 120,
       maxBacklog: 50,
       workerConcurrency: 4,
+      retentionS: 3600,
     });
   });
 
@@ -101,6 +109,8 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
     [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY="0" is invalid/],
     [{ JOBS_DB: " jobs.db" }, /^JOBS_DB=" jobs.db" is invalid: expected a file system path/],
     [{ JOBS_RESULTS_DIR: "results " }, /^JOBS_RESULTS_DIR=/],
+    [{ JOBS_RETENTION_S: "59" }, /^JOBS_RETENTION_S="59" is invalid: .* 60 to /],
+    [{ JOBS_RETENTION_S: "7d" }, /^JOBS_RETENTION_S=/],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {

@@ -1,7 +1,7 @@
 /**
  * Jobs across real processes (the compiled dist, as production runs it), with short leases and timeouts
- * set through the environment: a worker killed mid-job and the job completing on another, SIGTERM giving a
- * job back uncounted, a job that always times out ending failed, and nothing lost across a restart of
+ * set through the environment: a worker killed mid-job and the job completing on another, SIGTERM handing
+ * a job back at its drain deadline with the attempt counted, a job that always times out ending failed, and nothing lost across a restart of
  * everything.
  */
 import assert from "node:assert/strict";
@@ -126,17 +126,17 @@ describe("jobs across real processes", function () {
     assert.equal(succeeded[0]!.attempt, 2);
   });
 
-  it("gives a running job back on SIGTERM without counting the attempt, and exits 0", async () => {
+  it("hands a running job back at the SIGTERM drain deadline with its attempt counted, and exits 0", async () => {
     const api = await web();
     const w = await worker({ WORKER_DRAIN_TIMEOUT_S: "0" });
     const job = await postJob(api.port, { kind: "sum", input: { n: 50_000_000_000 } });
     await until(api.port, job.id, (j) => j.progress > 0);
     w.proc.kill("SIGTERM");
     assert.equal(await w.exited, 0);
-    assert.ok(w.lines.some((l) => l.msg === JOB_LOG.released && l.jobId === job.id));
+    assert.ok(w.lines.some((l) => l.msg === JOB_LOG.drained && l.jobId === job.id));
     const back = await getJob(api.port, job.id);
     assert.equal(back.status, "queued");
-    assert.equal(back.attempts, 0);
+    assert.equal(back.attempts, 1, "a drained attempt counts, so a job cannot restart forever");
   });
 
   it("fails a job that always times out after JOBS_MAX_ATTEMPTS attempts", async () => {

@@ -169,6 +169,21 @@ describe("jobs API (inject, SQLite backend)", () => {
       assert.equal(status, 202);
     });
 
+    it("answers an idempotent retry with its job (202) or 409 even while the backlog is full", async () => {
+      await t.close();
+      t = await buildJobsApp({ maxBacklog: 1 });
+      const first = await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k-full" });
+      assert.equal(first.statusCode, 202);
+      assert.equal((await post({ kind: "sum", input: { n: 2 } })).statusCode, 503, "the backlog is full");
+      const retry = await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k-full" });
+      assert.equal(retry.statusCode, 202, `a retry of an accepted job got ${retry.statusCode}`);
+      assert.equal(retry.json().id, first.json().id);
+      assert.equal(retry.headers["idempotent-replayed"], "true");
+      const conflict = await post({ kind: "sum", input: { n: 9 } }, { "idempotency-key": "k-full" });
+      assert.equal(conflict.statusCode, 409);
+      assert.equal(await t.backend.backlog(), 1);
+    });
+
     it("derives Retry-After from the jobs above the limit, their estimated seconds and the worker slots", () => {
       assert.equal(retryAfterSeconds(10, 10, 30, 2), 15, "one job over: 30 s shared by 2 slots");
       assert.equal(retryAfterSeconds(19, 10, 30, 2), 150, "ten jobs over");

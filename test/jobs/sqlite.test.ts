@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
+import { openSqliteBackend, PURGE_BATCH, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
 import { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError } from "../../service/jobs/sqlite/schema";
 import { describeBackendContract } from "./backend-contract";
 
@@ -35,7 +35,10 @@ describe("sqlite job backend", () => {
     return dir;
   }
 
-  async function at(dir: string, options: { maxAttempts?: number; now?: () => number; fallbackPollMs?: number } = {}) {
+  async function at(
+    dir: string,
+    options: { maxAttempts?: number; now?: () => number; fallbackPollMs?: number; retentionS?: number } = {},
+  ) {
     const b = await openSqliteBackend({
       file: path.join(dir, "jobs.db"),
       resultsDir: path.join(dir, "results"),
@@ -45,9 +48,15 @@ describe("sqlite job backend", () => {
     return b;
   }
 
-  describeBackendContract("sqlite", async ({ maxAttempts }) => {
+  describeBackendContract("sqlite", async ({ maxAttempts, clock, retentionS }) => {
     const dir = newDir();
-    return openSqliteBackend({ file: path.join(dir, "jobs.db"), resultsDir: path.join(dir, "results"), maxAttempts });
+    return openSqliteBackend({
+      file: path.join(dir, "jobs.db"),
+      resultsDir: path.join(dir, "results"),
+      maxAttempts,
+      now: clock,
+      retentionS,
+    });
   });
 
   describe("several backends on one file (several worker processes)", () => {
@@ -219,7 +228,7 @@ describe("sqlite job backend", () => {
         .map((r) => (r as { name: string }).name);
       check.close();
       assert.equal(version, SCHEMA_VERSION);
-      assert.deepEqual(indexes, ["jobs_dead", "jobs_leased", "jobs_queued"]);
+      assert.deepEqual(indexes, ["jobs_dead", "jobs_finished", "jobs_leased", "jobs_queued"]);
     });
 
     it("refuses a file from a newer fleet, naming the file and the fix", async () => {
@@ -256,6 +265,50 @@ describe("sqlite job backend", () => {
       assert.match(plan[0]!, /^SEARCH jobs USING (COVERING )?INDEX jobs_queued \(due_at<\?\)$/);
       // Expired last attempts are found among the leased jobs only, not by ranging over the whole backlog.
       assert.deepEqual(expirePlan, ["SEARCH jobs USING INDEX jobs_leased (due_at<?)"]);
+    });
+  });
+
+  describe("retention (JOBS_RETENTION_S)", () => {
+    it("deletes finished jobs, their keys and their result files after the retention, in batches, from the claims", async () => {
+      const dir = newDir();
+      let nowMs = Date.parse("2026-12-01T00:00:00Z");
+      const b = await at(dir, { now: () => nowMs, retentionS: 3600 });
+      const count = PURGE_BATCH + 20;
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        ids.push((await b.enqueue({ kind: "sum", input: { i }, idempotencyKey: `k-${i}`, fingerprint: "f" })).job.id);
+      }
+      const leases = await b.claim({ max: count, leaseMs: 60_000, waitMs: 0 });
+      assert.equal(leases.length, count);
+      for (const lease of leases) {
+        await b.results.put(`jobs/${lease.job.id}/result.txt`, Buffer.from("r"), "text/plain");
+        assert.equal(await b.complete(lease, {}), true);
+      }
+      const live = (await b.enqueue({ kind: "sum", input: { live: true } })).job;
+      const rows = () => {
+        const db = new DatabaseSync(path.join(dir, "jobs.db"));
+        try {
+          const jobs = (db.prepare("SELECT count(*) AS n FROM jobs").get() as { n: number }).n;
+          const keys = (db.prepare("SELECT count(*) AS n FROM idempotency_keys").get() as { n: number }).n;
+          return { jobs, keys };
+        } finally {
+          db.close();
+        }
+      };
+      nowMs += 3599_000;
+      await b.claim({ max: 1, leaseMs: 60_000, waitMs: 0 }).then((l) => Promise.all(l.map((x) => b.release(x))));
+      assert.deepEqual(rows(), { jobs: count + 1, keys: count }, "purged before the retention");
+      nowMs += 11_000; // past the retention, and past PURGE_INTERVAL_MS since the last (empty) purge
+      // A claim purges one batch; with a full batch the next claim purges again at once.
+      await b.claim({ max: 1, leaseMs: 60_000, waitMs: 0 }).then((l) => Promise.all(l.map((x) => b.release(x))));
+      assert.equal(rows().jobs, count + 1 - PURGE_BATCH, "one batch per claim");
+      await b.claim({ max: 1, leaseMs: 60_000, waitMs: 0 }).then((l) => Promise.all(l.map((x) => b.release(x))));
+      await b.close();
+      assert.deepEqual(rows(), { jobs: 1, keys: 0 });
+      assert.deepEqual(fs.readdirSync(path.join(dir, "results", "jobs")), [], "result files kept");
+      const again = await at(dir, { now: () => nowMs, retentionS: 3600 });
+      assert.equal((await again.get(live.id))?.status, "queued", "a queued job was purged");
+      assert.equal(await again.get(ids[0]!), undefined);
     });
   });
 

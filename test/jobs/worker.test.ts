@@ -1,7 +1,8 @@
 /**
  * The worker loop over a real SQLite backend: jobs run in real threads (sum, render), a cancel or the
- * timeout stops a running job, failures retry with backoff and end failed, the drain gives jobs back
- * uncounted, and the heartbeat keeps a job that outlives its lease. Where the case is about the loop's
+ * timeout stops a running job, failures retry with backoff and end failed, the drain's deadline counts
+ * the attempt of a job it stops (so a job longer than the drain cannot restart forever), a storage error
+ * after the work is retried within the lease, and the heartbeat keeps a job that outlives its lease. Where the case is about the loop's
  * bookkeeping (a kind that throws), a scripted runner stands in for the threads.
  */
 import assert from "node:assert/strict";
@@ -149,17 +150,35 @@ describe("job worker loop (SQLite backend, real threads)", function () {
     assert.equal((await backend.get(job.id))!.status, "succeeded");
   });
 
-  it("on stop(), gives back a job still running at the deadline without counting the attempt", async () => {
+  it("on stop(), hands back a job still running at the deadline with its attempt counted, claimable at once", async () => {
     start();
     const { job } = await backend.enqueue({ kind: "sum", input: { n: LONG_N } });
     await until(job.id, (j) => j.progress > 0);
     await worker!.stop(100);
     const back = (await backend.get(job.id))!;
     assert.equal(back.status, "queued");
-    assert.equal(back.attempts, 0);
-    assert.deepEqual(msgs(job.id), [JOB_LOG.started, JOB_LOG.released]);
+    assert.equal(back.attempts, 1, "the drained attempt counts");
+    assert.match(back.error ?? "", /drain deadline/);
+    assert.deepEqual(msgs(job.id), [JOB_LOG.started, JOB_LOG.drained, JOB_LOG.retrying]);
     const [lease] = await backend.claim({ max: 1, leaseMs: 1_000, waitMs: 0 });
     assert.equal(lease?.job.id, job.id, "claimable at once by another worker");
+  });
+
+  it("ends failed, not forever restarted, a job whose every attempt is cut by a drain (maxAttempts = 2)", async () => {
+    const { job } = await backend.enqueue({ kind: "sum", input: { n: LONG_N } });
+    for (let drain = 1; drain <= 2; drain++) {
+      lines = [];
+      start();
+      await until(job.id, (j) => j.status === "running" && j.progress > 0);
+      await worker!.stop(100);
+      worker = undefined;
+      await threads?.close();
+      threads = undefined;
+    }
+    const dead = (await backend.get(job.id))!;
+    assert.equal(dead.status, "failed");
+    assert.equal(dead.attempts, 2);
+    assert.match(dead.error ?? "", /drain deadline/);
   });
 
   describe("with a scripted runner", () => {
@@ -220,6 +239,66 @@ describe("job worker loop (SQLite backend, real threads)", function () {
       const done = await until(a.id, finished);
       assert.equal(done.status, "succeeded");
       assert.equal(done.attempts, 1, "its lease was not lost while protection hung");
+    });
+
+    it("retries a throttled completion within the lease instead of costing an attempt", async () => {
+      const complete = backend.complete.bind(backend);
+      let throttled = 2;
+      backend.complete = async (lease, result) => {
+        if (throttled-- > 0) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+        return complete(lease, result);
+      };
+      start({ runner: scripted([{ result: { ok: true } }, new Error("ran a second time")]) });
+      const { job } = await backend.enqueue({ kind: "sum", input: { n: 1 } });
+      const done = await until(job.id, finished);
+      assert.equal(done.status, "succeeded");
+      assert.equal(done.attempts, 1, "the storage error cost an attempt");
+      assert.deepEqual(done.result, { ok: true });
+      assert.equal(lines.filter((l) => l.msg === JOB_LOG.storeRetry).length, 2);
+    });
+
+    it("retries a failed result upload within the lease, then completes with its url", async () => {
+      const put = backend.results.put.bind(backend.results);
+      let failures = 1;
+      backend.results.put = async (key, body, type) => {
+        if (failures-- > 0) throw new Error("SlowDown: please reduce your request rate");
+        return put(key, body, type);
+      };
+      const png = { body: new Uint8Array([1, 2, 3]), contentType: "image/png", extension: "png" };
+      start({ runner: scripted([{ result: {}, artifact: png }]) });
+      const { job } = await backend.enqueue({ kind: "render", input: {} });
+      const done = await until(job.id, finished);
+      assert.equal(done.status, "succeeded");
+      assert.equal(done.attempts, 1);
+      assert.match((done.result as { url: string }).url, new RegExp(`/results/jobs/${job.id}/result.png$`));
+    });
+
+    it("heartbeats a claimed job from its claim, before a slow busy report lets the lease run out", async () => {
+      const extendedAt: number[] = [];
+      const extend = backend.extendLease.bind(backend);
+      backend.extendLease = async (lease, ms) => {
+        extendedAt.push(Date.now());
+        return extend(lease, ms);
+      };
+      const leaseMs = 900;
+      let claimedAt = 0;
+      const claim = backend.claim.bind(backend);
+      backend.claim = async (o) => {
+        const leases = await claim(o);
+        if (leases.length > 0) claimedAt = Date.now();
+        return leases;
+      };
+      start({
+        leaseMs,
+        runner: scripted([{ result: { a: 1 } }]),
+        onBusyChange: (busy) => (busy ? new Promise<void>(() => {}) : Promise.resolve()),
+      });
+      const a = (await backend.enqueue({ kind: "sum", input: { n: 1 } })).job;
+      await until(a.id, finished);
+      assert.ok(extendedAt.length > 0, "no heartbeat at all");
+      // One heartbeat period (leaseMs / 3 = 300 ms) after the claim, with room for a loaded machine; a keeper
+      // started after the busy report's wait (another period) beats at 600 ms.
+      assert.ok(extendedAt[0]! - claimedAt < 500, `first heartbeat ${extendedAt[0]! - claimedAt} ms after the claim`);
     });
 
     it("with once, ends when no job is left", async () => {

@@ -12,18 +12,23 @@
  * (maxReceiveCount = JOBS_MAX_ATTEMPTS, as the infra sets it). Whatever the redrive moves, the claims
  * settle from the DLQ by the table (reconcileDeadLetters): a job with attempts left goes back to the
  * queue, one whose last lease expired ends failed (as SQLite's claim does), so maxAttempts means the same
- * on both backends and the DLQ ends up holding exactly the failed jobs.
+ * on both backends, and the DLQ is emptied: the failed jobs are in the table.
  *
  * Write orders, each chosen so that a crash between two writes loses nothing:
- * - enqueue: idempotency item (attribute_not_exists) → job item (attribute_not_exists) → message. A crash
- *   after the first write leaves a key pointing at a job id that does not exist yet: the client's retry with
- *   the same key creates that very id, so one key never yields two jobs. A send that fails marks the job
- *   failed with the error (a dead letter an operator can retry) and frees the key.
+ * - enqueue: idempotency item (attribute_not_exists) → job item (attribute_not_exists, with an unconfirmed
+ *   send: `sweepAt` a minute ahead) → message → confirm (`sweepAt` a retention ahead). A crash after the
+ *   first write leaves a key pointing at a job id that does not exist yet: the client's retry with the same
+ *   key creates that very id, so one key never yields two jobs. A crash or a failed send after the job
+ *   write leaves it recorded and unsent: the sweeper (sweep.ts) sends it, so the job is accepted (202)
+ *   as soon as it is written, and a retry with the same key answers that job, which will run. Nothing
+ *   is ever "abandoned", so no key is freed while its job may run.
  * - retry / release: fresh message → table → delete the old message. A crash in between leaves two messages
  *   for one job; the claim of the second finds the job taken and leaves it to the lease.
- * - finish: table → (DLQ record) → delete the message.
- * Known gap: a web process that dies between writing a job and sending its message leaves it queued
- * with no message (the sweeper that would re-send such jobs is not built; see the README).
+ * - redrive (retryDead): table (queued, unconfirmed) → message → confirm, as enqueue.
+ * - finish: table → (DLQ signal for a failed job) → delete the message.
+ * The DLQ is never storage: a failed job lives in the table (until JOBS_RETENTION_S); its id is sent to
+ * the DLQ only as a signal (the failed-jobs alarm counts those sends), and the next reconciliation deletes
+ * every DLQ message whose job the table has settled.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -33,7 +38,6 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-  DeleteItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -49,6 +53,8 @@ import type {
 } from "../backend";
 import { FINISHED_STATES, type JobState } from "../backend";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../errors";
+import { DEFAULT_JOBS_RETENTION_S, idempotencyKeyTtlS, SWEEP_INTERVAL_MS } from "../timing";
+import { boundedClientConfig, DEFAULT_SDK_TIMEOUTS, type SdkTimeouts } from "./client-config";
 import type { AwsJobsConfig } from "./config";
 import {
   ATTR,
@@ -61,9 +67,18 @@ import {
   type Item,
   type Scalar,
 } from "./items";
-import { JobQueue, SQS_MAX_DELAY_S, SQS_MAX_RECEIVE, SQS_MAX_VISIBILITY_S, toSqsSeconds, type Received } from "./queue";
+import {
+  JobQueue,
+  SQS_MAX_DELAY_S,
+  SQS_MAX_RECEIVE,
+  SQS_MAX_VISIBILITY_S,
+  SQS_MAX_WAIT_S,
+  toSqsSeconds,
+  type Received,
+} from "./queue";
 import { pause } from "./pause";
 import { S3ResultStore } from "./results";
+import { leasedSweepAt, sentSweepAt, sweep, sweepShard, unsentSweepAt } from "./sweep";
 import { DEAD_LETTER_PARTITION, JOBS_TABLE } from "./table-schema";
 
 /** DynamoDB's item limit is 400 KB for everything in the item; the input gets most of it, leaving room for
@@ -77,11 +92,6 @@ export const AWS_CAPABILITIES: BackendCapabilities = {
   leaseGranularityMs: 1000,
   approximateBacklog: true,
 };
-
-/** A finished job's item expires (TTL) this long after it finished: the API can show it for a week. */
-export const FINISHED_JOB_RETENTION_S = 7 * 24 * 3600;
-/** An idempotency key holds for a day, as payment APIs do; after that the same key makes a new job. */
-export const IDEMPOTENCY_KEY_TTL_S = 24 * 3600;
 
 /**
  * A received message stays hidden this long until its claim is written and `hide` sets the lease's own
@@ -101,10 +111,13 @@ const DEAD_LETTER_POLL_MS = 10_000;
 /** A DLQ message is hidden this long while its job is looked up and settled. */
 const DEAD_LETTER_CLAIM_VISIBILITY_S = 5;
 /**
- * A failed job's DLQ message is then hidden this long, so the claims do not re-read it in a loop. SQS caps
- * a message's invisibility at 12 h counted from its receive and rejects more, so an hour below that.
+ * A DLQ message that is not a job id (not ours) is hidden this long for the operator, so the claims do not
+ * re-read it in a loop. SQS caps a message's invisibility at 12 h from its receive, so an hour below that.
  */
-const DEAD_LETTER_HIDE_S = SQS_MAX_VISIBILITY_S - 3600;
+const FOREIGN_DEAD_LETTER_HIDE_S = SQS_MAX_VISIBILITY_S - 3600;
+
+/** An upload of a large result may legitimately take longer than a table or queue call. */
+const RESULT_UPLOAD_EXTRA_MS = 30_000;
 
 /** How long an empty short poll waits before the next one while a sub-second claim wait runs out. */
 const SHORT_POLL_PAUSE_MS = 100;
@@ -119,13 +132,20 @@ export interface AwsBackendOptions {
   clock?: () => number;
   /** Where best-effort cleanups (a message delete, a DLQ record) report failures they do not throw. */
   warn?: (err: unknown, msg: string) => void;
+  /** JOBS_RETENTION_S: a finished job's item expires (TTL) this long after it finished. */
+  retentionS?: number;
+  /** Bounded SDK timeouts (timing.ts); tests shorten them. */
+  sdkTimeouts?: SdkTimeouts;
 }
 
 export class AwsJobBackend implements JobBackend {
   readonly capabilities = AWS_CAPABILITIES;
   readonly results: S3ResultStore;
   private readonly ddb: DynamoDBClient;
+  /** Long polls only. */
   private readonly sqs: SQSClient;
+  /** Every other SQS call: within the short bound. */
+  private readonly sqsShort: SQSClient;
   private readonly s3: S3Client;
   private readonly queue: JobQueue;
   private readonly table: string;
@@ -133,22 +153,45 @@ export class AwsJobBackend implements JobBackend {
   private readonly clock: () => number;
   private readonly warn: (err: unknown, msg: string) => void;
   private readonly deadLetters: JobQueue;
+  private readonly retentionS: number;
   private lastDeadLetterPollMs = 0;
+  private lastSweepMs = 0;
+  /** Housekeeping (DLQ reconciliation, the sweep) in flight: one at a time, awaited by close(). */
+  private housekeeping: Promise<void> | undefined;
   /** Aborts long polls in flight when the backend closes. */
   private readonly closing = new AbortController();
 
   constructor(options: AwsBackendOptions) {
     const { config } = options;
     // Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables (emulators in tests).
-    this.ddb = new DynamoDBClient({ region: config.region });
+    const timeouts = options.sdkTimeouts ?? DEFAULT_SDK_TIMEOUTS;
+    this.ddb = new DynamoDBClient({ ...boundedClientConfig(timeouts), region: config.region });
     // The client's endpoint, not the queue URL's host: they are the same on AWS, and an emulator's queue
-    // URLs name a host (sqs.<region>.localhost) that does not resolve.
-    this.sqs = new SQSClient({ region: config.region, useQueueUrlAsEndpoint: false });
-    // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS.
-    this.s3 = new S3Client({ region: config.region, forcePathStyle: config.s3ForcePathStyle });
-    this.queue = new JobQueue(this.sqs, config.queueUrl);
-    this.deadLetters = new JobQueue(this.sqs, config.deadLetterQueueUrl);
-    this.results = new S3ResultStore(this.s3, config.resultsBucket, config.resultsBaseUrl);
+    // URLs name a host (sqs.<region>.localhost) that does not resolve. Its request timeout leaves room for
+    // a long poll (SQS_MAX_WAIT_S); every other SQS call still gives up within the bound.
+    this.sqs = new SQSClient({
+      ...boundedClientConfig(timeouts, SQS_MAX_WAIT_S * 1000),
+      region: config.region,
+      useQueueUrlAsEndpoint: false,
+    });
+    this.sqsShort = new SQSClient({
+      ...boundedClientConfig(timeouts),
+      region: config.region,
+      useQueueUrlAsEndpoint: false,
+    });
+    // Path-style for an emulator (its buckets are not DNS names); virtual-hosted on AWS. Only the worker
+    // uploads, and a result may be tens of MB: its requests get RESULT_UPLOAD_EXTRA_MS more.
+    this.s3 = new S3Client({
+      ...boundedClientConfig(timeouts, RESULT_UPLOAD_EXTRA_MS),
+      region: config.region,
+      forcePathStyle: config.s3ForcePathStyle,
+    });
+    this.queue = new JobQueue(this.sqs, config.queueUrl, this.sqsShort);
+    this.deadLetters = new JobQueue(this.sqs, config.deadLetterQueueUrl, this.sqsShort);
+    this.retentionS = options.retentionS ?? DEFAULT_JOBS_RETENTION_S;
+    this.results = new S3ResultStore(this.s3, config.resultsBucket, config.resultsBaseUrl, this.retentionS, () =>
+      this.clock(),
+    );
     this.table = config.table;
     this.maxAttempts = options.maxAttempts;
     this.clock = options.clock ?? Date.now;
@@ -238,6 +281,7 @@ export class AwsJobBackend implements JobBackend {
         id = reserved;
       }
     }
+    const pendingSweepAt = unsentSweepAt(this.clock());
     const item: Item = {
       [ATTR.id]: { S: id },
       [ATTR.kind]: { S: job.kind },
@@ -246,6 +290,8 @@ export class AwsJobBackend implements JobBackend {
       [ATTR.attempts]: { N: "0" },
       [ATTR.progress]: { N: "0" },
       [ATTR.createdAt]: { S: now.toISOString() },
+      [ATTR.sweepPk]: { S: sweepShard(id) },
+      [ATTR.sweepAt]: { N: String(pendingSweepAt) },
       ...(key !== undefined ? { [ATTR.idempotencyKey]: { S: key } } : {}),
     };
     if (!(await this.create(item))) {
@@ -253,13 +299,32 @@ export class AwsJobBackend implements JobBackend {
       if (!existing) throw new Error(`job ${id} was created and vanished at once`);
       return { job: existing, created: false };
     }
+    // Recorded: from here the job is accepted, whatever happens to this process or this send.
+    await this.sendAndConfirm(id, pendingSweepAt);
+    return { job: toJobRecord(item), created: true };
+  }
+
+  /**
+   * Sends a recorded job's message and confirms it (its next sweep a retention later). A send that fails is
+   * only a warning: the job stays recorded with its unconfirmed `sweepAt`, and the sweeper sends it.
+   */
+  private async sendAndConfirm(id: string, pendingSweepAt: number): Promise<void> {
     try {
       await this.queue.send(id);
     } catch (err) {
-      await this.abandon(id, 0, `could not enqueue: ${errorText(err)}`, key);
-      throw err;
+      this.warn(err, "could not send a recorded job's message; the sweeper will");
+      return;
     }
-    return { job: toJobRecord(item), created: true };
+    try {
+      await this.update(id, `SET #sweepAt = :next`, `#status = :queued AND #sweepAt = :pending`, {
+        ":queued": "queued",
+        ":pending": pendingSweepAt,
+        ":next": sentSweepAt(this.clock()),
+      });
+    } catch (err) {
+      // Unconfirmed, the sweeper sends it once more: a duplicate message, which the claim turns away.
+      this.warn(err, "could not confirm a job's send; the sweeper will send it again");
+    }
   }
 
   /** Reserves the key for `id`, or answers the id it already points to; a different body is a conflict. */
@@ -270,7 +335,7 @@ export class AwsJobBackend implements JobBackend {
         [ATTR.id]: { S: itemId },
         [ATTR.jobId]: { S: id },
         [ATTR.fingerprint]: { S: fingerprint },
-        [ATTR.expiresAt]: { N: String(this.expiry(nowMs, IDEMPOTENCY_KEY_TTL_S)) },
+        [ATTR.expiresAt]: { N: String(this.expiry(nowMs, idempotencyKeyTtlS(this.retentionS))) },
       },
       // TTL deletes lazily (up to days late): an expired key is free even while its item lingers.
       { condition: `#${ATTR.expiresAt} < :nowS`, values: { ":nowS": Math.floor(nowMs / 1000) } },
@@ -282,55 +347,33 @@ export class AwsJobBackend implements JobBackend {
     return str(existing, ATTR.jobId)!;
   }
 
-  /** Ends a job that never reached the queue (its message could not be sent): failed, with the reason. */
-  private async abandon(id: string, attempts: number, error: string, key?: string): Promise<void> {
-    const nowMs = this.clock();
-    await this.update(
-      id,
-      `SET #status = :failed, #error = :error, #finishedAt = :now, #deadPk = :dead, #expiresAt = :exp`,
-      `#status = :queued AND #attempts = :attempts`,
-      {
-        ":failed": "failed",
-        ":queued": "queued",
-        ":error": error,
-        ":now": this.iso(nowMs),
-        ":dead": DEAD_LETTER_PARTITION,
-        ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
-        ":attempts": attempts,
-      },
-      "NONE",
-    );
-    if (key === undefined) return;
-    // Free the key, so the client's retry makes a job that can run instead of returning this dead one.
-    try {
-      await this.ddb.send(
-        new DeleteItemCommand({
-          TableName: this.table,
-          Key: { [ATTR.id]: { S: IDEMPOTENCY_PREFIX + key } },
-          ConditionExpression: `#${ATTR.jobId} = :id`,
-          ...expression([`#${ATTR.jobId} = :id`], { ":id": id }),
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
-  }
-
   async get(id: string): Promise<JobRecord | undefined> {
     if (!JOB_ID.test(id)) return undefined;
     const item = await this.read(id);
+    // TTL deletes lazily (up to days late): a job past its retention is gone, as on SQLite.
+    const expiresAtS = item && num(item, ATTR.expiresAt);
+    if (expiresAtS !== undefined && expiresAtS * 1000 <= this.clock()) return undefined;
     return isJobItem(item) ? toJobRecord(item) : undefined;
+  }
+
+  /** The job a key names, if the key is live: what a retry is answered with before any admission check. */
+  async findByKey(key: string, fingerprint: string, now = new Date(this.clock())): Promise<JobRecord | undefined> {
+    const item = await this.read(IDEMPOTENCY_PREFIX + key);
+    if (!item || (num(item, ATTR.expiresAt) ?? 0) < Math.floor(now.getTime() / 1000)) return undefined;
+    if (str(item, ATTR.fingerprint) !== fingerprint) throw new IdempotencyConflictError(key);
+    return this.get(str(item, ATTR.jobId)!);
   }
 
   // --- claim -------------------------------------------------------------------------------------------
 
   async claim(options: ClaimOptions): Promise<Lease[]> {
-    const deadline = this.clock() + Math.max(0, options.waitMs);
+    // Real time for the wait (the injected clock is the table's time, which tests may hold still).
+    const deadline = Date.now() + Math.max(0, options.waitMs);
     const visibilityS = Math.min(CLAIM_VISIBILITY_S, toSqsSeconds(options.leaseMs, 1, SQS_MAX_VISIBILITY_S));
     const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
     for (;;) {
       if (signal.aborted) return [];
-      const remainingMs = deadline - this.clock();
+      const remainingMs = deadline - Date.now();
       let received: Received[];
       try {
         received = await this.queue.receive(options.max, Math.floor(remainingMs / 1000), visibilityS, signal);
@@ -351,9 +394,12 @@ export class AwsJobBackend implements JobBackend {
         );
       }
       if (received.length === 0 || this.clock() - this.lastDeadLetterPollMs >= DEAD_LETTER_POLL_MS) {
-        await this.reconcileDeadLetters().catch((err: unknown) => this.warn(err, "could not reconcile the DLQ"));
+        // With leases in hand, not awaited: their heartbeats start only once the claim returns, and a slow
+        // DLQ or table must not let them run out (the leases already count from their write).
+        const chores = this.houseKeep();
+        if (leases.length === 0) await chores;
       }
-      const left = deadline - this.clock();
+      const left = deadline - Date.now();
       if (leases.length > 0 || left <= 0) return leases;
       if (left < 1000 && received.length === 0) {
         await pause(Math.min(left, SHORT_POLL_PAUSE_MS), signal);
@@ -376,7 +422,7 @@ export class AwsJobBackend implements JobBackend {
       const claimed = await this.update(
         id,
         `SET #status = :running, #attempts = #attempts + :one, #leaseToken = :token, #leaseExpiresAt = :leaseEnd, ` +
-          `#receipt = :receipt, #startedAt = if_not_exists(#startedAt, :nowIso) REMOVE #notBefore`,
+          `#receipt = :receipt, #startedAt = if_not_exists(#startedAt, :nowIso), #sweepAt = :sweepAt REMOVE #notBefore`,
         `#attempts < :max AND ((#status = :queued AND (attribute_not_exists(#notBefore) OR #notBefore <= :now)) ` +
           `OR (#status = :running AND #leaseExpiresAt <= :now))`,
         {
@@ -385,6 +431,7 @@ export class AwsJobBackend implements JobBackend {
           ":one": 1,
           ":token": token,
           ":leaseEnd": nowMs + leaseMs,
+          ":sweepAt": leasedSweepAt(nowMs + leaseMs),
           ":receipt": receipt,
           ":nowIso": this.iso(nowMs),
           ":max": this.maxAttempts,
@@ -438,6 +485,17 @@ export class AwsJobBackend implements JobBackend {
     return undefined; // still contended: the message comes back after its visibility timeout
   }
 
+  /** DLQ reconciliation, and the sweep when it is due: one run at a time; failures are warnings. */
+  private houseKeep(): Promise<void> {
+    this.housekeeping ??= (async () => {
+      await this.reconcileDeadLetters().catch((err: unknown) => this.warn(err, "could not reconcile the DLQ"));
+      if (this.clock() - this.lastSweepMs >= SWEEP_INTERVAL_MS) {
+        await this.sweep().catch((err: unknown) => this.warn(err, "could not sweep the jobs table"));
+      }
+    })().finally(() => (this.housekeeping = undefined));
+    return this.housekeeping;
+  }
+
   /** No attempt left, and none running: a queued job with its attempts used, or the last lease expired. */
   private exhausted(item: Item, nowMs: number): boolean {
     const attempts = num(item, ATTR.attempts) ?? 0;
@@ -457,7 +515,7 @@ export class AwsJobBackend implements JobBackend {
     const ended = await this.update(
       str(item, ATTR.id)!,
       `SET #status = :failed, #error = :error, #finishedAt = :nowIso, #deadPk = :dead, #expiresAt = :exp ` +
-        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore`,
+        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore, #sweepPk, #sweepAt`,
       status === "running"
         ? `#status = :status AND #attempts = :attempts AND #leaseToken = :token AND #leaseExpiresAt <= :now`
         : `#status = :status AND #attempts = :attempts`,
@@ -466,7 +524,7 @@ export class AwsJobBackend implements JobBackend {
         ":error": error,
         ":nowIso": this.iso(nowMs),
         ":dead": DEAD_LETTER_PARTITION,
-        ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
+        ":exp": this.expiry(nowMs, this.retentionS),
         ":status": status,
         ":attempts": attempts,
         ":token": str(item, ATTR.leaseToken) ?? "",
@@ -482,9 +540,10 @@ export class AwsJobBackend implements JobBackend {
    * (a duplicate, a worker killed between receive and claim, a long poll whose client is gone), so a job
    * with attempts left can be redriven; and when every attempt's worker died, the receive that would end
    * the job is redriven too. The table decides: a job with attempts left gets a fresh message in the jobs
-   * queue (its receive count starts again); an exhausted one ends failed; a failed one stays in the DLQ
-   * as the dead letter (hidden for a long while, so nobody re-reads it in a loop; the DLQ alarm counts hidden messages too);
-   * finished or unknown ids are dropped.
+   * queue (its receive count starts again); an exhausted one ends failed; the message of a job the table
+   * has settled (failed, succeeded, canceled, gone) is deleted. Holding failed jobs' messages here (hidden
+   * for hours) would make the DLQ's in-flight count track days of failures, and past SQS's in-flight quota
+   * (~120,000) the receive fails with OverLimit and reconciliation stops.
    */
   private async reconcileDeadLetters(): Promise<void> {
     this.lastDeadLetterPollMs = this.clock();
@@ -496,11 +555,12 @@ export class AwsJobBackend implements JobBackend {
         const status = item && isJobItem(item) ? str(item, ATTR.status) : undefined;
         if (status === undefined || status === "succeeded" || status === "canceled") {
           if (JOB_ID.test(id)) await this.deadLetters.delete(receipt);
-          else await this.deadLetters.hide(receipt, DEAD_LETTER_HIDE_S); // not ours: leave it to the operator
+          else await this.deadLetters.hide(receipt, FOREIGN_DEAD_LETTER_HIDE_S); // not ours: for the operator
           return;
         }
+        // Failed in the table (where the dead letters are listed and redriven from): the copy goes.
         if (status === "failed" || (this.exhausted(item!, nowMs) && (await this.endExhausted(item!, nowMs)))) {
-          await this.deadLetters.hide(receipt, DEAD_LETTER_HIDE_S);
+          await this.deadLetters.delete(receipt);
           return;
         }
         const notBefore = num(item!, ATTR.notBefore) ?? 0;
@@ -543,10 +603,17 @@ export class AwsJobBackend implements JobBackend {
 
   async extendLease(lease: Lease, leaseMs: number): Promise<LeaseStatus> {
     const guard = this.held(lease);
-    const item = await this.update(lease.job.id, `SET #leaseExpiresAt = :leaseEnd`, guard.condition, {
-      ...guard.values,
-      ":leaseEnd": this.clock() + leaseMs,
-    });
+    const leaseEnd = this.clock() + leaseMs;
+    const item = await this.update(
+      lease.job.id,
+      `SET #leaseExpiresAt = :leaseEnd, #sweepAt = :sweepAt`,
+      guard.condition,
+      {
+        ...guard.values,
+        ":leaseEnd": leaseEnd,
+        ":sweepAt": leasedSweepAt(leaseEnd),
+      },
+    );
     if (!item) return this.lostOrCanceled(lease);
     const receipt = str(item, ATTR.receipt);
     // A stale receipt is no loss: the table's lease keeps others off, and the next receive records a new one.
@@ -573,7 +640,7 @@ export class AwsJobBackend implements JobBackend {
     const old = await this.update(
       lease.job.id,
       `SET #status = :succeeded, #resultJson = :result, #progress = :one, #finishedAt = :nowIso, #expiresAt = :exp ` +
-        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #error`,
+        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #error, #sweepPk, #sweepAt`,
       guard.condition,
       {
         ...guard.values,
@@ -581,7 +648,7 @@ export class AwsJobBackend implements JobBackend {
         ":result": JSON.stringify(result ?? null),
         ":one": 1,
         ":nowIso": this.iso(nowMs),
-        ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
+        ":exp": this.expiry(nowMs, this.retentionS),
       },
       "ALL_OLD",
     );
@@ -597,7 +664,7 @@ export class AwsJobBackend implements JobBackend {
       const old = await this.update(
         lease.job.id,
         `SET #status = :failed, #error = :error, #finishedAt = :nowIso, #deadPk = :dead, #expiresAt = :exp ` +
-          `REMOVE #leaseToken, #leaseExpiresAt, #receipt`,
+          `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #sweepPk, #sweepAt`,
         guard.condition,
         {
           ...guard.values,
@@ -605,7 +672,7 @@ export class AwsJobBackend implements JobBackend {
           ":error": error,
           ":nowIso": this.iso(nowMs),
           ":dead": DEAD_LETTER_PARTITION,
-          ":exp": this.expiry(nowMs, FINISHED_JOB_RETENTION_S),
+          ":exp": this.expiry(nowMs, this.retentionS),
         },
         "ALL_OLD",
       );
@@ -621,9 +688,16 @@ export class AwsJobBackend implements JobBackend {
     await this.queue.send(lease.job.id, toSqsSeconds(delayMs, 0, SQS_MAX_DELAY_S));
     const old = await this.update(
       lease.job.id,
-      `SET #status = :queued, #error = :error, #notBefore = :due REMOVE #leaseToken, #leaseExpiresAt, #receipt`,
+      `SET #status = :queued, #error = :error, #notBefore = :due, #sweepAt = :sweepAt ` +
+        `REMOVE #leaseToken, #leaseExpiresAt, #receipt`,
       guard.condition,
-      { ...guard.values, ":queued": "queued", ":error": error, ":due": nowMs + delayMs },
+      {
+        ...guard.values,
+        ":queued": "queued",
+        ":error": error,
+        ":due": nowMs + delayMs,
+        ":sweepAt": sentSweepAt(nowMs, delayMs),
+      },
       "ALL_OLD",
     );
     if (!old) return "lost"; // the fresh message finds the job in someone else's hands and is dropped
@@ -637,9 +711,10 @@ export class AwsJobBackend implements JobBackend {
     await this.queue.send(lease.job.id);
     const old = await this.update(
       lease.job.id,
-      `SET #status = :queued, #attempts = #attempts - :one REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore`,
+      `SET #status = :queued, #attempts = #attempts - :one, #sweepAt = :sweepAt ` +
+        `REMOVE #leaseToken, #leaseExpiresAt, #receipt, #notBefore`,
       guard.condition,
-      { ...guard.values, ":queued": "queued", ":one": 1 },
+      { ...guard.values, ":queued": "queued", ":one": 1, ":sweepAt": sentSweepAt(this.clock()) },
       "ALL_OLD",
     );
     if (old) await this.settle(str(old, ATTR.receipt));
@@ -661,14 +736,15 @@ export class AwsJobBackend implements JobBackend {
     if (!JOB_ID.test(id)) throw new JobNotFoundError(id);
     const item = await this.update(
       id,
-      `SET #status = :canceled, #finishedAt = :nowIso, #expiresAt = :exp REMOVE #leaseToken, #leaseExpiresAt, #notBefore`,
+      `SET #status = :canceled, #finishedAt = :nowIso, #expiresAt = :exp ` +
+        `REMOVE #leaseToken, #leaseExpiresAt, #notBefore, #sweepPk, #sweepAt`,
       `#status IN (:queued, :running)`,
       {
         ":canceled": "canceled",
         ":queued": "queued",
         ":running": "running",
         ":nowIso": now.toISOString(),
-        ":exp": this.expiry(now.getTime(), FINISHED_JOB_RETENTION_S),
+        ":exp": this.expiry(now.getTime(), this.retentionS),
       },
     );
     if (item) {
@@ -704,31 +780,64 @@ export class AwsJobBackend implements JobBackend {
 
   async retryDead(id: string): Promise<JobRecord> {
     if (!JOB_ID.test(id)) throw new JobNotFoundError(id);
+    const pendingSweepAt = unsentSweepAt(this.clock());
+    // Queued with an unconfirmed send first: if the send below fails or this process dies, the sweeper
+    // sends it (never a failed job with a message, nor a queued one without a sweep).
     const item = await this.update(
       id,
-      `SET #status = :queued, #attempts = :zero, #progress = :zero ` +
+      `SET #status = :queued, #attempts = :zero, #progress = :zero, #sweepPk = :shard, #sweepAt = :pending ` +
         `REMOVE #deadPk, #finishedAt, #expiresAt, #notBefore, #leaseToken, #leaseExpiresAt, #receipt`,
       `#status = :failed`,
-      { ":queued": "queued", ":failed": "failed", ":zero": 0 },
+      { ":queued": "queued", ":failed": "failed", ":zero": 0, ":shard": sweepShard(id), ":pending": pendingSweepAt },
     );
     if (!item) {
       const current = await this.read(id);
       if (!isJobItem(current)) throw new JobNotFoundError(id);
       throw new JobStateError(id, str(current, ATTR.status) ?? "unknown", "retried");
     }
-    try {
-      await this.queue.send(id);
-    } catch (err) {
-      await this.abandon(id, 0, `could not enqueue the retry: ${errorText(err)}`);
-      throw err;
-    }
+    await this.sendAndConfirm(id, pendingSweepAt);
     return toJobRecord(item);
+  }
+
+  /**
+   * One pass of the sweeper (sweep.ts): sends a message for every queued or running job the queue may have
+   * lost. Resolves with the ids it sent. Workers run it from their claims every SWEEP_INTERVAL_MS.
+   */
+  async sweep(): Promise<string[]> {
+    this.lastSweepMs = this.clock();
+    const { sweepIndex: index } = JOBS_TABLE;
+    return sweep({
+      due: async (shard, nowMs, limit) => {
+        const condition = `#${index.partitionKey.name} = :shard AND #${index.sortKey.name} <= :now`;
+        const out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: index.name,
+            KeyConditionExpression: condition,
+            Limit: limit,
+            ...expression([condition], { ":shard": shard, ":now": nowMs }),
+          }),
+        );
+        return (out.Items ?? []).flatMap((it) => {
+          const id = str(it, ATTR.id);
+          const at = num(it, ATTR.sweepAt);
+          return id && at !== undefined ? [{ id, sweepAt: at }] : [];
+        });
+      },
+      read: (id) => this.read(id),
+      update: (id, update, condition, values) => this.update(id, update, condition, values, "NONE"),
+      send: (id, delayMs) => this.queue.send(id, toSqsSeconds(delayMs, 0, SQS_MAX_DELAY_S)),
+      clock: () => this.clock(),
+      warn: (err, msg) => this.warn(err, msg),
+    });
   }
 
   async close(): Promise<void> {
     this.closing.abort();
+    await this.housekeeping;
     this.ddb.destroy();
     this.sqs.destroy();
+    this.sqsShort.destroy();
     this.s3.destroy();
   }
 }

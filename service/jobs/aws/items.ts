@@ -36,6 +36,11 @@ export const ATTR = {
   idempotencyKey: "idempotencyKey",
   deadPk: "deadPk",
   expiresAt: "expiresAt",
+  /** On a queued or running job: its shard of the sweep index (sweep.ts); removed when it finishes. */
+  sweepPk: "sweepPk",
+  /** Epoch ms when the sweeper looks at the job: its send is unconfirmed, its message near SQS's
+   * retention, or its lease long expired. */
+  sweepAt: "sweepAt",
   /** On an idempotency item: the job it points to, and the request's fingerprint. */
   jobId: "jobId",
   fingerprint: "fingerprint",

@@ -36,15 +36,23 @@ export interface Received {
   receipt: string;
 }
 
-/** One SQS queue: the jobs queue, or its dead-letter queue (the same calls on another URL). */
+/**
+ * One SQS queue: the jobs queue, or its dead-letter queue (the same calls on another URL). Receives go
+ * through `poller`, whose request timeout allows a long poll; every other call through `sqs`, whose
+ * timeout is short (client-config.ts), so a stalled send fails fast instead of hanging.
+ */
 export class JobQueue {
+  private readonly sqs: SQSClient;
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly poller: SQSClient,
     private readonly queueUrl: string,
-  ) {}
+    sqs?: SQSClient,
+  ) {
+    this.sqs = sqs ?? poller;
+  }
 
   async receive(max: number, waitS: number, visibilityS: number, abortSignal?: AbortSignal): Promise<Received[]> {
-    const out = await this.sqs.send(
+    const out = await this.poller.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
         MaxNumberOfMessages: Math.min(SQS_MAX_RECEIVE, Math.max(1, max)),

@@ -8,6 +8,10 @@
  * failed jobs (Limit counts items read, not items matched) and could not sort newest first; a GSI on
  * `status` would put every queued and running job in one index partition, a hot key at any real rate. The
  * dead letters are few, so their single index partition (`deadPk` = "failed") is not hot.
+ *
+ * The sweep index is sparse too: only queued and running jobs carry `sweepPk` (one of SWEEP_SHARDS
+ * partitions, by the id, so no partition is hot) and `sweepAt` (when the sweeper should look: sweep.ts).
+ * A sweep queries each shard for `sweepAt <= now`: it reads only the jobs that need it.
  */
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
@@ -23,6 +27,13 @@ export const JOBS_TABLE = {
     sortKey: { name: "finishedAt", type: "S" },
     projectionType: "ALL",
   },
+  sweepIndex: {
+    name: "sweep",
+    partitionKey: { name: "sweepPk", type: "S" },
+    /** Epoch ms. */
+    sortKey: { name: "sweepAt", type: "N" },
+    projectionType: "KEYS_ONLY",
+  },
 } as const;
 
 /** The value of `deadPk` on a failed job. */
@@ -30,25 +41,26 @@ export const DEAD_LETTER_PARTITION = "failed";
 
 /** The CreateTable request for this schema (the tests' emulator; the infra maps the same fields). */
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, deadLetterIndex: gsi, billingMode } = JOBS_TABLE;
+  const { partitionKey, deadLetterIndex, sweepIndex, billingMode } = JOBS_TABLE;
+  const indexes = [deadLetterIndex, sweepIndex];
   return {
     TableName: tableName,
     BillingMode: billingMode,
     AttributeDefinitions: [
       { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
-      { AttributeName: gsi.partitionKey.name, AttributeType: gsi.partitionKey.type },
-      { AttributeName: gsi.sortKey.name, AttributeType: gsi.sortKey.type },
+      ...indexes.flatMap((gsi) => [
+        { AttributeName: gsi.partitionKey.name, AttributeType: gsi.partitionKey.type },
+        { AttributeName: gsi.sortKey.name, AttributeType: gsi.sortKey.type },
+      ]),
     ],
     KeySchema: [{ AttributeName: partitionKey.name, KeyType: "HASH" }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: gsi.name,
-        KeySchema: [
-          { AttributeName: gsi.partitionKey.name, KeyType: "HASH" },
-          { AttributeName: gsi.sortKey.name, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: gsi.projectionType },
-      },
-    ],
+    GlobalSecondaryIndexes: indexes.map((gsi) => ({
+      IndexName: gsi.name,
+      KeySchema: [
+        { AttributeName: gsi.partitionKey.name, KeyType: "HASH" },
+        { AttributeName: gsi.sortKey.name, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: gsi.projectionType },
+    })),
   };
 }

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { ConfigError, type Env } from "../../config";
 import { AWS_WORKER_ENV } from "../aws-env";
+import { boundedClientConfig } from "./client-config";
 import { IMDS_DEFAULT_ENDPOINT, IMDS_ENDPOINT_ENV, Imds } from "./imds";
 import { DEFAULT_RELEASE_AFTER_IDLE_MS, createScaleInProtection, type ScaleInProtection } from "./scale-in-protection";
 import { DEFAULT_TERMINATION_POLL_MS, watchTermination, type TerminationOutcome } from "./termination";
@@ -80,6 +81,7 @@ export async function openAwsWorkerHooks(options: AwsWorkerHooksOptions): Promis
   const instanceId = await imds.get("instance-id");
   if (!instanceId) throw new Error("IMDS has no instance-id: the worker hooks need an EC2 instance");
   const autoScaling = new AutoScalingClient({
+    ...boundedClientConfig(),
     region: options.region,
     ...(options.autoScalingEndpoint ? { endpoint: options.autoScalingEndpoint } : {}),
   });

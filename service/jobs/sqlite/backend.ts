@@ -10,8 +10,14 @@
  *   each through its partial index: schema.ts), in one transaction, and gives each job a fresh random
  *   lease token; every later write names it (`lease_token = ?`), so a worker whose lease ran out and was
  *   taken by another cannot overwrite the newer state.
+ * - Retention (JOBS_RETENTION_S): a finished job is invisible once its retention is over and is deleted,
+ *   with its result directory (`jobs/<id>/` in the result store, the worker's key layout), by the claims:
+ *   one batch of PURGE_BATCH rows per claim while there is a backlog of expired rows, else one every
+ *   PURGE_INTERVAL_MS, each its own short transaction, so a purge never holds the write lock long.
+ *   Idempotency keys expire after idempotencyKeyTtlS, as on AWS.
  */
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +34,7 @@ import type {
 } from "../backend";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../errors";
 import { ensureDataDirs } from "../config";
-import { DEFAULT_MAX_ATTEMPTS } from "../timing";
+import { DEFAULT_JOBS_RETENTION_S, DEFAULT_MAX_ATTEMPTS, idempotencyKeyTtlS } from "../timing";
 import { DirectoryResultStore } from "./results";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema";
 import { WAL_RECHECK_MS, Waker } from "./wake";
@@ -44,7 +50,14 @@ export interface SqliteBackendOptions {
   now?: () => number;
   /** A waiting claim looks at least this often even without a notification, ms. */
   fallbackPollMs?: number;
+  /** JOBS_RETENTION_S: finished jobs, their keys and result files are purged this long after they finish. */
+  retentionS?: number;
 }
+
+/** Rows one purge transaction deletes: a few ms of write lock, so claims never wait on it for long. */
+export const PURGE_BATCH = 500;
+/** With nothing left to purge, the next look is this much later. */
+export const PURGE_INTERVAL_MS = 10_000;
 
 export const SQLITE_CAPABILITIES: BackendCapabilities = {
   name: "sqlite",
@@ -118,6 +131,11 @@ export class SqliteJobBackend implements JobBackend {
   private readonly now: () => number;
   private readonly waker: Waker;
   private readonly sql: Record<string, StatementSync>;
+  private readonly retentionMs: number;
+  private readonly keyTtlMs: number;
+  private nextPurgeMs = 0;
+  /** Result directories being removed: awaited by close(). */
+  private removing = new Set<Promise<void>>();
   private closed = false;
 
   /** Use openSqliteBackend(): opening may wait for another process that holds the write lock. */
@@ -127,6 +145,9 @@ export class SqliteJobBackend implements JobBackend {
     this.maxAttempts = maxAttempts;
     this.now = options.now ?? Date.now;
     this.results = new DirectoryResultStore(options.resultsDir);
+    const retentionS = options.retentionS ?? DEFAULT_JOBS_RETENTION_S;
+    this.retentionMs = retentionS * 1000;
+    this.keyTtlMs = idempotencyKeyTtlS(retentionS) * 1000;
     this.sql = this.prepare();
     this.waker = new Waker(this.file, options.fallbackPollMs);
   }
@@ -157,12 +178,21 @@ export class SqliteJobBackend implements JobBackend {
     const p = (text: string) => this.db.prepare(text);
     return {
       get: p(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`),
+      purgeJobs: p(
+        `DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE status IN ('succeeded', 'failed', 'canceled')
+           AND finished_at <= ? ORDER BY finished_at LIMIT ?) RETURNING id`,
+      ),
+      purgeKeys: p(
+        `DELETE FROM idempotency_keys WHERE key IN
+           (SELECT key FROM idempotency_keys WHERE created_at <= ? ORDER BY created_at LIMIT ?)`,
+      ),
+      keyDelete: p("DELETE FROM idempotency_keys WHERE key = ?"),
       insert: p(
         `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at)
          VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
       ),
-      keyGet: p("SELECT job_id, fingerprint FROM idempotency_keys WHERE key = ?"),
-      keyInsert: p("INSERT INTO idempotency_keys (key, job_id, fingerprint) VALUES (?, ?, ?)"),
+      keyGet: p("SELECT job_id, fingerprint, created_at FROM idempotency_keys WHERE key = ?"),
+      keyInsert: p("INSERT INTO idempotency_keys (key, job_id, fingerprint, created_at) VALUES (?, ?, ?, ?)"),
       // The same range as the claim, read-only: an idle waiter does not take the write lock to find nothing.
       nextDue: p(
         `SELECT (SELECT min(due_at) FROM jobs WHERE status = 'queued') AS queued,
@@ -232,24 +262,67 @@ export class SqliteJobBackend implements JobBackend {
     const fingerprint = job.fingerprint ?? "";
     const out = await this.write(() => {
       if (job.idempotencyKey !== undefined) {
-        const seen = this.sql.keyGet!.get(job.idempotencyKey) as { job_id: string; fingerprint: string } | undefined;
-        if (seen) {
-          if (seen.fingerprint !== fingerprint) throw new IdempotencyConflictError(job.idempotencyKey);
-          return { job: this.row(seen.job_id)!, created: false };
-        }
+        const seen = this.liveKey(job.idempotencyKey, fingerprint, at);
+        if (seen) return { job: seen, created: false };
+        this.sql.keyDelete!.run(job.idempotencyKey); // expired, or its job purged: the key is free
       }
       const id = randomUUID();
       this.sql.insert!.run(id, job.kind, input, this.maxAttempts, at, at);
-      if (job.idempotencyKey !== undefined) this.sql.keyInsert!.run(job.idempotencyKey, id, fingerprint);
+      if (job.idempotencyKey !== undefined) this.sql.keyInsert!.run(job.idempotencyKey, id, fingerprint, at);
       return { job: this.row(id)!, created: true };
     });
     if (out.created) this.waker.notify();
     return { job: toRecord(out.job), created: out.created };
   }
 
+  /** The job a live key names; throws on another fingerprint. Call inside a read or a transaction. */
+  private liveKey(key: string, fingerprint: string, atMs: number): JobRow | undefined {
+    const seen = this.sql.keyGet!.get(key) as { job_id: string; fingerprint: string; created_at: number } | undefined;
+    if (!seen || seen.created_at <= atMs - this.keyTtlMs) return undefined;
+    const row = this.row(seen.job_id);
+    if (!row) return undefined;
+    if (seen.fingerprint !== fingerprint) throw new IdempotencyConflictError(key);
+    return row;
+  }
+
+  async findByKey(key: string, fingerprint: string, now?: Date): Promise<JobRecord | undefined> {
+    const at = now?.getTime() ?? this.now();
+    const row = await this.read(() => this.liveKey(key, fingerprint, at));
+    return row && toRecord(row);
+  }
+
   async get(id: string): Promise<JobRecord | undefined> {
     const row = await this.read(() => this.row(id));
     return row && toRecord(row);
+  }
+
+  /**
+   * Deletes up to PURGE_BATCH finished jobs past their retention (with their result directories) and up
+   * to PURGE_BATCH expired keys, in one short transaction; resolves with the number of jobs deleted.
+   * The claims call it (maybePurge); tests and `npm run jobs` may call it directly.
+   */
+  async purgeExpired(): Promise<number> {
+    const now = this.now();
+    const ids = await this.write(() => {
+      this.sql.purgeKeys!.run(now - this.keyTtlMs, PURGE_BATCH);
+      return (this.sql.purgeJobs!.all(now - this.retentionMs, PURGE_BATCH) as { id: string }[]).map((r) => r.id);
+    });
+    if (ids.length > 0) {
+      const removal = Promise.all(
+        ids.map((id) => fs.promises.rm(path.join(this.results.dir, "jobs", id), { recursive: true, force: true })),
+      ).then(() => {});
+      this.removing.add(removal);
+      void removal.finally(() => this.removing.delete(removal)).catch(() => {});
+    }
+    return ids.length;
+  }
+
+  /** One purge batch when one is due: at once again after a full batch, else after PURGE_INTERVAL_MS. */
+  private async maybePurge(): Promise<void> {
+    const now = this.now();
+    if (now < this.nextPurgeMs) return;
+    this.nextPurgeMs = now + PURGE_INTERVAL_MS;
+    if ((await this.purgeExpired()) >= PURGE_BATCH) this.nextPurgeMs = now;
   }
 
   async claim(options: ClaimOptions): Promise<Lease[]> {
@@ -259,6 +332,7 @@ export class SqliteJobBackend implements JobBackend {
     const deadline = Date.now() + Math.max(0, waitMs);
     let recheck = WAL_RECHECK_MS.length; // no WAL event seen yet: no reason to look again early
     // Bounded: every pass either returns or waits until a notification, the next due job, or the deadline.
+    await this.maybePurge();
     for (;;) {
       if (this.closed || signal?.aborted) return [];
       const now = this.now();
@@ -370,11 +444,15 @@ export class SqliteJobBackend implements JobBackend {
     if (this.closed) return;
     this.closed = true;
     this.waker.close();
+    await Promise.all(this.removing);
     this.db.close();
   }
 
+  /** The job, unless it finished longer ago than the retention (a purge may not have reached it yet). */
   private row(id: string): JobRow | undefined {
-    return this.sql.get!.get(id) as JobRow | undefined;
+    const row = this.sql.get!.get(id) as JobRow | undefined;
+    if (row && row.finished_at !== null && row.finished_at <= this.now() - this.retentionMs) return undefined;
+    return row;
   }
 
   private lostOrCanceled(lease: Lease): LeaseStatus {

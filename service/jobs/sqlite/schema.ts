@@ -48,6 +48,13 @@ export const MIGRATIONS: readonly string[] = [
   // one at a time instead of 200-225, 55 µs instead of 60-100 claiming 16 at a time.
   `DROP INDEX jobs_claimable;
    CREATE INDEX jobs_queued ON jobs (due_at) WHERE status = 'queued';`,
+  // 4: retention (JOBS_RETENTION_S). Finished jobs are purged oldest first through their own partial
+  // index, and keys expire (idempotencyKeyTtlS) by their creation time; keys from before this step count
+  // from the migration.
+  `CREATE INDEX jobs_finished ON jobs (finished_at) WHERE status IN ('succeeded', 'failed', 'canceled');
+   ALTER TABLE idempotency_keys ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+   UPDATE idempotency_keys SET created_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+   CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
