@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import os from "node:os";
-import { ConfigError, DEFAULT_API_MAX_N, loadConfig } from "../../service/config";
+import { ConfigError, DEFAULT_API_MAX_N, loadConfig, logFormatFor } from "../../service/config";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   LONGEST_REQUEST_MS,
@@ -17,6 +17,9 @@ describe("service config from the environment", () => {
       apiMaxN: DEFAULT_API_MAX_N,
       shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
       logLevel: "info",
+      logFormat: "auto",
+      // At info: no line per request; slow ones past 1 s; a summary every 10 s.
+      requestLog: { perRequest: false, slowMs: 1_000, summaryIntervalMs: 10_000 },
     });
     assert.equal(DEFAULT_API_MAX_N, 5_000_000_000);
   });
@@ -29,6 +32,10 @@ describe("service config from the environment", () => {
       API_MAX_N: "1000",
       SHUTDOWN_TIMEOUT_MS: "35000",
       LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      LOG_REQUESTS: "1",
+      LOG_SLOW_MS: "250",
+      LOG_SUMMARY_S: "0",
     };
     assert.deepEqual(loadConfig(env), {
       port: 8080,
@@ -37,7 +44,22 @@ describe("service config from the environment", () => {
       apiMaxN: 1000,
       shutdownTimeoutMs: 35000,
       logLevel: "warn",
+      logFormat: "json",
+      requestLog: { perRequest: true, slowMs: 250, summaryIntervalMs: 0 },
     });
+  });
+
+  it("LOG_LEVEL=debug (or trace) logs every request, as LOG_REQUESTS=1 does", () => {
+    assert.equal(loadConfig({ LOG_LEVEL: "debug" }).requestLog.perRequest, true);
+    assert.equal(loadConfig({ LOG_LEVEL: "trace" }).requestLog.perRequest, true);
+    assert.equal(loadConfig({ LOG_LEVEL: "info", LOG_REQUESTS: "0" }).requestLog.perRequest, false);
+  });
+
+  it("log format: pretty on a terminal, JSON otherwise, unless LOG_FORMAT says", () => {
+    assert.equal(logFormatFor("auto", true), "pretty");
+    assert.equal(logFormatFor("auto", false), "json");
+    assert.equal(logFormatFor("json", true), "json");
+    assert.equal(logFormatFor("pretty", false), "pretty");
   });
 
   const bad: Array<[string, string, RegExp]> = [
@@ -61,6 +83,10 @@ describe("service config from the environment", () => {
       /LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/,
     ],
     ["HOST", "http://x", /HOST="http:\/\/x" is invalid/],
+    ["LOG_FORMAT", "text", /LOG_FORMAT="text" is invalid: expected json or pretty/],
+    ["LOG_REQUESTS", "yes", /LOG_REQUESTS="yes" is invalid: expected 1/],
+    ["LOG_SLOW_MS", "0", /LOG_SLOW_MS="0" is invalid: expected an integer from 1/],
+    ["LOG_SUMMARY_S", "5s", /LOG_SUMMARY_S="5s" is invalid/],
   ];
   for (const [name, value, message] of bad) {
     it(`${name}=${value} is refused with a message naming it`, () => {
