@@ -43,7 +43,7 @@ describe("request logging at info: what a person needs, not a line per request",
       for (let i = 0; i < 20; i++) assert.equal((await app.inject("/")).statusCode, 200);
       assert.equal((await app.inject("/nope")).statusCode, 404);
       assert.equal((await app.inject("/api/x")).statusCode, 400);
-      assert.deepEqual(lines, [], "no line for 200s, 404s and 400s");
+      assert.equal(lines.length, 0, `no line for 200s, 404s and 400s: ${JSON.stringify(lines)}`);
       const res = await app.inject({ url: "/boom", headers: { "x-amzn-trace-id": TRACE } });
       assert.equal(res.statusCode, 500);
       assert.equal(lines.length, 1, JSON.stringify(lines));
