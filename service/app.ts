@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { parseDecimal } from "./decimal";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
-import { DEFAULT_SLOW_MS, RequestLog, type RequestLogOptions } from "./request-log";
+import { DEFAULT_SLOW_MS, LazyChildLogger, RequestLog, type RequestLogOptions } from "./request-log";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
 
@@ -43,6 +43,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
     requestIdHeader: "x-amzn-trace-id",
     logController: requestLog,
+    // A request's logger is built only if it logs: at info almost none does (service/request-log.ts).
+    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../service/app";
-import { RequestStats, type RequestLogOptions } from "../../service/request-log";
+import pino from "pino";
+import { LazyChildLogger, RequestStats, type RequestLogOptions } from "../../service/request-log";
 import type { SumPool } from "../../service/sum-pool";
 
 interface Line {
@@ -135,6 +136,30 @@ describe("RequestStats", () => {
     assert.deepEqual(
       stats.take()!.busiest.map((b) => b.route),
       ["GET /b", "GET /c", "POST /d"],
+    );
+  });
+});
+
+describe("LazyChildLogger", () => {
+  it("builds the request's child logger on its first line only, with the request's bindings", () => {
+    const lines: string[] = [];
+    const parent = pino({ level: "info", base: { worker: 1 } }, { write: (l: string) => void lines.push(l) });
+    let children = 0;
+    const child = parent.child.bind(parent);
+    parent.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof parent.child;
+    const log = new LazyChildLogger(parent, { reqId: TRACE });
+    assert.equal(log.level, "info");
+    assert.equal(children, 0, "no child for a request that logs nothing");
+    log.debug("below the level");
+    log.warn({ url: "/x" }, "slow request");
+    log.error("again");
+    assert.equal(children, 1);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l)).map((l) => [l.level, l.msg, l.reqId, l.worker, l.url]),
+      [
+        [40, "slow request", TRACE, 1, "/x"],
+        [50, "again", TRACE, 1, undefined],
+      ],
     );
   });
 });
