@@ -157,12 +157,16 @@ export async function runJobsCommand(
       // As many as the largest --limit, to say how many there are beyond those shown ("1 of 2").
       const all = await backend.listDead(MAX_DEAD_LIMIT);
       const dead = all.slice(0, cmd.limit);
-      const total = `${all.length}${all.length === MAX_DEAD_LIMIT ? " or more" : ""}`;
+      const capped = all.length === MAX_DEAD_LIMIT;
+      const more = capped ? `${MAX_DEAD_LIMIT} or more` : `${all.length}`;
+      const hint = capped
+        ? `--limit ${MAX_DEAD_LIMIT} shows the newest ${MAX_DEAD_LIMIT}`
+        : `--limit ${all.length} shows them all`;
       out(
         dead.length === 0
           ? "no failed jobs"
           : dead.length < all.length
-            ? `${dead.length} of ${total} failed jobs, newest first (--limit ${MAX_DEAD_LIMIT} shows more):`
+            ? `${dead.length} of ${more} failed jobs, newest first (${hint}):`
             : `${dead.length} failed job${dead.length === 1 ? "" : "s"}, newest first:`,
       );
       for (const job of dead) out(deadLine(job));

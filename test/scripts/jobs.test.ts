@@ -109,7 +109,7 @@ describe("npm run jobs: commands", () => {
     await failedJob("first");
     const newest = await failedJob("second");
     const dead = await run(["dead", "--limit", "1"]);
-    assert.equal(dead.lines[0], "1 of 2 failed jobs, newest first (--limit 1000 shows more):");
+    assert.equal(dead.lines[0], "1 of 2 failed jobs, newest first (--limit 2 shows them all):");
     assert.equal(dead.lines.length, 2);
     assert.match(dead.lines[1]!, new RegExp(`^${newest} `));
     assert.equal((await run(["dead", "--limit", "2"])).lines[0], "2 failed jobs, newest first:");
