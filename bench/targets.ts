@@ -10,16 +10,16 @@ import { pm2Spec, type Pm2Home } from "./pm2";
 export const ALL_TARGETS = [
   "fleet",
   "fleet-1",
+  "baseline",
   "fastify",
   "raw",
-  "baseline",
   "pm2",
   "fleet-quiet",
   "fleet-requests",
 ] as const;
 export type TargetId = (typeof ALL_TARGETS)[number];
 /** Compared by default; fleet-quiet (LOG_LEVEL=warn) and fleet-requests (LOG_REQUESTS=1) show what logging costs. */
-export const DEFAULT_TARGETS: TargetId[] = ["fleet", "fleet-1", "fastify", "raw", "baseline", "pm2"];
+export const DEFAULT_TARGETS: TargetId[] = ["fleet", "fleet-1", "baseline", "fastify", "raw", "pm2"];
 /** Targets that run dist/service/main.js and so need the build. */
 export const needsBuild = (t: TargetId) => t.startsWith("fleet") || t === "pm2";
 
