@@ -19,6 +19,8 @@ export interface TargetSummary {
   othersCpuShare: number;
   /** Median CPU time of the target's process tree per request, µs. */
   cpuUsPerRequest: number;
+  /** Median over the rounds of its CPU per request ÷ bare node:http's in the same round (when raw ran). */
+  cpuVsRaw?: number;
   rounds: number;
   skipped?: string;
 }
@@ -100,14 +102,15 @@ export function renderMarkdown(r: BenchReport): string {
   );
   lines.push("");
   lines.push(
-    "| target | GET / req/s | p50 | p99 | errors / requests | server CPU per request | peak RSS (tree) | CPU of other processes |",
+    "| target | GET / req/s | p50 | p99 | errors / requests | server CPU per request | vs node:http | peak RSS (tree) | CPU of other processes |",
   );
-  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const t of r.targets) {
-    if (t.skipped) lines.push(`| ${t.label} | not run: ${t.skipped} | | | | | | |`);
+    if (t.skipped) lines.push(`| ${t.label} | not run: ${t.skipped} | | | | | | | |`);
     else {
+      const vsRaw = t.cpuVsRaw === undefined ? "–" : `${fmt(t.cpuVsRaw, 2)}×`;
       lines.push(
-        `| ${t.label} | ${fmt(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${fmt(t.errors)} / ${fmt(t.requests)} | ${fmt(t.cpuUsPerRequest)} µs | ` +
+        `| ${t.label} | ${fmt(t.rps)} | ${ms(t.p50Ms)} | ${ms(t.p99Ms)} | ${fmt(t.errors)} / ${fmt(t.requests)} | ${fmt(t.cpuUsPerRequest, 1)} µs | ${vsRaw} | ` +
           `${mib(t.peakRssBytes)} | ${fmt(t.othersCpuShare * 100)} % |`,
       );
     }
@@ -183,6 +186,7 @@ export function renderSvg(r: BenchReport): string {
     "fleet-quiet": "#1f4fa0",
     baseline: "#d9822b",
     raw: "#8a8a8a",
+    fastify: "#b05fc9",
     pm2: "#2b9d6f",
   };
   const out: string[] = [];

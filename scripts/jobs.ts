@@ -4,16 +4,18 @@
  * The operator's view of the job queue, opened the way the service opens it (JOBS_BACKEND, JOBS_DB, ...
  * from the environment, service/jobs/open-backend.ts): list the dead letters (jobs that ended failed),
  * put one back in the queue with fresh attempts, show one job as GET /jobs/:id shows it, or enqueue a
- * job by hand. `enqueue` stores the input as given: the API's schema check is not run, so a bad input
- * fails in the worker (permanently) instead of being refused up front.
+ * job by hand. `enqueue` checks the input as POST /jobs does (the same schema, Fastify's own validator)
+ * and refuses a bad one with the API's message, before anything is stored.
  */
 import { parseArgs } from "node:util";
+import Fastify from "fastify";
 import { ConfigError } from "../service/config";
 import type { JobBackend, JobRecord } from "../service/jobs/backend";
 import { loadJobsConfig } from "../service/jobs/config";
 import { JobError, JobNotFoundError } from "../service/jobs/errors";
 import { openBackend } from "../service/jobs/open-backend";
-import { IDEMPOTENCY_KEY } from "../service/jobs/schemas";
+import { KINDS } from "../service/jobs/kinds";
+import { IDEMPOTENCY_KEY, postJobBodySchema } from "../service/jobs/schemas";
 import { integerFlag, parseOrExit, UsageError } from "./cli";
 
 export const USAGE = `usage: npm run jobs -- <command>
@@ -110,6 +112,32 @@ export function parseJobsArgs(argv: string[]): JobsCommand {
   }
 }
 
+/** An input that POST /jobs would refuse; the message is the API's. */
+export class JobInputError extends Error {
+  override name = "JobInputError";
+  constructor(
+    readonly kind: string,
+    readonly detail: string,
+  ) {
+    super(`the API would refuse this job: ${detail}`);
+  }
+}
+
+/**
+ * Checks `{kind, input}` exactly as POST /jobs does: its body schema through Fastify's validator, on a route
+ * that is never listened on. Returns the API's message (with "body/" dropped), or undefined when valid.
+ */
+export async function checkJobBody(kind: string, input: unknown): Promise<string | undefined> {
+  const app = Fastify({ logger: false });
+  app.post("/jobs", { schema: { body: postJobBodySchema([...KINDS.values()]) } }, async () => ({}));
+  try {
+    const res = await app.inject({ method: "POST", url: "/jobs", payload: { kind, input } as object });
+    return res.statusCode === 200 ? undefined : String(res.json().message).replace(/(^|, )body\/?/g, "$1");
+  } finally {
+    await app.close();
+  }
+}
+
 function deadLine(job: JobRecord): string {
   const error = (job.error ?? "").replace(/\s+/g, " ");
   return `${job.id}  ${job.kind}  attempts ${job.attempts}  failed ${job.finishedAt ?? "?"}  ${error}`;
@@ -126,11 +154,20 @@ export async function runJobsCommand(
       out(USAGE);
       return 0;
     case "dead": {
-      const dead = await backend.listDead(cmd.limit);
+      // As many as the largest --limit, to say how many there are beyond those shown ("1 of 2").
+      const all = await backend.listDead(MAX_DEAD_LIMIT);
+      const dead = all.slice(0, cmd.limit);
+      const capped = all.length === MAX_DEAD_LIMIT;
+      const more = capped ? `${MAX_DEAD_LIMIT} or more` : `${all.length}`;
+      const hint = capped
+        ? `--limit ${MAX_DEAD_LIMIT} shows the newest ${MAX_DEAD_LIMIT}`
+        : `--limit ${all.length} shows them all`;
       out(
         dead.length === 0
           ? "no failed jobs"
-          : `${dead.length} failed job${dead.length === 1 ? "" : "s"}, newest first:`,
+          : dead.length < all.length
+            ? `${dead.length} of ${more} failed jobs, newest first (${hint}):`
+            : `${dead.length} failed job${dead.length === 1 ? "" : "s"}, newest first:`,
       );
       for (const job of dead) out(deadLine(job));
       return 0;
@@ -147,6 +184,8 @@ export async function runJobsCommand(
       return 0;
     }
     case "enqueue": {
+      const refused = await checkJobBody(cmd.kind, cmd.input);
+      if (refused !== undefined) throw new JobInputError(cmd.kind, refused);
       const { job, created } = await backend.enqueue({
         kind: cmd.kind,
         input: cmd.input,
@@ -177,8 +216,8 @@ async function main(): Promise<void> {
   try {
     process.exitCode = await runJobsCommand(backend, cmd);
   } catch (err) {
-    // Not found, not failed, a key conflict: the operator's mistake, said in one line.
-    if (!(err instanceof JobError)) throw err;
+    // Not found, not failed, a key conflict, an input the API would refuse: the operator's mistake, in one line.
+    if (!(err instanceof JobError) && !(err instanceof JobInputError)) throw err;
     console.error(`jobs: ${err.message}`);
     process.exitCode = 1;
   } finally {

@@ -1,13 +1,8 @@
-import Fastify, {
-  LogController,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerCors } from "./cors";
 import { parseDecimal } from "./decimal";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
+import { DEFAULT_SLOW_MS, LazyChildLogger, RequestLog, type RequestLogOptions } from "./request-log";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
 
@@ -29,6 +24,8 @@ export interface AppOptions {
   jobs?: JobsRoutesOptions;
   /** CORS_ORIGINS (service/cors.ts); absent or empty: no cross-origin access. */
   corsOrigins?: readonly string[];
+  /** What is logged about requests (service/request-log.ts); by default no line per request and no summary. */
+  requestLog?: RequestLogOptions;
 }
 
 /** Seconds a client should wait before retrying a sum that ran past its deadline. */
@@ -39,34 +36,18 @@ const errorSchema = {
   properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
 } as const;
 
-/** One log line per request, written when it completes, instead of Fastify's two or three. */
-class OneLinePerRequest extends LogController {
-  override incomingRequest(): void {}
-
-  // A client's mistake (4xx) is already in the request's line; only our own failures get a stack.
-  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-    if (reply.statusCode >= 500) super.defaultErrorLog(error, request, reply);
-  }
-
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = {
-      method: request.method,
-      url: request.url,
-      statusCode: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-    };
-    if (error) reply.log.error({ ...line, err: error }, "request failed");
-    else reply.log.info(line, "request");
-  }
-}
-
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const requestLog = new RequestLog(
+    options.requestLog ?? { perRequest: false, slowMs: DEFAULT_SLOW_MS, summaryIntervalMs: 0 },
+  );
   const app = Fastify({
     logger: options.logger,
     // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
     requestIdHeader: "x-amzn-trace-id",
-    logController: new OneLinePerRequest(),
+    logController: requestLog,
+    // A request's logger is built only if it logs: at info almost none does (service/request-log.ts).
+    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining
@@ -76,6 +57,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   app.decorate("draining", false);
   registerCors(app, options.corsOrigins ?? []);
+  const summaryMs = options.requestLog?.summaryIntervalMs ?? 0;
+  if (summaryMs > 0) {
+    const timer = setInterval(() => requestLog.writeSummary(app.log), summaryMs).unref();
+    // The last interval's requests are summarised too when the worker stops.
+    app.addHook("onClose", (_app, done) => {
+      clearInterval(timer);
+      requestLog.writeSummary(app.log);
+      done();
+    });
+  }
+  // Only JSON bodies: Fastify's default text/plain parser would hand a string to the body schema, which
+  // answers 400 "body must be object" where 415 Unsupported Media Type is the truth.
+  app.removeContentTypeParser("text/plain");
   // Draining: every response says Connection: close, in flight ones included. A callback hook, not an
   // async one: an async hook costs every request a promise and a turn of the microtask queue.
   app.addHook("onSend", (_request, reply, payload, done) => {
@@ -141,12 +135,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return { n, sum: await options.pool.sum(n, gone.signal), pid: process.pid };
       } catch (err) {
         if (gone.signal.aborted) {
-          // Its socket is gone, so Fastify writes no line for it: this is its line. 499 is nginx's
-          // "client closed request", which keeps it out of the server-error counts.
-          request.log.info(
-            { method: request.method, url: request.url, statusCode: 499, ms: Math.round(reply.elapsedTime) },
-            "client went away; its computation was stopped",
-          );
+          requestLog.clientAborted(request, reply, "client went away; its computation was stopped");
           return reply.code(499).send();
         }
         if (err instanceof PoolBusyError || err instanceof TaskTimeoutError) {

@@ -7,6 +7,8 @@ import type { LogFn, Logger } from "pino";
 
 export interface PrimaryOptions {
   workers: number;
+  /** Job-worker processes running beside the web cluster, for the start line only. */
+  jobWorkers?: number;
   /** The workers' drain deadline; the primary gives up on them a little after it. */
   shutdownTimeoutMs: number;
   log: Logger;
@@ -63,6 +65,19 @@ export function backoffDelay(crashes: number, baseMs: number, maxMs: number, ran
  * Runs the primary until it has shut down; resolves with the process exit code: 0 after a clean drain,
  * 1 after a crash loop, a start-up failure or a drain that hit its deadline.
  */
+/**
+ * The line that says the service is up and where to go: `fleet listening on http://localhost:3000 (2 web
+ * workers, 1 job worker)`. All interfaces (0.0.0.0, ::, or no address) read as localhost, the address a
+ * person on this machine types.
+ */
+export function startLine(address: string | null | undefined, port: number, webWorkers: number, jobWorkers: number) {
+  const any = !address || address === "0.0.0.0" || address === "::";
+  const host = any ? "localhost" : address.includes(":") ? `[${address}]` : address;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const jobs = jobWorkers > 0 ? `, ${plural(jobWorkers, "job worker")}` : "";
+  return `fleet listening on http://${host}:${port} (${plural(webWorkers, "web worker")}${jobs})`;
+}
+
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const {
     workers: size,
@@ -98,7 +113,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       );
       if (!ready && [...tracked.values()].filter((s) => s.listening).length === size) {
         ready = true;
-        log.info({ workers: size, address: address.address, port: address.port }, "ready");
+        log.info(
+          { workers: size, address: address.address, port: address.port },
+          startLine(address.address, address.port, size, options.jobWorkers ?? 0),
+        );
       }
     });
     state.worker.on("exit", (code, signal) => onExit(state, code, signal));

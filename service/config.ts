@@ -1,4 +1,5 @@
 import os from "node:os";
+import { DEFAULT_SLOW_MS, DEFAULT_SUMMARY_INTERVAL_MS, type RequestLogOptions } from "./request-log";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, LONGEST_REQUEST_MS, MAX_SHUTDOWN_TIMEOUT_MS, SERVICE_PORT } from "./timing";
 
 /** The service's settings, read from the environment once, before any worker is forked. */
@@ -14,10 +15,23 @@ export interface ServiceConfig {
    * or ["*"] for any page. Empty: no cross-origin access (service/cors.ts sends no CORS headers).
    */
   corsOrigins: readonly string[];
+  /** json, pretty, or auto: pretty when stdout is a terminal (see logFormatFor). */
+  logFormat: LogFormatSetting;
+  /** What is logged about requests: a line each (LOG_REQUESTS=1 or LOG_LEVEL=debug/trace), slow ones, a summary. */
+  requestLog: RequestLogOptions;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export type LogFormatSetting = LogFormat | "auto";
+
+/** Pretty lines for a person at a terminal, JSON for journald, files and pipes; LOG_FORMAT decides when set. */
+export function logFormatFor(setting: LogFormatSetting, stdoutIsTty: boolean): LogFormat {
+  return setting === "auto" ? (stdoutIsTty ? "pretty" : "json") : setting;
+}
 
 export const DEFAULT_API_MAX_N = 5_000_000_000;
 
@@ -129,6 +143,18 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       `LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`,
     );
   }
+  const logFormat = (env.LOG_FORMAT?.trim() || "auto") as LogFormatSetting;
+  if (logFormat !== "auto" && !LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(
+      `LOG_FORMAT=${JSON.stringify(env.LOG_FORMAT)} is invalid: expected json or pretty (unset: pretty on a terminal, json otherwise)`,
+    );
+  }
+  const logRequests = env.LOG_REQUESTS?.trim() || "0";
+  if (logRequests !== "0" && logRequests !== "1") {
+    throw new ConfigError(
+      `LOG_REQUESTS=${JSON.stringify(env.LOG_REQUESTS)} is invalid: expected 1 (a line per request) or 0 (the default)`,
+    );
+  }
   return {
     port: integer(env, "PORT", SERVICE_PORT, 0, 65535),
     host,
@@ -146,5 +172,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     ),
     logLevel,
     corsOrigins: parseCorsOrigins(env),
+    logFormat,
+    requestLog: {
+      perRequest: logRequests === "1" || logLevel === "debug" || logLevel === "trace",
+      slowMs: integer(env, "LOG_SLOW_MS", DEFAULT_SLOW_MS, 1, 3_600_000),
+      // 0 turns the summary off.
+      summaryIntervalMs: integer(env, "LOG_SUMMARY_S", DEFAULT_SUMMARY_INTERVAL_MS / 1000, 0, 3600) * 1000,
+    },
   };
 }

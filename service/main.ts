@@ -6,7 +6,8 @@
 import cluster from "node:cluster";
 import pino from "pino";
 import { runPrimary } from "./cluster";
-import { ConfigError, loadConfig, type ServiceConfig } from "./config";
+import { ConfigError, loadConfig, logFormatFor, type ServiceConfig } from "./config";
+import { logDestination } from "./log-destination";
 import { HEALTH_CHECK_WINDOW_MS } from "./timing";
 import { ensureDataDirs, loadJobsConfig, type JobsConfig } from "./jobs/config";
 import { loadAwsJobsConfig, type AwsJobsConfig } from "./jobs/aws/config";
@@ -56,12 +57,13 @@ const fail = (who: string) => (err: unknown) => {
 };
 
 const { config, role, jobs, worker, aws } = readSettings();
+const logFormat = logFormatFor(config.logFormat, process.stdout.isTTY === true);
 if (cluster.isPrimary && role === "worker") {
   // Synchronous writes: a worker killed with -9 right after a job's commit still has its "job succeeded"
   // line out (pino's default stream writes asynchronously). A few lines per job cost nothing here.
   const log = pino(
     { level: config.logLevel, base: { pid: process.pid, role: "job-worker" } },
-    pino.destination({ dest: 1, sync: true }),
+    logFormat === "pretty" ? logDestination("pretty") : pino.destination({ dest: 1, sync: true }),
   );
   openBackend(process.env, jobs)
     .then(async (backend) =>
@@ -78,9 +80,13 @@ if (cluster.isPrimary && role === "worker") {
     )
     .then((code) => process.exit(code), fail("job worker"));
 } else if (cluster.isPrimary) {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } });
+  const log = pino(
+    { level: config.logLevel, base: { pid: process.pid, role: "primary" } },
+    logFormat === "pretty" ? logDestination("pretty") : pino.destination({ dest: 1, sync: true }),
+  );
   const web = runPrimary({
     workers: config.webConcurrency,
+    jobWorkers: role === "all" ? 1 : 0,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     lingerMaxMs: HEALTH_CHECK_WINDOW_MS,
     log,

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { buildApp } from "./app";
 import { drainOnRequest } from "./cluster";
 import type { ServiceConfig } from "./config";
-import { batchedStdout } from "./log-destination";
+import { logFormatFor } from "./config";
+import { logDestination } from "./log-destination";
 import type { JobsRoutesOptions } from "./jobs/routes";
 import { createSumPool } from "./sum-pool";
 import { HEALTH_CHECK_PATH, LONGEST_REQUEST_MS, QUIET_PERIOD_MS } from "./timing";
@@ -30,8 +31,9 @@ export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions)
     logger: {
       level: config.logLevel,
       base: { pid: process.pid, hostname: os.hostname(), worker: cluster.worker?.id },
-      stream: batchedStdout(),
+      stream: logDestination(logFormatFor(config.logFormat, process.stdout.isTTY === true)),
     },
+    requestLog: config.requestLog,
     jobs,
     corsOrigins: config.corsOrigins,
   });

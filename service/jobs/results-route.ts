@@ -47,6 +47,9 @@ export function registerResults(app: FastifyInstance, resultsDir: string): void 
       .header("content-length", String(bytes))
       .header("x-content-type-options", "nosniff")
       .header("cache-control", CACHE_CONTROL);
-    return reply.send(createReadStream(file));
+    // `end`: the stream ends as soon as the last byte is read. Without it a stream only ends after one more
+    // read finds the end of the file, and a client that hangs up once it has every byte (content-length
+    // says when) closes the response first: a complete download logged as cut short, with no request line.
+    return reply.send(bytes === 0 ? "" : createReadStream(file, { end: bytes - 1 }));
   });
 }

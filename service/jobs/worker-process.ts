@@ -70,8 +70,29 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     await warmed;
     await worker?.stop(options.drainTimeoutMs);
   };
-  process.on("SIGTERM", () => void drain("SIGTERM"));
-  process.on("SIGINT", () => void drain("SIGINT"));
+  /**
+   * A signal: the first drains and says what it waits for and for how long at most; a second one (Ctrl-C
+   * again) gives the running jobs back at once, uncounted, and lets the process exit.
+   */
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals === 1) {
+      const running = worker?.running() ?? 0;
+      if (running > 0) {
+        log.info(
+          { running, drainTimeoutMs: options.drainTimeoutMs },
+          `waiting up to ${options.drainTimeoutMs / 1000} s for ${running} running job${running === 1 ? "" : "s"} to finish, ` +
+            `then giving ${running === 1 ? "it" : "them"} back; ${signal} again gives ${running === 1 ? "it" : "them"} back now`,
+        );
+      }
+      void drain(signal);
+    } else {
+      log.info({ running: worker?.running() ?? 0 }, `${signal} again: giving the running jobs back now`);
+      void warmed.then(() => worker?.stop(0));
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   // Forked by FLEET_ROLE=all's primary: if the primary dies (kill -9), drain rather than live on orphaned.
   if (process.send) process.on("disconnect", () => void drain("the primary exited"));
   options.onStart?.(drain);

@@ -299,11 +299,12 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
         stopping.abort();
         wake();
         log.info({ running: active.size, drainTimeoutMs }, "job worker draining");
-        const deadline = setTimeout(() => {
-          for (const entry of active.values()) entry.stop("drain");
-        }, drainTimeoutMs);
-        done.finally(() => clearTimeout(deadline)).catch(() => {});
       }
+      // A later stop with a shorter deadline (a second Ctrl-C: stop(0)) hands the jobs back sooner.
+      const deadline = setTimeout(() => {
+        for (const entry of active.values()) entry.stop("drain");
+      }, drainTimeoutMs);
+      done.finally(() => clearTimeout(deadline)).catch(() => {});
       await done;
     },
   };

@@ -139,6 +139,27 @@ describe("jobs across real processes", function () {
     assert.equal(back.attempts, 1, "a drained attempt counts, so a job cannot restart forever");
   });
 
+  it("Ctrl-C while a job runs: the first says what it waits for and how long; the second gives the job back and exits", async () => {
+    const api = await web();
+    const w = await worker({ WORKER_DRAIN_TIMEOUT_S: "120" });
+    const job = await postJob(api.port, { kind: "sum", input: { n: 50_000_000_000 } });
+    await until(api.port, job.id, (j) => j.progress > 0);
+    w.proc.kill("SIGINT");
+    const waiting = await w.waitFor((l) => l.msg.startsWith("waiting up to"));
+    assert.equal(
+      waiting.msg,
+      "waiting up to 120 s for 1 running job to finish, then giving it back; SIGINT again gives it back now",
+    );
+    const stoppedAt = Date.now();
+    w.proc.kill("SIGINT");
+    assert.equal(await w.exited, 0);
+    assert.ok(Date.now() - stoppedAt < 20_000, "the second Ctrl-C did not wait for the job");
+    assert.ok(w.lines.some((l) => l.msg === JOB_LOG.released && l.jobId === job.id));
+    const back = await getJob(api.port, job.id);
+    assert.equal(back.status, "queued");
+    assert.equal(back.attempts, 0);
+  });
+
   it("fails a job that always times out after JOBS_MAX_ATTEMPTS attempts", async () => {
     const limits = { JOBS_TIMEOUT_S: "1", JOBS_MAX_ATTEMPTS: "2" };
     const api = await web(limits);

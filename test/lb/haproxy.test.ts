@@ -196,9 +196,9 @@ describe("behind HAProxy configured like the ALB (3 instances × 2 workers, 16 k
 
 /** One instance of the compiled service on a fixed loopback port, as HAProxy's config names it. */
 async function startInstance(port: number): Promise<FleetProcess> {
-  const fleet = await startFleet({ PORT: String(port), WEB_CONCURRENCY: "2" }, false);
+  const fleet = await startFleet({ PORT: String(port), WEB_CONCURRENCY: "2", LOG_REQUESTS: "1" }, false);
   try {
-    await fleet.waitFor((l) => l.msg === "ready", 45_000);
+    await fleet.waitFor((l) => l.msg.startsWith("fleet listening on "), 45_000);
   } catch (err) {
     await stopFleet(fleet);
     throw err;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
 import { JobNotFoundError, JobStateError } from "../../service/jobs/errors";
 import { UsageError } from "../../scripts/cli";
-import { parseJobsArgs, runJobsCommand } from "../../scripts/jobs";
+import { JobInputError, parseJobsArgs, runJobsCommand } from "../../scripts/jobs";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -105,6 +105,16 @@ describe("npm run jobs: commands", () => {
     await assert.rejects(run(["retry", id]), JobStateError);
   });
 
+  it("dead --limit 1 with two failed jobs says 1 of 2", async () => {
+    await failedJob("first");
+    const newest = await failedJob("second");
+    const dead = await run(["dead", "--limit", "1"]);
+    assert.equal(dead.lines[0], "1 of 2 failed jobs, newest first (--limit 2 shows them all):");
+    assert.equal(dead.lines.length, 2);
+    assert.match(dead.lines[1]!, new RegExp(`^${newest} `));
+    assert.equal((await run(["dead", "--limit", "2"])).lines[0], "2 failed jobs, newest first:");
+  });
+
   it("status prints the job as the API shows it; an unknown id is an error", async () => {
     const { job } = await backend.enqueue({ kind: "sum", input: { n: 7 } });
     const status = await run(["status", job.id]);
@@ -121,6 +131,19 @@ describe("npm run jobs: commands", () => {
       `already enqueued under that key: ${id}`,
     ]);
     assert.equal(await backend.backlog(), 1);
+  });
+
+  it("enqueue refuses an input the API would refuse, with the API's message, and stores nothing", async () => {
+    // The issue's case: once accepted, it was retried three times and dead-lettered with a NaN size.
+    await assert.rejects(
+      run(["enqueue", "render", '{"width":0}']),
+      (err: unknown) => err instanceof JobInputError && err.kind === "render",
+    );
+    await assert.rejects(run(["enqueue", "render", '{"width":0,"height":64}']), /input\/width must be >= \d+/);
+    await assert.rejects(run(["enqueue", "nope", "{}"]), /must be equal to one of the allowed values/);
+    await assert.rejects(run(["enqueue", "sum", '{"n":1,"extra":2}']), /input property name must be valid/);
+    assert.equal(await backend.backlog(), 0);
+    assert.match((await run(["enqueue", "render", '{"width":64,"height":48}'])).lines[0]!, /^enqueued /);
   });
 });
 

@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import { buildJobsApp } from "../jobs/helpers";
 import { buildApp } from "../../service/app";
 import { createSumPool, type SumPool } from "../../service/sum-pool";
 
@@ -200,6 +201,24 @@ describe("sum pool deadline", () => {
     } finally {
       await app.close();
       await pool.close();
+    }
+  });
+});
+
+describe("request bodies", () => {
+  it("a text/plain body is 415 Unsupported Media Type, as for any body that is not JSON", async () => {
+    const jobs = await buildJobsApp();
+    try {
+      const res = await jobs.app.inject({
+        method: "POST",
+        url: "/jobs",
+        headers: { "content-type": "text/plain" },
+        payload: '{"kind":"sum","input":{"n":10}}',
+      });
+      assert.equal(res.statusCode, 415, res.body);
+      assert.equal(res.json().code, "FST_ERR_CTP_INVALID_MEDIA_TYPE");
+    } finally {
+      await jobs.close();
     }
   });
 });

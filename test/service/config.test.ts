@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import os from "node:os";
-import { ConfigError, DEFAULT_API_MAX_N, loadConfig } from "../../service/config";
+import { ConfigError, DEFAULT_API_MAX_N, loadConfig, logFormatFor } from "../../service/config";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   LONGEST_REQUEST_MS,
@@ -18,6 +18,9 @@ describe("service config from the environment", () => {
       shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
       logLevel: "info",
       corsOrigins: ["http://127.0.0.1:5173", "http://localhost:5173"],
+      logFormat: "auto",
+      // At info: no line per request; slow ones past 1 s; a summary every 10 s.
+      requestLog: { perRequest: false, slowMs: 1_000, summaryIntervalMs: 10_000 },
     });
     assert.equal(DEFAULT_API_MAX_N, 5_000_000_000);
   });
@@ -31,6 +34,10 @@ describe("service config from the environment", () => {
       SHUTDOWN_TIMEOUT_MS: "35000",
       LOG_LEVEL: "warn",
       CORS_ORIGINS: "https://app.example.com",
+      LOG_FORMAT: "json",
+      LOG_REQUESTS: "1",
+      LOG_SLOW_MS: "250",
+      LOG_SUMMARY_S: "0",
     };
     assert.deepEqual(loadConfig(env), {
       port: 8080,
@@ -40,7 +47,22 @@ describe("service config from the environment", () => {
       shutdownTimeoutMs: 35000,
       logLevel: "warn",
       corsOrigins: ["https://app.example.com"],
+      logFormat: "json",
+      requestLog: { perRequest: true, slowMs: 250, summaryIntervalMs: 0 },
     });
+  });
+
+  it("LOG_LEVEL=debug (or trace) logs every request, as LOG_REQUESTS=1 does", () => {
+    assert.equal(loadConfig({ LOG_LEVEL: "debug" }).requestLog.perRequest, true);
+    assert.equal(loadConfig({ LOG_LEVEL: "trace" }).requestLog.perRequest, true);
+    assert.equal(loadConfig({ LOG_LEVEL: "info", LOG_REQUESTS: "0" }).requestLog.perRequest, false);
+  });
+
+  it("log format: pretty on a terminal, JSON otherwise, unless LOG_FORMAT says", () => {
+    assert.equal(logFormatFor("auto", true), "pretty");
+    assert.equal(logFormatFor("auto", false), "json");
+    assert.equal(logFormatFor("json", true), "json");
+    assert.equal(logFormatFor("pretty", false), "pretty");
   });
 
   const bad: Array<[string, string, RegExp]> = [
@@ -64,6 +86,10 @@ describe("service config from the environment", () => {
       /LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/,
     ],
     ["HOST", "http://x", /HOST="http:\/\/x" is invalid/],
+    ["LOG_FORMAT", "text", /LOG_FORMAT="text" is invalid: expected json or pretty/],
+    ["LOG_REQUESTS", "yes", /LOG_REQUESTS="yes" is invalid: expected 1/],
+    ["LOG_SLOW_MS", "0", /LOG_SLOW_MS="0" is invalid: expected an integer from 1/],
+    ["LOG_SUMMARY_S", "5s", /LOG_SUMMARY_S="5s" is invalid/],
   ];
   for (const [name, value, message] of bad) {
     it(`${name}=${value} is refused with a message naming it`, () => {

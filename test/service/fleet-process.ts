@@ -24,7 +24,7 @@ export interface FleetProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns the service; resolves once it logs "ready" unless `ready` is false. */
+/** Spawns the service; resolves once it logs its start line unless `ready` is false. */
 export async function startFleet(env: Record<string, string>, ready = true): Promise<FleetProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
   // The web cluster alone unless a test asks for more, with its jobs database in a temp dir, not the checkout.
@@ -77,7 +77,7 @@ export async function startFleet(env: Record<string, string>, ready = true): Pro
       check();
     });
   const fleet: FleetProcess = { proc, port: 0, lines, stderr: () => err, waitFor, exited };
-  if (ready) fleet.port = (await waitFor((l) => l.msg === "ready")).port as number;
+  if (ready) fleet.port = (await waitFor((l) => l.msg.startsWith("fleet listening on "))).port as number;
   return fleet;
 }
 

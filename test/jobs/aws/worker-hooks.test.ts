@@ -2,7 +2,7 @@
  * The fleet worker's AWS hooks against small local fakes over HTTP: IMDSv2 (a token first, then GETs that
  * must carry it) and the Auto Scaling query API (form-encoded actions, XML answers), driven through the
  * real @aws-sdk/client-auto-scaling. What the fakes cannot show: IAM, and Auto Scaling's own timing of the
- * lifecycle state; the README lists those as what a real account must confirm.
+ * lifecycle state; docs/deploying.md lists those as what a real account must confirm.
  */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
