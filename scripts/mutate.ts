@@ -48,6 +48,7 @@ export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
   "service/jobs/kinds/render.ts": ["test/jobs/kinds.test.ts"],
   "service/jobs/aws/config.ts": ["test/jobs/aws/config.test.ts"],
   "service/jobs/aws/worker-hooks.ts": ["test/jobs/aws/worker-hooks.test.ts"],
+  "scripts/capacity-math.ts": ["test/scripts/capacity-jobs.test.ts"],
   "infra/night/refresh.ts": ["test/infra/refresh.test.ts"],
   "infra/night/night.ts": ["test/infra/night.test.ts"],
   "infra/shared/config.ts": ["test/infra/config.test.ts"],
