@@ -40,7 +40,7 @@ export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
   "service/cluster.ts": ["test/service/backoff.test.ts"],
   "service/timing.ts": ["test/timing.test.ts"],
   "service/jobs/lease-keeper.ts": ["test/jobs/lease-keeper.test.ts"],
-  "service/jobs/sqlite/backend.ts": ["test/jobs/sqlite.test.ts"],
+  "service/jobs/sqlite/backend.ts": ["test/jobs/sqlite.test.ts", "test/jobs/sqlite-guards.test.ts"],
   "service/jobs/worker.ts": ["test/jobs/worker.test.ts"],
   "service/jobs/routes.ts": ["test/jobs/routes.test.ts"],
   "service/jobs/config.ts": ["test/jobs/config.test.ts"],
