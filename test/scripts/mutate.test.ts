@@ -99,13 +99,17 @@ describe("npm run mutate: each file's own tests", () => {
 
   it("adds the mapped tests where the mirror rule is broken, once each", () => {
     const exists = () => true;
-    assert.deepEqual(testsFor("service/cluster.ts", exists), [
-      "test/service/cluster.test.ts",
-      "test/service/backoff.test.ts",
-    ]);
+    assert.deepEqual(testsFor("service/timing.ts", exists), ["test/service/timing.test.ts", "test/timing.test.ts"]);
     assert.deepEqual(
       testsFor("infra/night/refresh.ts", (p) => p !== "test/infra/night/refresh.test.ts"),
       ["test/infra/refresh.test.ts"],
+    );
+  });
+
+  it("leaves out the tests that run the compiled service in child processes, where no mutant reaches", () => {
+    assert.deepEqual(
+      testsFor("service/cluster.ts", () => true),
+      ["test/service/backoff.test.ts"],
     );
   });
 
