@@ -115,6 +115,64 @@ describe("sqlite job backend: guards, close() and the in-process wake-up", funct
     });
   });
 
+  describe("what it stores and says", () => {
+    it("states its capabilities: SQLite, FIFO, 1 MiB of input, leases to the millisecond", async () => {
+      const b = await backend();
+      assert.deepEqual(b.capabilities, {
+        name: "sqlite",
+        fifo: true,
+        maxInputBytes: 1024 * 1024,
+        leaseGranularityMs: 1,
+      });
+    });
+
+    it("stores an input of exactly maxInputBytes as JSON and refuses one byte more, saying both sizes", async () => {
+      const b = await backend();
+      const limit = b.capabilities.maxInputBytes;
+      const exact = "x".repeat(limit - 2); // JSON adds the two quotes
+      await b.enqueue({ kind: "sum", input: exact });
+      await assert.rejects(b.enqueue({ kind: "sum", input: `${exact}x` }), {
+        name: "RangeError",
+        message: `job input is ${limit + 1} bytes as JSON, over the ${limit} bytes this backend stores`,
+      });
+    });
+
+    it("a job without an error has no error field (not null)", async () => {
+      const b = await backend();
+      const { job } = await b.enqueue({ kind: "sum", input: { n: 1 } });
+      assert.equal("error" in job, false);
+      assert.equal("error" in (await b.get(job.id))!, false);
+    });
+
+    it("names the job, its state and the refused operation when cancel or retryDead cannot apply", async () => {
+      const b = await backend();
+      const lease = await leased(b);
+      await b.complete(lease, { ok: true });
+      const id = lease.job.id;
+      await assert.rejects(b.cancel(id), {
+        name: "JobStateError",
+        message: `job ${id} is succeeded: it cannot be canceled`,
+      });
+      await assert.rejects(b.retryDead(id), {
+        name: "JobStateError",
+        message: `job ${id} is succeeded: it cannot be retried (only a failed job can be)`,
+      });
+    });
+
+    it("refuses a file that is not a database at once: only SQLITE_BUSY is waited out", async function () {
+      this.timeout(5_000); // a retry of every SQLite error would wait a minute
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-jobs-guards-"));
+      dirs.push(dir);
+      fs.writeFileSync(path.join(dir, "jobs.db"), "not a database, and long enough to have a header ".repeat(20));
+      const started = Date.now();
+      await assert.rejects(
+        openSqliteBackend({ file: path.join(dir, "jobs.db"), resultsDir: path.join(dir, "results") }),
+        /not a database/,
+      );
+      assert.ok(Date.now() - started < 2_000, `gave up after ${Date.now() - started} ms`);
+    });
+  });
+
   describe("a claim's wait", () => {
     it("waits out waitMs on an empty queue before it returns nothing", async () => {
       const b = await backend();
@@ -122,6 +180,51 @@ describe("sqlite job backend: guards, close() and the in-process wake-up", funct
       assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 300 }), []);
       const waited = Date.now() - started;
       assert.ok(waited >= 280, `returned after ${waited} ms of a 300 ms wait`);
+    });
+
+    it("keeps waiting after ending an expired last attempt, instead of returning at once", async () => {
+      const b = await backend({ maxAttempts: 1 });
+      await b.enqueue({ kind: "sum", input: { n: 1 } });
+      const [lease] = await b.claim({ max: 1, leaseMs: 50, waitMs: 0 });
+      await sleep(100);
+      const started = Date.now();
+      assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 300 }), []);
+      assert.ok(Date.now() - started >= 280, `returned after ${Date.now() - started} ms of a 300 ms wait`);
+      assert.equal((await b.get(lease!.job.id))?.status, "failed");
+    });
+
+    it("reclaims an expired lease at once while a retry waits in the queue for later", async () => {
+      const b = await backend();
+      await b.enqueue({ kind: "sum", input: { n: 1 } });
+      await b.enqueue({ kind: "sum", input: { n: 2 } });
+      const [first, second] = await b.claim({ max: 2, leaseMs: 60_000, waitMs: 0 });
+      await b.fail(second!, "boom", { permanent: false, retryDelayMs: 60_000 }); // queued, due in a minute
+      await b.extendLease(first!, 1); // expires now
+      await sleep(20);
+      const started = Date.now();
+      const leases = await b.claim({ max: 1, leaseMs: 60_000, waitMs: 2_000 });
+      assert.deepEqual(
+        leases.map((l) => [l.job.id, l.attempt]),
+        [[first!.job.id, 2]],
+      );
+      assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+    });
+
+    it("reclaims a lease that expires exactly now (due_at <= now)", async () => {
+      let nowMs = 1_000_000;
+      const b = await backend();
+      const clocked = await openSqliteBackend({
+        file: b.file,
+        resultsDir: path.join(path.dirname(b.file), "results"),
+        now: () => nowMs,
+      });
+      open.push(clocked);
+      await clocked.enqueue({ kind: "sum", input: { n: 1 } });
+      const [lease] = await clocked.claim({ max: 1, leaseMs: 1_000, waitMs: 0 });
+      nowMs += 1_000;
+      const [again] = await clocked.claim({ max: 1, leaseMs: 1_000, waitMs: 0 });
+      assert.equal(again?.job.id, lease!.job.id);
+      assert.equal(again?.attempt, 2);
     });
   });
 
@@ -178,6 +281,16 @@ describe("sqlite job backend: guards, close() and the in-process wake-up", funct
     });
     afterEach(() => {
       (fs as { watch: unknown }).watch = realWatch;
+    });
+
+    it("an idle claim sleeps through its wait: it looks a few times, not in a loop", async () => {
+      fsNotifies = false;
+      let looks = 0;
+      const failing = fs.watch;
+      (fs as { watch: unknown }).watch = (...args: Parameters<typeof fs.watch>) => (looks++, failing(...args));
+      const b = await backend({ fallbackPollMs: 60_000 });
+      assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 300 }), []);
+      assert.ok(looks <= 3, `the claim looked ${looks} times in 300 ms`);
     });
 
     it("close() releases the -wal watch a waiting claim started", async () => {
