@@ -3,6 +3,7 @@ import {
   DEFAULTS,
   FleetConfigError,
   KNOWN_KEYS,
+  editDistance,
   nearestKey,
   parseFleetConfig,
   toAwsCron,
@@ -201,5 +202,141 @@ describe("infra config (fleet:*)", () => {
     assert.equal(toAwsCron("0 2 * * 5-7"), "cron(0 2 ? * 1,6,7 *)");
     assert.equal(toAwsCron("0 2 * * 0"), "cron(0 2 ? * 1 *)");
     assert.equal(toAwsCron("0 2 1 * *"), "cron(0 2 1 * ? *)");
+  });
+
+  // The table above says each kind of bad value is refused; these pin where each range ends, on both
+  // sides, and the exact words of the fix, which is what the operator acts on.
+  describe("edges and messages", () => {
+    const refusal = (values: Record<string, string>) => {
+      try {
+        parse(values);
+      } catch (err) {
+        assert.ok(err instanceof FleetConfigError, String(err));
+        return err.message;
+      }
+      assert.fail(`accepted ${JSON.stringify(values)}`);
+    };
+
+    it("accepts each integer range's ends and refuses one past them", () => {
+      const edges: [string, number, number][] = [
+        ["cpuTargetPercent", 10, 95],
+        ["availabilityZones", 2, 6],
+        ["requestsPerTargetPerMinute", 1, 10_000_000],
+        ["albIdleTimeoutSeconds", 1, KEEP_ALIVE_TIMEOUT_MS / 1000 - 1],
+      ];
+      for (const [key, min, max] of edges) {
+        assert.equal((parse({ [key]: String(min) }) as unknown as Record<string, number>)[key], min, `${key} ${min}`);
+        assert.equal((parse({ [key]: String(max) }) as unknown as Record<string, number>)[key], max, `${key} ${max}`);
+        assert.throws(() => parse({ [key]: String(min - 1) }), FleetConfigError, `${key} ${min - 1}`);
+      }
+      assert.equal(
+        refusal({ cpuTargetPercent: "96" }),
+        'fleet:cpuTargetPercent = "96" is invalid: out of range 10..95. Fix: set a whole number between 10 and 95',
+      );
+      assert.equal(parse({ minSize: "0", maxSize: "1" }).minSize, 0);
+      assert.equal(parse({ minSize: "1000", maxSize: "1000" }).maxSize, 1000);
+      assert.throws(() => parse({ maxSize: "1001" }), /out of range 1\.\.1000/);
+      assert.throws(() => parse({ maxSize: "0" }), /out of range 1\.\.1000/);
+      assert.throws(() => parse({ minSize: "-1" }), /out of range 0\.\.1000/);
+    });
+
+    it("reads whitespace around a value as nothing, and an empty value as unset", () => {
+      assert.equal(parse({ minSize: " 2 ", maxSize: "3" }).minSize, 2);
+      assert.equal(parse({ cpuTargetPercent: "  " }).cpuTargetPercent, 70);
+      assert.equal(parse({ deletionProtection: " TRUE ", allowPlainHttp: "True" }).deletionProtection, true);
+      assert.equal(parse({ deletionProtection: "FALSE" }).deletionProtection, false);
+      assert.equal(parse({ drainCron: " 0  3 * *  * " }).drainCron, "0 3 * * *");
+    });
+
+    it("says how to write a whole number, with the key and its default", () => {
+      assert.equal(
+        refusal({ maxSize: "lots" }),
+        'fleet:maxSize = "lots" is invalid: not a whole number. Fix: set a whole number, e.g. `pulumi config set fleet:maxSize 2`',
+      );
+      assert.match(
+        refusal({ requestsPerTargetPerMinute: "many" }),
+        /e\.g\. `pulumi config set fleet:requestsPerTargetPerMinute 1`$/,
+      );
+      assert.equal(
+        refusal({ deletionProtection: "yes" }),
+        'fleet:deletionProtection = "yes" is invalid: not a boolean. Fix: set `true` or `false`',
+      );
+    });
+
+    it("sizes: min may equal max, desired may be either end, and maxSize defaults to at least minSize", () => {
+      const c = parse({ minSize: "3", maxSize: "3" });
+      assert.deepEqual([c.minSize, c.desiredCapacity, c.maxSize], [3, 3, 3]);
+      assert.equal(parse({ minSize: "2", maxSize: "5", desiredCapacity: "5" }).desiredCapacity, 5);
+      assert.equal(parse({ minSize: "2", maxSize: "5", desiredCapacity: "2" }).desiredCapacity, 2);
+      assert.equal(parse({ minSize: "5" }).maxSize, 5, "maxSize unset: max(2, minSize)");
+      assert.equal(parse({}).maxSize, 2);
+      assert.equal(
+        refusal({ minSize: "5", maxSize: "2" }),
+        'fleet:minSize = "5" is invalid: greater than fleet:maxSize (2). Fix: lower fleet:minSize or raise fleet:maxSize',
+      );
+      assert.equal(
+        refusal({ minSize: "2", maxSize: "4", desiredCapacity: "9" }),
+        'fleet:desiredCapacity = "9" is invalid: outside fleet:minSize..fleet:maxSize (2..4). Fix: set a value between 2 and 4',
+      );
+    });
+
+    it("accepts Etc/UTC, and an empty time zone as UTC", () => {
+      assert.equal(parse({ timeZone: "Etc/UTC" }).timeZone, "Etc/UTC");
+      assert.equal(parse({ timeZone: " " }).timeZone, "UTC");
+    });
+
+    it("night order: a restore exactly 12 h after the drain and a pipeline exactly 12 h or 60 min before it pass", () => {
+      assert.equal(parse({ restoreCron: "0 15 * * *" }).restoreCron, "0 15 * * *");
+      assert.throws(() => parse({ restoreCron: "1 15 * * *" }), /within 12 h/);
+      assert.equal(parse({ pipelineCron: "0 15 * * *" }).pipelineCron, "0 15 * * *");
+      assert.throws(() => parse({ pipelineCron: "59 14 * * *" }), /between 12 h and 60 min ahead/);
+      assert.equal(parse({ pipelineCron: "0 2 * * *" }).pipelineCron, "0 2 * * *", "60 min: the default");
+      assert.throws(() => parse({ pipelineCron: "1 2 * * *" }), /between 12 h and 60 min ahead/);
+    });
+
+    it("names the cron rule broken, with the fallback as the example", () => {
+      assert.equal(
+        refusal({ drainCron: "0 3 * *" }),
+        'fleet:drainCron = "0 3 * *" is invalid: a cron needs 5 fields (minute hour day-of-month month day-of-week), got 4. Fix: use e.g. "0 3 * * *"',
+      );
+      assert.equal(
+        refusal({ pipelineCron: "0 2 L * *" }),
+        'fleet:pipelineCron = "0 2 L * *" is invalid: uses non-standard cron characters (? L W #). Fix: use plain Unix cron syntax, e.g. "0 2 * * *"',
+      );
+      assert.match(
+        refusal({ restoreCron: "10 25 * * *" }),
+        /^fleet:restoreCron = "10 25 \* \* \*" is invalid: not a valid cron expression \(.+\)\. Fix: use e\.g\. "10 3 \* \* \*"$/,
+      );
+      assert.equal(
+        refusal({ pipelineCron: "0 2 * * */2" }),
+        'fleet:pipelineCron = "0 2 * * */2" is invalid: uses a step in day-of-week, which is not translated to EC2 Image Builder\'s cron. Fix: list the days instead, e.g. "0 2 * * 1,3,5"',
+      );
+      assert.equal(
+        refusal({ nightly: "refresh", drainCron: "0 3 1 * 1", restoreCron: "10 3 1 * 1", pipelineCron: "0 2 1 * 1" }),
+        'fleet:pipelineCron = "0 2 1 * 1" is invalid: restricts both day-of-month and day-of-week, which EC2 Image Builder\'s cron cannot express. Fix: leave one of them "*"',
+      );
+    });
+
+    it("accepts an alarm email and a certificate ARN and returns them; leaves the unset ones out", () => {
+      const arn = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
+      const c = parse({ alarmEmail: " ops@example.com ", certificateArn: arn, requestsPerTargetPerMinute: "60" });
+      assert.equal(c.alarmEmail, "ops@example.com");
+      assert.equal(c.certificateArn, arn);
+      const bare = parse({});
+      for (const key of ["alarmEmail", "certificateArn", "requestsPerTargetPerMinute"]) {
+        assert.equal(key in bare, false, `${key} is left out, not undefined`);
+      }
+      for (const days of ["1", "3653"]) assert.equal(parse({ logRetentionDays: days }).logRetentionDays, Number(days));
+    });
+
+    it("suggests a key within a third of its length (at least 2 edits), never farther", () => {
+      assert.equal(nearestKey("maxSizeXX"), "maxSize", "2 edits, under the floor of 2");
+      assert.equal(nearestKey("minSizzzz"), "minSize", "3 edits on 9 letters: exactly 9 / 3");
+      assert.equal(nearestKey("minSizzzzz"), undefined, "4 edits on 10 letters: past ⌊10 / 3⌋ = 3");
+      assert.equal(nearestKey("allowPlainHttpXXX"), "allowPlainHttp", "3 edits on 17 letters: within 17 / 3 = 5");
+      assert.equal(editDistance("kitten", "sitting"), 3);
+      assert.equal(editDistance("", "abc"), 3);
+      assert.equal(editDistance("MinSize", "minsize"), 0);
+    });
   });
 });
