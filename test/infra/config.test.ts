@@ -3,7 +3,9 @@ import {
   DEFAULTS,
   FleetConfigError,
   KNOWN_KEYS,
+  architectureOf,
   editDistance,
+  isTimeZone,
   nearestKey,
   parseFleetConfig,
   toAwsCron,
@@ -337,6 +339,99 @@ describe("infra config (fleet:*)", () => {
       assert.equal(editDistance("kitten", "sitting"), 3);
       assert.equal(editDistance("", "abc"), 3);
       assert.equal(editDistance("MinSize", "minsize"), 0);
+    });
+
+    it("night order: a restore must come before the next drain, a pipeline after the previous one; the error names the key and its value, defaults included", () => {
+      const key = (values: Record<string, string>) => {
+        try {
+          parse(values);
+        } catch (err) {
+          return (err as FleetConfigError).key;
+        }
+        return "accepted";
+      };
+      assert.equal(
+        key({ drainCron: "0 */2 * * *", restoreCron: "0 3 * * *" }),
+        "restoreCron",
+        "restored after the next drain",
+      );
+      assert.equal(
+        key({ drainCron: "0 3,9 * * *", restoreCron: "0 3,9 * * *" }),
+        "restoreCron",
+        "restored at the next drain",
+      );
+      assert.equal(
+        key({ drainCron: "0 3,9 * * *", restoreCron: "10 3,9 * * *", pipelineCron: "0 2 * * *" }),
+        "pipelineCron",
+        "the 09:00 drain's pipeline ran before the 03:00 drain",
+      );
+      assert.match(refusal({ drainCron: "0 12 * * *" }), /^fleet:restoreCron = "10 3 \* \* \*" is invalid/);
+      assert.match(refusal({ drainCron: "0 1 * * *" }), /^fleet:pipelineCron = "0 2 \* \* \*" is invalid/);
+    });
+
+    it("AWS crons: one of day-of-month and day-of-week may be set; a step in day-of-week is fine for a drain in drain mode", () => {
+      assert.equal(
+        parse({ drainCron: "0 3 1 * *", restoreCron: "10 3 1 * *", pipelineCron: "0 2 1 * *" }).pipelineCron,
+        "0 2 1 * *",
+      );
+      assert.equal(
+        parse({ drainCron: "0 3 * * 1", restoreCron: "10 3 * * 1", pipelineCron: "0 2 * * 1" }).pipelineCron,
+        "0 2 * * 1",
+      );
+      const stepped = { drainCron: "0 3 * * */2", restoreCron: "10 3 * * */2", pipelineCron: "0 2 * * 0,2,4,6" };
+      assert.equal(parse(stepped).drainCron, "0 3 * * */2", "drain mode: the drain is not an AWS cron");
+      assert.throws(() => parse({ ...stepped, nightly: "refresh" }), /EventBridge Scheduler/);
+    });
+
+    it("trims instanceType, timeZone and certificateArn; accepts the aws-cn and aws-us-gov partitions", () => {
+      const arn = "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
+      const c = parse({
+        instanceType: " c7g.large ",
+        timeZone: " Europe/Berlin ",
+        pipelineCron: "0 1 * * *",
+        certificateArn: ` ${arn} `,
+      });
+      assert.deepEqual(
+        [c.instanceType, c.architecture, c.timeZone, c.certificateArn],
+        ["c7g.large", "arm64", "Europe/Berlin", arn],
+      );
+      const cn = "arn:aws-cn:acm:cn-north-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
+      assert.equal(parse({ certificateArn: cn }).certificateArn, cn);
+      for (const bad of [`x${cn}`, `${cn}/x`])
+        assert.throws(() => parse({ certificateArn: bad }), /not an ACM certificate ARN/, bad);
+    });
+
+    it("instance types: a family of several letters is one; anything around it is not", () => {
+      assert.equal(parse({ instanceType: "inf2.xlarge" }).architecture, "x86_64");
+      for (const bad of ["7c7g.large", "c7g.large!", "c7g"]) {
+        assert.throws(() => parse({ instanceType: bad }), /not an EC2 instance type/, bad);
+        assert.equal(architectureOf(bad), undefined, bad);
+      }
+    });
+
+    it("an alarm email is one address: no spaces, something after the last dot", () => {
+      for (const bad of ["first last@example.com", "ops@example.com x", "ops@example.", "ops@@example.com"]) {
+        assert.throws(() => parse({ alarmEmail: bad }), /not an email address/, bad);
+      }
+      assert.equal(
+        refusal({ alarmEmail: "ops@" }),
+        'fleet:alarmEmail = "ops@" is invalid: not an email address. Fix: use e.g. "ops@example.com"',
+      );
+    });
+
+    it("isTimeZone answers false, not just something falsy, for a zone it does not know", () => {
+      assert.equal(isTimeZone("Mars/Olympus"), false);
+      assert.equal(isTimeZone("CET"), false);
+      assert.equal(isTimeZone("Europe/Berlin"), true);
+    });
+
+    it("an unknown key far from any: no suggestion, how to remove it, and every known key", () => {
+      assert.equal(
+        refusal({ colour: "blue" }),
+        'fleet:colour = "blue" is invalid: not a setting of this program (it would be ignored). Fix: rename or remove it' +
+          ` (\`pulumi config rm fleet:colour\`); known keys: ${[...KNOWN_KEYS].sort().join(", ")}`,
+      );
+      assert.equal(nearestKey("mSize"), "minSize", "a tie goes to the key listed first");
     });
   });
 });
