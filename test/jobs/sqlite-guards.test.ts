@@ -170,6 +170,16 @@ describe("sqlite job backend: guards, close() and the in-process wake-up", funct
         /not a database/,
       );
       assert.ok(Date.now() - started < 2_000, `gave up after ${Date.now() - started} ms`);
+      // The failed open let go of the file: no descriptor of this process points at it.
+      const file = fs.realpathSync(path.join(dir, "jobs.db"));
+      const fds = fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(fds, [], "a descriptor of the refused file is still open");
     });
   });
 
@@ -288,9 +298,10 @@ describe("sqlite job backend: guards, close() and the in-process wake-up", funct
       let looks = 0;
       const failing = fs.watch;
       (fs as { watch: unknown }).watch = (...args: Parameters<typeof fs.watch>) => (looks++, failing(...args));
-      const b = await backend({ fallbackPollMs: 60_000 });
+      // A 50 ms poll: six looks in 300 ms, and no quick rechecks, which only a WAL event calls for.
+      const b = await backend({ fallbackPollMs: 50 });
       assert.deepEqual(await b.claim({ max: 1, leaseMs: 1_000, waitMs: 300 }), []);
-      assert.ok(looks <= 3, `the claim looked ${looks} times in 300 ms`);
+      assert.ok(looks <= 8, `the claim looked ${looks} times in 300 ms`);
     });
 
     it("close() releases the -wal watch a waiting claim started", async () => {
