@@ -433,5 +433,69 @@ describe("infra config (fleet:*)", () => {
       );
       assert.equal(nearestKey("mSize"), "minSize", "a tie goes to the key listed first");
     });
+
+    it("reads a blank boolean or cron as unset, and quotes a restore or pipeline as the stack wrote it", () => {
+      const c = parse({ deletionProtection: "  ", drainCron: "  " });
+      assert.deepEqual([c.deletionProtection, c.drainCron], [false, "0 3 * * *"]);
+      assert.match(
+        refusal({ drainCron: "0 12 * * *", restoreCron: " 10  3 * * * " }),
+        /^fleet:restoreCron = " 10  3 \* \* \* " is invalid/,
+      );
+      assert.match(
+        refusal({ drainCron: "0 1 * * *", pipelineCron: " 0  2 * * * " }),
+        /^fleet:pipelineCron = " 0  2 \* \* \* " is invalid/,
+      );
+    });
+
+    it("a restore within 12 h that comes only after the next drain, or exactly at it, is refused", () => {
+      // NOW is 12:00: the first drain checked is the 14:00 one, whose restore at 17:00 follows the 16:00 drain.
+      assert.match(refusal({ drainCron: "0 */2 * * *", restoreCron: "0 17 * * *" }), /^fleet:restoreCron /);
+      assert.match(
+        refusal({ drainCron: "0 3,15 * * *", restoreCron: "0 3,15 * * *", pipelineCron: "0 2,14 * * *" }),
+        /^fleet:restoreCron /,
+      );
+      assert.equal(
+        parse({ drainCron: "0 3,15 * * *", restoreCron: "10 3,15 * * *", pipelineCron: "0 2,14 * * *" }).nightly,
+        "drain",
+      );
+    });
+
+    it("says the fix for each refused value", () => {
+      const fixes: [Record<string, string>, string][] = [
+        [
+          { instanceType: "large" },
+          'is invalid: not an EC2 instance type. Fix: use a type such as "t3.small" or "c7g.large"',
+        ],
+        [
+          { timeZone: "Mars/Olympus" },
+          'is invalid: not an IANA time zone. Fix: use a name such as "UTC", "Europe/Berlin" or "America/New_York"',
+        ],
+        [
+          { certificateArn: "arn:x" },
+          'is invalid: not an ACM certificate ARN. Fix: use "arn:aws:acm:<region>:<account>:certificate/<uuid>"',
+        ],
+        [{ natGateways: "Double" }, "is invalid: unknown NAT gateway strategy. Fix: use one of Single, OnePerAz"],
+        [
+          { albIdleTimeoutSeconds: "120" },
+          `Fix: set a value below ${KEEP_ALIVE_TIMEOUT_MS / 1000}, e.g. ${ALB_IDLE_TIMEOUT_S}, or remove the key`,
+        ],
+        [{ nightly: "rolling" }, 'is invalid: unknown nightly mode. Fix: use "drain"'],
+        [
+          { deletionProtection: "true" },
+          "is invalid: a stack with deletion protection (a production stack) would serve plain HTTP. Fix:",
+        ],
+        [{ logRetentionDays: "10" }, "is invalid: not a retention CloudWatch Logs accepts. Fix: use one of 1, 3, 5, 7"],
+        [
+          { restoreCron: "0 20 * * *" },
+          'Fix: choose a restore time a few minutes after each drain, e.g. "10 3 * * *" for a drain at "0 3 * * *"',
+        ],
+        [
+          { pipelineCron: "30 3 * * *" },
+          'Fix: schedule it before the drain, e.g. "0 2 * * *" for a drain at "0 3 * * *"',
+        ],
+      ];
+      for (const [values, words] of fixes)
+        assert.ok(refusal(values).includes(words), `${JSON.stringify(values)}: ${refusal(values)}`);
+    });
   });
 });
