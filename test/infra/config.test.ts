@@ -460,6 +460,13 @@ describe("infra config (fleet:*)", () => {
       );
     });
 
+    it("a pipeline at the very time of the previous drain is not after it", () => {
+      assert.match(
+        refusal({ drainCron: "0 3,15 * * *", restoreCron: "10 3,15 * * *", pipelineCron: "0 3,15 * * *" }),
+        /^fleet:pipelineCron /,
+      );
+    });
+
     it("says the fix for each refused value", () => {
       const fixes: [Record<string, string>, string][] = [
         [
