@@ -114,7 +114,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
         ` — room for the surviving ${azs - 1} AZ(s) to hold ${atTarget} instance(s), the peak back at the CPU target`,
     );
     const keepTarget = (100 * (azs - 1)) / azs;
-    if (survive > targetRounded && targetCpuPercent > keepTarget) {
+    // The AZ-loss count binds only above that target: at t ≤ (azs − 1) / azs, atTarget ≥ ⌈P·azs / (azs − 1)⌉
+    // (P = peak / per), so rounded up to a multiple of azs it is ≥ azs × ⌈P / (azs − 1)⌉ = survive. Testing the
+    // target as well would be a second spelling of this one condition, which no input could tell apart.
+    if (survive > targetRounded) {
       notes.push(
         `a target-tracking policy at ${targetCpuPercent} % CPU scales in below the AZ-loss count when load is steady; ` +
           `to keep the AZ-loss headroom at all times, use a CPU target ≤ ${f(keepTarget)} % (= (azs − 1) / azs) ` +

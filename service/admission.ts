@@ -121,14 +121,22 @@ export class Admission {
         if (finished) return;
         finished = true;
         this.#admitted.delete(entry);
+        // Stryker disable next-line ConditionalExpression: equivalent, observe() drops an undefined run time itself
         if (observedRunMs !== undefined) this.observe(units, observedRunMs);
       },
     };
   }
 
-  /** Teach the estimate: `units` of work took `runMs` to run (not counting its wait). */
+  /**
+   * Teach the estimate: `units` of work took `runMs` to run (not counting its wait). An observation that
+   * cannot teach (units not finite and > 0, a run time not finite and ≥ 0) is dropped, not refused: one
+   * Infinity or NaN would poison the estimate for good, and done() runs where a throw would fail a request
+   * whose answer is ready. The longer of estimate and measurement decides if the run was long enough to
+   * time, so a start-up estimate far too low is still corrected.
+   */
   observe(units: number, runMs: number): void {
-    if (!(units > 0) || !(runMs >= 0) || Math.max(this.estimateMs(units), runMs) < this.#minObservedMs) return;
+    if (!(units > 0 && units < Infinity) || !(runMs >= 0 && runMs < Infinity)) return;
+    if (Math.max(this.estimateMs(units), runMs) < this.#minObservedMs) return;
     const sample = runMs / units;
     this.#msPerUnit = this.#msPerUnit * (1 - this.#smoothing) + sample * this.#smoothing;
   }

@@ -50,6 +50,7 @@ export function startLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       (status) => {
         if (stopped) return;
         if (status !== "held") {
+          // Stryker disable next-line BooleanLiteral: equivalent, no beat is scheduled after this one to read it
           stopped = true;
           onEnd(status);
           return;

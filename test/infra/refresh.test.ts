@@ -1,7 +1,14 @@
 /** Instance refresh preferences against AWS's rule, which the provider does not check (issue 10, defect 1). */
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { INSTANCE_REFRESH_PREFERENCES, refreshPreferenceProblems } from "../../infra/night/refresh";
+import {
+  apiRefreshPreferences,
+  INSTANCE_REFRESH_PREFERENCES,
+  refreshPreferenceProblems,
+} from "../../infra/night/refresh";
+
+const problems = (min: number, max: number) =>
+  refreshPreferenceProblems({ minHealthyPercentage: min, maxHealthyPercentage: max });
 
 describe("infra refresh preferences", () => {
   it("are accepted by AWS: both set, min 0..100, max 100..200, max − min ≤ 100", () => {
@@ -38,5 +45,51 @@ describe("infra refresh preferences", () => {
         );
       }),
     );
+  });
+
+  // The property above draws the edges only by chance: each edge, on both sides, every run.
+  it("accepts each edge of AWS's ranges and refuses one past it, naming the value", () => {
+    assert.deepEqual(problems(0, 100), [], "min 0 and max 100: the lowest pair");
+    assert.deepEqual(problems(100, 200), []);
+    assert.deepEqual(problems(100, 100), []);
+    assert.deepEqual(problems(-1, 99), [
+      "MinHealthyPercentage -1 is not in 0..100",
+      "MaxHealthyPercentage 99 is not in 100..200",
+    ]);
+    assert.deepEqual(problems(101, 201), [
+      "MinHealthyPercentage 101 is not in 0..100",
+      "MaxHealthyPercentage 201 is not in 100..200",
+    ]);
+    assert.deepEqual(problems(50.5, 150), ["MinHealthyPercentage 50.5 is not in 0..100"]);
+    assert.deepEqual(problems(60, 150.5), ["MaxHealthyPercentage 150.5 is not in 100..200"]);
+  });
+
+  it("allows a gap of exactly 100 and names the gap past it", () => {
+    assert.deepEqual(problems(20, 120), []);
+    assert.deepEqual(problems(20, 121), ["MaxHealthyPercentage − MinHealthyPercentage = 101 exceeds 100"]);
+  });
+
+  it("spells the fleet's preferences as the Auto Scaling API does, all four of them", () => {
+    assert.deepEqual(apiRefreshPreferences(), {
+      MinHealthyPercentage: 100,
+      MaxHealthyPercentage: 200,
+      SkipMatching: false,
+    });
+  });
+
+  it("spells a group's own preferences, leaving out what it does not set (AWS's default then)", () => {
+    assert.deepEqual(
+      apiRefreshPreferences({
+        minHealthyPercentage: 0,
+        maxHealthyPercentage: 100,
+        skipMatching: true,
+        scaleInProtectedInstances: "Refresh",
+      }),
+      { MinHealthyPercentage: 0, MaxHealthyPercentage: 100, SkipMatching: true, ScaleInProtectedInstances: "Refresh" },
+    );
+    assert.deepEqual(apiRefreshPreferences({ scaleInProtectedInstances: "Ignore" }), {
+      ScaleInProtectedInstances: "Ignore",
+    });
+    assert.deepEqual(apiRefreshPreferences({}), {});
   });
 });

@@ -1,7 +1,8 @@
 /** The heartbeat, driven by a fake clock and a fake extend: when it beats, and when it gives up. */
 import assert from "node:assert/strict";
 import type { LeaseStatus } from "../../service/jobs/backend";
-import { heartbeatMs, startLeaseKeeper, type Clock } from "../../service/jobs/lease-keeper";
+import { setTimeout as sleep } from "node:timers/promises";
+import { heartbeatMs, realClock, startLeaseKeeper, type Clock } from "../../service/jobs/lease-keeper";
 import { HEARTBEATS_PER_LEASE } from "../../service/jobs/timing";
 
 /** A clock whose time moves only when the test says. */
@@ -104,6 +105,65 @@ describe("lease keeper", () => {
     release();
     await clock.advance(1_000);
     assert.equal(most, 1);
+  });
+
+  // The job has ended (done, failed, given back) while a beat was on its way: whatever that beat answers,
+  // the keeper must neither extend the finished job's lease again nor report anything.
+  for (const answer of ["held", "lost", "canceled", new Error("backend unreachable")] as const) {
+    const what = answer instanceof Error ? "fails" : `answers "${answer}"`;
+    it(`stop() during a beat in flight: the beat ${what}, and nothing follows`, async () => {
+      const clock = new FakeClock();
+      const calls: number[] = [];
+      const ended: string[] = [];
+      const warnings: string[] = [];
+      let settle: () => void = () => {};
+      const handle = startLeaseKeeper({
+        extend: () => {
+          calls.push(clock.nowMs);
+          return new Promise<LeaseStatus>((resolve, reject) => {
+            settle = () => (answer instanceof Error ? reject(answer) : resolve(answer));
+          });
+        },
+        leaseMs: 3_000,
+        onEnd: (status) => ended.push(status),
+        log: { warn: (_details, msg) => warnings.push(msg) },
+        clock,
+      });
+      await clock.advance(1_000);
+      assert.deepEqual(calls, [1_000], "one beat in flight");
+      handle.stop();
+      settle();
+      await clock.advance(10_000);
+      assert.deepEqual(calls, [1_000], "no extend after stop()");
+      assert.equal(clock.pending(), 0, "no beat scheduled");
+      assert.deepEqual(ended, []);
+      assert.deepEqual(warnings, []);
+    });
+  }
+
+  it("logs a failed beat with its error and the period", async () => {
+    const clock = new FakeClock();
+    const logged: object[] = [];
+    const err = new Error("backend unreachable");
+    const handle = startLeaseKeeper({
+      extend: () => Promise.reject(err),
+      leaseMs: 3_000,
+      onEnd: () => {},
+      log: { warn: (details) => logged.push(details) },
+      clock,
+    });
+    await clock.advance(1_000);
+    handle.stop();
+    assert.deepEqual(logged, [{ err, periodMs: 1_000 }]);
+  });
+
+  it("the real clock runs a beat after its delay, and a cancelled one never", async () => {
+    const fired: string[] = [];
+    realClock.schedule(() => fired.push("kept"), 5);
+    const cancel = realClock.schedule(() => fired.push("cancelled"), 5);
+    cancel();
+    await sleep(50);
+    assert.deepEqual(fired, ["kept"]);
   });
 
   it("beats at least every millisecond for tiny leases, never zero", () => {

@@ -4,7 +4,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import fc from "fast-check";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
-import { planJobCapacity, WORKER_COLD_START_S } from "../../scripts/capacity-math";
+import { jobsPulumiConfigLines, planJobCapacity, WORKER_COLD_START_S } from "../../scripts/capacity-math";
+import { DEFAULT_JOB_TIMEOUT_S } from "../../service/jobs/timing";
 import { isJobsMode, parseJobsCapacityArgs } from "../../scripts/capacity-jobs";
 import { UsageError } from "../../scripts/cli";
 
@@ -58,6 +59,110 @@ describe("capacity math for jobs", () => {
     assert.throws(() => planJobCapacity({ ...ok, jobSeconds: 0 }), /jobSeconds/);
     assert.throws(() => planJobCapacity({ ...ok, jobsPerInstance: 1.5 }), /jobsPerInstance/);
     assert.throws(() => planJobCapacity({ ...ok, targetUtilisationPercent: 0 }), /utilisation/);
+  });
+});
+
+describe("capacity math for jobs: edges and the printed explanation", () => {
+  const ok = { jobsPerMinute: 1, jobSeconds: 1, maxWaitSeconds: 1, jobsPerInstance: 1, targetUtilisationPercent: 70 };
+
+  for (const name of ["jobsPerMinute", "jobSeconds", "maxWaitSeconds", "jobsPerInstance"] as const) {
+    for (const value of [0, -1, NaN, Infinity]) {
+      it(`refuses ${name} ${value} by name`, () => {
+        assert.throws(() => planJobCapacity({ ...ok, [name]: value }), {
+          name: "RangeError",
+          message: `${name} must be a number > 0, got ${value}`,
+        });
+      });
+    }
+  }
+
+  it("refuses a fractional jobsPerInstance and a utilisation outside 1..100 with the value; accepts the edges", () => {
+    assert.throws(() => planJobCapacity({ ...ok, jobsPerInstance: 1.5 }), {
+      message: "jobsPerInstance must be an integer, got 1.5",
+    });
+    for (const pct of [0.5, 100.5, NaN]) {
+      assert.throws(() => planJobCapacity({ ...ok, targetUtilisationPercent: pct }), {
+        message: `target utilisation must be a percentage from 1 to 100, got ${pct}`,
+      });
+    }
+    assert.equal(planJobCapacity({ ...ok, jobsPerMinute: 600, targetUtilisationPercent: 100 }).atTarget, 10);
+    assert.equal(planJobCapacity({ ...ok, jobsPerMinute: 60, targetUtilisationPercent: 1 }).atTarget, 100);
+  });
+
+  it("explains the worked example line by line", () => {
+    const plan = planJobCapacity({
+      jobsPerMinute: 120,
+      jobSeconds: 30,
+      maxWaitSeconds: 60,
+      jobsPerInstance: 2,
+      targetUtilisationPercent: 70,
+    });
+    assert.deepEqual(plan.steps, [
+      "arrival rate     λ = 120 jobs/min / 60 = 2 jobs/s",
+      "busy slots       L = λ × job time = 2 × 30 s = 60 (Little's law: slots busy on average)",
+      "at 100 %         ⌈60 / 2 jobs per instance⌉ = 30 instance(s)",
+      "at the target    ⌈60 / (2 × 0.7)⌉ = ⌈42.86⌉ = 43 instance(s)",
+      "backlog target   max wait × jobs per instance / job time = 60 × 2 / 30 = 4 queued jobs per instance" +
+        " (what the scaling policy holds: each instance clears 2 / 30 = 0.07 jobs/s, so that backlog waits ≤ 60 s)",
+      "min              1: a 60 s wait is shorter than a cold start from zero (~180 s: alarm + launch + boot)",
+      "max              43: the peak at the target utilisation; raise it to work off bursts faster",
+    ]);
+    assert.deepEqual(plan.notes, []);
+    assert.deepEqual(
+      jobsPulumiConfigLines(plan, { ...ok, jobSeconds: 30, maxWaitSeconds: 60, jobsPerInstance: 2 }, "prod"),
+      [
+        "pulumi config set --stack prod fleet:jobSeconds 30",
+        "pulumi config set --stack prod fleet:jobMaxWaitSeconds 60",
+        "pulumi config set --stack prod fleet:workerConcurrency 2",
+        "pulumi config set --stack prod fleet:workerMinSize 1",
+        "pulumi config set --stack prod fleet:workerMaxSize 43",
+      ],
+    );
+  });
+
+  it("explains long jobs: min 0, and notes the job outlasting the wait and the job timeout", () => {
+    const plan = planJobCapacity({
+      jobsPerMinute: 1,
+      jobSeconds: 950,
+      maxWaitSeconds: 300,
+      jobsPerInstance: 3,
+      targetUtilisationPercent: 70,
+    });
+    assert.deepEqual(plan.steps.slice(0, 4), [
+      "arrival rate     λ = 1 jobs/min / 60 = 0.02 jobs/s",
+      "busy slots       L = λ × job time = 0.02 × 950 s = 15.83 (Little's law: slots busy on average)",
+      "at 100 %         ⌈15.83 / 3 jobs per instance⌉ = 6 instance(s)",
+      "at the target    ⌈15.83 / (3 × 0.7)⌉ = ⌈7.54⌉ = 8 instance(s)",
+    ]);
+    assert.equal(
+      plan.steps[5],
+      "min              0: nothing runs while the queue is empty; the first job waits a cold start (~180 s) ≤ 300 s",
+    );
+    assert.deepEqual(plan.notes, [
+      "a job (950 s) outlasts the acceptable wait (300 s): the target is below 3 queued jobs per instance," +
+        " so the group grows as soon as every slot is taken.",
+      "jobs of 950 s run past JOBS_TIMEOUT_S's default (900 s), and the infra accepts fleet:jobSeconds up to 900.",
+    ]);
+  });
+
+  it("notes an idle fleet under one busy slot on average, not at exactly one", () => {
+    const idle = planJobCapacity({ ...ok, jobsPerMinute: 1, jobSeconds: 20, maxWaitSeconds: 600, jobsPerInstance: 4 });
+    assert.deepEqual(idle.notes, [
+      "less than one slot busy on average: the fleet idles most of the time; min 0 saves what it costs.",
+    ]);
+    const one = planJobCapacity({ ...ok, jobsPerMinute: 60, jobSeconds: 1, maxWaitSeconds: 600 });
+    assert.equal(one.busySlots, 1);
+    assert.deepEqual(one.notes, []);
+  });
+
+  it("puts each note's edge where it says: a cold start, a job as long as the wait, the job timeout", () => {
+    const at = (over: Partial<typeof ok>) => planJobCapacity({ ...ok, jobsPerMinute: 600, ...over });
+    assert.equal(at({ maxWaitSeconds: WORKER_COLD_START_S }).workerMinSize, 0, "a wait of exactly a cold start");
+    assert.equal(at({ maxWaitSeconds: WORKER_COLD_START_S - 0.5 }).workerMinSize, 1);
+    assert.deepEqual(at({ jobSeconds: 60, maxWaitSeconds: 60 }).notes, [], "a job exactly as long as the wait");
+    assert.equal(at({ jobSeconds: 60.5, maxWaitSeconds: 60 }).notes.length, 1);
+    assert.deepEqual(at({ jobSeconds: DEFAULT_JOB_TIMEOUT_S, maxWaitSeconds: 3600 }).notes, []);
+    assert.match(at({ jobSeconds: DEFAULT_JOB_TIMEOUT_S + 0.5, maxWaitSeconds: 3600 }).notes.join(), /JOBS_TIMEOUT_S/);
   });
 });
 

@@ -122,6 +122,127 @@ describe("capacity math", () => {
   });
 });
 
+describe("capacity math: edges and the printed explanation", () => {
+  it("ceilDiv forgives float noise only: 4900 / (700 × 0.7) is 10 instances, not 11", () => {
+    assert.equal(4900 / (700 * 0.7), 10.000000000000002);
+    assert.equal(ceilDiv(4900, 700 * 0.7), 10);
+    assert.equal(planCapacity({ peakRps: 4900, perInstanceRps: 700, targetCpuPercent: 70, azs: 1 }).atTarget, 10);
+    assert.equal(ceilDiv(10.000001, 1), 11, "a real excess of a millionth still needs the next instance");
+    assert.equal(ceilDiv(9.999999, 1), 10);
+    assert.equal(ceilDiv(1e-9, 1), 1, "the tolerance is strictly under a billionth");
+    assert.equal(ceilDiv(0.9e-9, 1), 0);
+  });
+
+  it("rounds to a multiple of 1 as itself and names a bad multiple", () => {
+    assert.equal(roundUpToMultiple(7, 1), 7);
+    assert.throws(() => roundUpToMultiple(5, 0), {
+      name: "RangeError",
+      message: "multiple must be an integer ≥ 1, got 0",
+    });
+    assert.throws(() => roundUpToMultiple(5, 1.5), /got 1\.5/);
+  });
+
+  it("refuses each bad input by name, with its value, and accepts the edges of the CPU target", () => {
+    const ok = { peakRps: 1, perInstanceRps: 1, targetCpuPercent: 50, azs: 2 };
+    const refuses = (input: object, message: string) =>
+      assert.throws(() => planCapacity({ ...ok, ...input }), { name: "RangeError", message });
+    refuses({ peakRps: -5 }, "peak req/s must be a number > 0, got -5");
+    refuses({ peakRps: Infinity }, "peak req/s must be a number > 0, got Infinity");
+    refuses({ perInstanceRps: 0 }, "per-instance req/s must be a number > 0, got 0");
+    refuses({ perInstanceRps: -1 }, "per-instance req/s must be a number > 0, got -1");
+    refuses({ targetCpuPercent: 0.5 }, "target CPU must be a percentage from 1 to 100, got 0.5");
+    refuses({ targetCpuPercent: NaN }, "target CPU must be a percentage from 1 to 100, got NaN");
+    refuses({ azs: 0 }, "azs must be an integer ≥ 1, got 0");
+    assert.equal(planCapacity({ ...ok, targetCpuPercent: 1 }).atTarget, 100, "1 % is a (silly) target");
+    assert.equal(planCapacity({ ...ok, targetCpuPercent: 100 }).atTarget, 1);
+  });
+
+  it("explains the 2-AZ worked example line by line", () => {
+    const p = planCapacity({ peakRps: 4000, perInstanceRps: 900, targetCpuPercent: 70, azs: 2 });
+    assert.deepEqual(p.steps, [
+      "at the CPU target: ⌈4000 / (900 × 0.7)⌉ = ⌈6.35⌉ = 7 instance(s)",
+      "at 100 % CPU:      ⌈4000 / 900⌉ = ⌈4.44⌉ = 5 instance(s)",
+      "min     = one instance per AZ = 2",
+      "desired = max(at target 7 rounded up to a multiple of 2 = 8, AZ loss: 2 AZs × ⌈5 / 1⌉ = 2 × 5 = 10) = 10" +
+        " — if one AZ fails, 1 × 5 = 5 instance(s) carry 4000 req/s at 88.89 % CPU",
+      "max     = max(desired 10, 2 AZs × ⌈7 / 1⌉ = 2 × 7 = 14) = 14" +
+        " — room for the surviving 1 AZ(s) to hold 7 instance(s), the peak back at the CPU target",
+    ]);
+    assert.deepEqual(p.notes, [
+      "a target-tracking policy at 70 % CPU scales in below the AZ-loss count when load is steady; to keep the" +
+        " AZ-loss headroom at all times, use a CPU target ≤ 50 % (= (azs − 1) / azs) or set minSize to 10.",
+    ]);
+  });
+
+  // At 2 AZs (azs − 1) / azs is 50 % and azs − 1 is 1, where many wrong formulas agree: 3 AZs tell them apart.
+  it("explains a 3-AZ plan, and warns about scale-in just above (azs − 1) / azs = 66.67 %", () => {
+    const p = planCapacity({ peakRps: 10_100, perInstanceRps: 1000, targetCpuPercent: 68, azs: 3 });
+    assert.deepEqual(p.steps, [
+      "at the CPU target: ⌈10100 / (1000 × 0.68)⌉ = ⌈14.85⌉ = 15 instance(s)",
+      "at 100 % CPU:      ⌈10100 / 1000⌉ = ⌈10.1⌉ = 11 instance(s)",
+      "min     = one instance per AZ = 3",
+      "desired = max(at target 15 rounded up to a multiple of 3 = 15, AZ loss: 3 AZs × ⌈11 / 2⌉ = 3 × 6 = 18) = 18" +
+        " — if one AZ fails, 2 × 6 = 12 instance(s) carry 10100 req/s at 84.17 % CPU",
+      "max     = max(desired 18, 3 AZs × ⌈15 / 2⌉ = 3 × 8 = 24) = 24" +
+        " — room for the surviving 2 AZ(s) to hold 15 instance(s), the peak back at the CPU target",
+    ]);
+    assert.deepEqual(p.notes, [
+      "a target-tracking policy at 68 % CPU scales in below the AZ-loss count when load is steady; to keep the" +
+        " AZ-loss headroom at all times, use a CPU target ≤ 66.67 % (= (azs − 1) / azs) or set minSize to 18.",
+    ]);
+    const at66 = planCapacity({ peakRps: 10_100, perInstanceRps: 1000, targetCpuPercent: 66, azs: 3 });
+    assert.deepEqual(at66.notes, [], "at 66 % the target's own count (18) already holds the AZ loss");
+    const even = planCapacity({ peakRps: 6000, perInstanceRps: 1000, targetCpuPercent: 70, azs: 3 });
+    assert.equal(even.desiredCapacity, 9);
+    assert.deepEqual(
+      even.notes,
+      [],
+      "70 % > 66.67 %, but the target's count equals the AZ-loss count: no scale-in below it",
+    );
+  });
+
+  it("explains the 1-AZ plan and says why it cannot survive an AZ loss", () => {
+    const p = planCapacity({ peakRps: 4000, perInstanceRps: 900, targetCpuPercent: 70, azs: 1 });
+    assert.deepEqual(p.steps, [
+      "at the CPU target: ⌈4000 / (900 × 0.7)⌉ = ⌈6.35⌉ = 7 instance(s)",
+      "at 100 % CPU:      ⌈4000 / 900⌉ = ⌈4.44⌉ = 5 instance(s)",
+      "min     = one instance per AZ = 1",
+      "desired = max(min 1, at target 7) = 7 (one AZ: no AZ-loss headroom possible)",
+      "max     = desired + 1 (N+1: one instance of headroom) = 8",
+    ]);
+    assert.deepEqual(p.notes, [
+      "with a single AZ the fleet cannot survive an AZ outage; use --azs 2 or more for that.",
+    ]);
+  });
+
+  it("prints no instanceType line when none is given", () => {
+    const p = planCapacity({ peakRps: 4000, perInstanceRps: 900, targetCpuPercent: 70, azs: 2 });
+    assert.deepEqual(pulumiConfigLines(p, "dev", 70), [
+      "pulumi config set --stack dev fleet:minSize 2",
+      "pulumi config set --stack dev fleet:desiredCapacity 10",
+      "pulumi config set --stack dev fleet:maxSize 14",
+      "pulumi config set --stack dev fleet:cpuTargetPercent 70",
+    ]);
+  });
+
+  it("flags exactly what the infra refuses: CPU target 10..95, 2..6 AZs, edges accepted", () => {
+    for (const cpu of [10, 95]) assert.deepEqual(infraCaveats(cpu, 2), [], `cpu ${cpu}`);
+    for (const azs of [2, 6]) assert.deepEqual(infraCaveats(70, azs), [], `azs ${azs}`);
+    assert.deepEqual(infraCaveats(9, 1), [
+      "the infra accepts fleet:cpuTargetPercent from 10 to 95, not 9.",
+      "the infra's VPC spans 2 to 6 AZs (fleet:availabilityZones), not 1.",
+    ]);
+    assert.deepEqual(infraCaveats(96, 7), [
+      "the infra accepts fleet:cpuTargetPercent from 10 to 95, not 96.",
+      "the infra's VPC spans 2 to 6 AZs (fleet:availabilityZones), not 7.",
+    ]);
+  });
+
+  it("rounds the request-count target down to whole requests", () => {
+    assert.equal(requestsPerTargetPerMinute(1, 33), 19); // 19.8 per minute
+  });
+});
+
 describe("capacity flags", () => {
   it("parses a full command line with defaults", () => {
     const a = parseCapacityArgs(["--peak-rps", "4000", "--per-instance-rps=900"]);

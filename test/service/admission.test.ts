@@ -71,6 +71,90 @@ describe("Admission by estimated cost", () => {
     assert.equal(a.estimateMs(1e8), 200);
   });
 
+  it("done(runMs) twice teaches the estimate once: the second call is a no-op", () => {
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 1, smoothing: 0.5, now: () => 0 });
+    const t = a.admit(100);
+    assert.ok(t.admitted);
+    t.done(300); // 3 ms per unit: 1 × 0.5 + 3 × 0.5
+    t.done(300);
+    assert.equal(a.msPerUnit, 2);
+  });
+
+  it("corrects a start-up estimate far too low: the measured run time decides whether it is long enough to time", () => {
+    // Estimated at 1 µs, measured at 100 ms: the longer of the two is what says the run was timeable.
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 1e-6, smoothing: 0.5, now: () => 0 });
+    a.observe(1, 100);
+    assert.equal(a.msPerUnit, 0.5 * 1e-6 + 0.5 * 100);
+  });
+
+  it("learns from a run exactly minObservedMs long, not from one shorter", () => {
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 1, smoothing: 0.5, minObservedMs: 5 });
+    a.observe(1, 4.999);
+    assert.equal(a.msPerUnit, 1, "max(1 ms estimated, 4.999 ms measured) < 5 ms: too short to time");
+    a.observe(1, 5);
+    assert.equal(a.msPerUnit, 3, "5 ms is long enough: 1 × 0.5 + 5 × 0.5");
+  });
+
+  it("learns from a 0 ms run of work estimated long enough to time (the estimate falls)", () => {
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 10, smoothing: 0.5 });
+    a.observe(1, 0);
+    assert.equal(a.msPerUnit, 5);
+  });
+
+  // done() runs in a finally (service/sum-pool.ts) where a throw would fail a request whose answer is ready,
+  // so an observation that cannot teach is dropped rather than refused; it must never reach the estimate.
+  const useless: [string, number, number][] = [
+    ["0 units (a cost per unit of 10 / 0 = Infinity)", 0, 10],
+    ["negative units", -1, 10],
+    ["NaN units", NaN, 10],
+    ["Infinity units (a cost per unit of 0)", Infinity, 10],
+    ["a negative run time", 1, -10],
+    ["a NaN run time", 1, NaN],
+    ["an Infinity run time", 1, Infinity],
+  ];
+  for (const [what, units, runMs] of useless) {
+    it(`drops an observation of ${what}: the estimate stays as it was`, () => {
+      const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 10, now: () => 0 });
+      a.observe(units, runMs);
+      assert.equal(a.msPerUnit, 10);
+      const t = a.admit(1);
+      assert.ok(t.admitted);
+      t.done(runMs);
+      assert.equal(a.msPerUnit, 10);
+      assert.equal(a.estimateMs(100), 1_000);
+    });
+  }
+
+  it("admits at exactly the budget's wait; refuses just past it", () => {
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 1, now: () => 0 });
+    a.admit(1_000);
+    assert.equal(a.waitMs(), 1_000);
+    assert.ok(a.admit(10).admitted, "a wait equal to the budget is within it");
+    assert.equal(a.admit(10).admitted, false, "1 010 ms of wait is past it");
+  });
+
+  it("trivial work is work estimated at or under trivialMs, exactly at the edge included", () => {
+    const a = new Admission({ servers: 1, budgetMs: 0, msPerUnit: 1, trivialMs: 5, now: () => 0 });
+    a.admit(1_000); // a wait of 1 s, far past a budget of 0
+    assert.ok(a.isTrivial(5) && !a.isTrivial(6));
+    assert.ok(a.admit(5).admitted, "5 ms estimated = trivialMs: admitted however long the wait");
+    assert.equal(a.admit(6).admitted, false);
+  });
+
+  it("with a budget of 0 admits only while nothing waits", () => {
+    const a = new Admission({ servers: 1, budgetMs: 0, msPerUnit: 1, now: () => 0 });
+    assert.ok(a.admit(10).admitted);
+    assert.equal(a.admit(10).admitted, false);
+  });
+
+  it("uses the process clock by default: admitted work makes the next one wait", () => {
+    const a = new Admission({ servers: 1, budgetMs: 1_000, msPerUnit: 1 });
+    assert.ok(a.admit(60_000).admitted);
+    const wait = a.waitMs();
+    assert.ok(wait > 59_000 && wait <= 60_000, `waitMs ${wait}`);
+    assert.equal(a.admit(10).admitted, false);
+  });
+
   it("rejects nonsense settings by name", () => {
     assert.throws(() => new Admission({ servers: 0, budgetMs: 1, msPerUnit: 1 }), /servers must be at least 1/);
     assert.throws(() => new Admission({ servers: 1, budgetMs: -1, msPerUnit: 1 }), /budgetMs/);

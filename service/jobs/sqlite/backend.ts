@@ -329,6 +329,8 @@ export class SqliteJobBackend implements JobBackend {
     const { max, leaseMs, waitMs, signal } = options;
     if (!(Number.isSafeInteger(max) && max >= 1)) throw new RangeError(`claim max must be an integer ≥ 1, got ${max}`);
     if (!(leaseMs > 0)) throw new RangeError(`claim leaseMs must be > 0, got ${leaseMs}`);
+    // A NaN wait made a deadline of NaN that never passed: an empty queue was polled until a job came.
+    if (!(waitMs >= 0)) throw new RangeError(`claim waitMs must be ≥ 0 (0 returns at once), got ${waitMs}`);
     const deadline = Date.now() + Math.max(0, waitMs);
     let recheck = WAL_RECHECK_MS.length; // no WAL event seen yet: no reason to look again early
     // Bounded: every pass either returns or waits until a notification, the next due job, or the deadline.
