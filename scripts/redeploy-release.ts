@@ -140,14 +140,18 @@ export function parseOutput(text: string | undefined): ReleaseOutput | undefined
   }
 }
 
-/** Why a release was skipped, in the contract's two cases. */
+/**
+ * Why a release was skipped: the state machine's detail says which case (already the last good image,
+ * tagged bad, never promoted, no group selected); without one, the contract's two cases are told apart here.
+ */
 export function skipReason(output: ReleaseOutput): string {
   const ami = output.ami ?? "the AMI";
   const why =
-    output.ami !== undefined && output.ami === output.previousAmi
+    output.detail ??
+    (output.ami !== undefined && output.ami === output.previousAmi
       ? `${ami} is already the last good image: nothing to do`
-      : `${ami} is tagged ${RELEASE_TAG}=bad and is never retried without --force`;
-  return output.detail ? `${why} (${output.detail})` : why;
+      : `${ami} is tagged ${RELEASE_TAG}=bad: not tried again without force`);
+  return /bad|never promoted/.test(why) ? `${why}. Add --force to release it anyway` : why;
 }
 
 /** The exit code and the closing line for how the wait ended. */
@@ -204,13 +208,23 @@ export interface HistoryState {
 
 export const INITIAL_HISTORY: HistoryState = { printed: new Set() };
 
-/** The group a state's input or a task's parameters are about: `"group": "web"`, or a group's name in it. */
-export function groupIn(text: string | undefined, names: GroupNames): ReleaseGroup | undefined {
-  if (!text) return undefined;
-  const tagged = /"group"\s*:\s*"(web|worker)"/.exec(text);
-  if (tagged) return tagged[1] as ReleaseGroup;
-  return RELEASE_GROUPS.find((g) => names[g] !== undefined && text.includes(`"${names[g]}"`));
+/**
+ * The group a state belongs to, from its name: the release names a group's states `Web: ...` and
+ * `Worker: ...` (infra/night/releaseDefinition.ts); returns the name without that prefix too.
+ */
+export function stateGroup(name: string): { group: ReleaseGroup | undefined; step: string } {
+  const m = /^(Web|Worker): (.*)$/s.exec(name);
+  return m ? { group: m[1]!.toLowerCase() as ReleaseGroup, step: m[2]! } : { group: undefined, step: name };
 }
+
+/** The group whose Auto Scaling group a task's parameters name. */
+export function groupIn(parameters: string | undefined, names: GroupNames): ReleaseGroup | undefined {
+  if (!parameters) return undefined;
+  return RELEASE_GROUPS.find((g) => names[g] !== undefined && parameters.includes(JSON.stringify(names[g])));
+}
+
+/** State types worth a line: the ones that act (Task) or wait (Wait); Pass and Choice are bookkeeping. */
+const PRINTED_STATE_EVENTS: ReadonlySet<string> = new Set(["TaskStateEntered", "WaitStateEntered"]);
 
 /** `aws-sdk:autoscaling` + `startInstanceRefresh` → `autoscaling:startInstanceRefresh`. */
 function action(resourceType: string | undefined, resource: string | undefined): string {
@@ -234,16 +248,18 @@ export function historyLine(
 ): [HistoryState, string | undefined] {
   const entered = event.stateEnteredEventDetails;
   if (entered?.name !== undefined) {
-    const group = groupIn(entered.input, names) ?? state.group;
-    const key = `${group ?? ""}/${entered.name}`;
-    const next = { ...state, ...(group ? { group } : {}) };
-    if (state.printed.has(key)) return [next, undefined];
-    return [{ ...next, printed: new Set([...state.printed, key]) }, `${prefix(group)}${entered.name}`];
+    const { group, step } = stateGroup(entered.name);
+    const next: HistoryState = { printed: state.printed, ...(group ? { group } : {}) };
+    const key = `${group ?? ""}/${step}`;
+    if (!PRINTED_STATE_EVENTS.has(event.type ?? "") || state.printed.has(key)) return [next, undefined];
+    return [{ ...next, printed: new Set([...state.printed, key]) }, `${prefix(group)}${step}`];
   }
   const scheduled = event.taskScheduledEventDetails;
   if (scheduled) {
     const params = json(scheduled.parameters);
-    const group = groupIn(scheduled.parameters, names) ?? state.group;
+    // A task naming a group's Auto Scaling group is that group's, whatever its state is called.
+    const group = groupIn(scheduled.parameters, names);
+    if (group) state = { ...state, group };
     switch (action(scheduled.resourceType, scheduled.resource)) {
       case "ec2:createTags": {
         const tags = (params?.["Tags"] ?? []) as Array<{ Key?: string; Value?: string }>;
@@ -255,8 +271,6 @@ export function historyLine(
         return [state, `recording the last good image: ${params?.["Value"] ?? "?"} in ${params?.["Name"] ?? "?"}`];
       case "sns:publish":
         return [state, `notifying the alarm topic: ${params?.["Subject"] ?? params?.["Message"] ?? ""}`.trim()];
-      case "autoscaling:startInstanceRefresh":
-        return [{ ...state, ...(group ? { group } : {}) }, `${prefix(group)}starting an instance refresh`];
       default:
         return [state, undefined];
     }
@@ -275,6 +289,8 @@ export function historyLine(
       }
       case "autoscaling:startInstanceRefresh":
         return [state, `${prefix(state.group)}instance refresh ${out?.["InstanceRefreshId"] ?? "?"} started`];
+      case "autoscaling:rollbackInstanceRefresh":
+        return [state, `${prefix(state.group)}the release asked AWS to roll the refresh back`];
       default:
         return [state, undefined];
     }

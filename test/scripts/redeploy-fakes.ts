@@ -15,8 +15,17 @@ function event(type: HistoryEvent["type"], extra: Partial<HistoryEvent>): Histor
   return { id: nextId++, timestamp: at, type, ...extra };
 }
 
-export const entered = (name: string, input: unknown = {}): HistoryEvent =>
-  event("TaskStateEntered", { stateEnteredEventDetails: { name, input: JSON.stringify(input) } });
+/** A state entered; its type from its name the way the release names them (`...?` Choice, `wait` Wait). */
+export const entered = (name: string, type?: HistoryEvent["type"]): HistoryEvent =>
+  event(
+    type ?? (name.endsWith("?") ? "ChoiceStateEntered" : / wait$/.test(name) ? "WaitStateEntered" : "TaskStateEntered"),
+    {
+      stateEnteredEventDetails: {
+        name,
+        input: JSON.stringify({ ran: { web: { group: "web" }, worker: { group: "worker" } } }),
+      },
+    },
+  );
 
 /** `service:action` of an AWS SDK integration, e.g. `ec2:createTags` (`sns:publish` is an optimised one). */
 function split(act: string): { resourceType: string; resource: string } {

@@ -19,28 +19,34 @@ function release(argv: string[]) {
   return cmd as Exclude<RedeployCommand, { command: "help" }>;
 }
 
-/** The web group's part of a release: version, refresh, canary checkpoint at 50 %, the rest, bake. */
+/**
+ * The web group's part of a release, with the state names of infra/night/releaseDefinition.ts: the
+ * records read, a template version, the refresh, its canary checkpoint at 50 %, the rest, the bake.
+ */
 function webTicks(ami: string) {
   return [
     {
       events: [
-        entered("Web", { group: "web", ami }),
-        entered("CreateTemplateVersion", { group: "web", ami }),
+        entered("Read input", "PassStateEntered"),
+        entered("Read last good"),
+        entered("Decide?"),
+        entered("Web: selected?", "PassStateEntered"),
+        entered("Web: new template version"),
         succeeded("ec2:createLaunchTemplateVersion", {
           LaunchTemplateVersion: { LaunchTemplateId: "lt-web", VersionNumber: 8, LaunchTemplateData: { ImageId: ami } },
         }),
-        entered("StartRefresh", { AutoScalingGroupName: WEB }),
+        entered("Web: start refresh"),
         scheduled("autoscaling:startInstanceRefresh", { AutoScalingGroupName: WEB }),
         succeeded("autoscaling:startInstanceRefresh", { InstanceRefreshId: "r-web" }),
       ],
       refreshes: { [WEB]: [refresh("r-web", WEB, "InProgress", 0)] },
     },
     {
-      events: [entered("WaitForRefresh", { group: "web" }), entered("DescribeRefresh", { group: "web" })],
+      events: [entered("Web: wait"), entered("Web: describe refresh"), entered("Web: refresh done?")],
       refreshes: { [WEB]: [refresh("r-web", WEB, "InProgress", 50)] },
     },
     {
-      events: [entered("WaitForRefresh", { group: "web" }), entered("DescribeRefresh", { group: "web" })],
+      events: [entered("Web: wait"), entered("Web: describe refresh"), entered("Web: refresh done?")],
       refreshes: { [WEB]: [refresh("r-web", WEB, "InProgress", 100)] },
     },
     { refreshes: { [WEB]: [refresh("r-web", WEB, "Baking", 100)] } },
@@ -53,7 +59,14 @@ function promotedWorld(ami = CANDIDATE, previous = LAST_GOOD): World {
     ticks: [
       ...webTicks(ami),
       {
-        events: [entered("Worker", { group: "worker" }), entered("StartRefresh", { AutoScalingGroupName: WORKER })],
+        events: [
+          entered("Web: released", "PassStateEntered"),
+          entered("Worker: selected?", "PassStateEntered"),
+          entered("Worker: new template version"),
+          entered("Worker: start refresh"),
+          scheduled("autoscaling:startInstanceRefresh", { AutoScalingGroupName: WORKER }),
+          succeeded("autoscaling:startInstanceRefresh", { InstanceRefreshId: "r-worker" }),
+        ],
         refreshes: {
           [WEB]: [refresh("r-web", WEB, "Successful", 100)],
           [WORKER]: [refresh("r-worker", WORKER, "InProgress", 0)],
@@ -63,9 +76,12 @@ function promotedWorld(ami = CANDIDATE, previous = LAST_GOOD): World {
         status: "SUCCEEDED",
         output: { outcome: "promoted", ami, previousAmi: previous, detail: "both groups on the new image" },
         events: [
+          entered("Write last good"),
+          scheduled("ssm:putParameter", { Name: OUTPUTS.lastGoodAmiParameter, Value: ami, Type: "String" }),
+          entered("Tag good"),
           scheduled("ec2:createTags", { Resources: [ami], Tags: [{ Key: "fleet:release", Value: "good" }] }),
-          scheduled("ssm:putParameter", { Name: OUTPUTS.lastGoodAmiParameter, Value: ami, Overwrite: true }),
-          scheduled("sns:publish", { Subject: "fleet prod: promoted", Message: "..." }),
+          entered("Notify"),
+          scheduled("sns:publish", { Subject: "fleet prod: release promoted", Message: "{}" }),
         ],
         refreshes: { [WORKER]: [refresh("r-worker", WORKER, "Successful", 100)] },
       },
@@ -83,31 +99,40 @@ describe("scripts/redeploy: the release, followed", () => {
     inOrder(w.log, [
       `candidate image: ${CANDIDATE} (${OUTPUTS.amiParameterName})`,
       `started redeploy-20261203T170000Z: redeploy of ${CANDIDATE} on web then worker`,
-      "[web] Web",
+      "Read last good",
+      "[web] new template version",
       `[web] launch template lt-web version 8 with ${CANDIDATE}`,
-      "[web] starting an instance refresh",
+      "[web] start refresh",
       "[web] instance refresh r-web started",
       "[web] instance refresh r-web: InProgress, 0% complete",
       "[web] canary: launching the first instance(s) on the new image (checkpoint at 50%)",
+      "[web] wait",
+      "[web] describe refresh",
       "[web] 50% complete, 1 instance(s) to update",
       "[web] canary checkpoint 50% reached, baking 600 s under the alarms",
       "[web] checkpoint 50% bake ended: replacing the rest",
       "[web] 100% complete, 0 instance(s) to update",
       "[web] every instance replaced; bake started (300 s) under the alarms",
-      // One poll: the history that followed first, then the refresh's end it read.
-      "[worker] Worker",
+      // One poll: the history read first, then the refresh's end.
+      "[worker] new template version",
+      "[worker] start refresh",
+      "[worker] instance refresh r-worker started",
       "[web] bake ended: instance refresh Successful",
       "[worker] instance refresh r-worker: InProgress, 0% complete",
-      `tagging ${CANDIDATE} fleet:release=good`,
+      "Write last good",
       `recording the last good image: ${CANDIDATE} in ${OUTPUTS.lastGoodAmiParameter}`,
-      "notifying the alarm topic: fleet prod: promoted",
+      "Tag good",
+      `tagging ${CANDIDATE} fleet:release=good`,
+      "Notify",
+      "notifying the alarm topic: fleet prod: release promoted",
       "[worker] bake ended: instance refresh Successful",
       `promoted ${CANDIDATE} (previous ${LAST_GOOD}): both groups on the new image`,
     ]);
     // A polling loop enters the same states on every poll: each is printed once per group.
-    assert.equal(w.log.filter((l) => l === "[web] WaitForRefresh").length, 1);
-    assert.equal(w.log.filter((l) => l === "[web] StartRefresh").length, 1);
-    assert.equal(w.log.filter((l) => l === "[worker] StartRefresh").length, 1);
+    assert.equal(w.log.filter((l) => l === "[web] wait").length, 1);
+    assert.equal(w.log.filter((l) => l === "[web] describe refresh").length, 1);
+    // Pass and Choice states are bookkeeping, not steps.
+    assert.ok(!w.log.some((l) => /Read input|selected\?|Decide|refresh done\?|released$/.test(l)), w.log.join("\n"));
   });
 
   it("canary unhealthy: prints the rollback and exits with the rolled-back code", async () => {
@@ -181,7 +206,7 @@ describe("scripts/redeploy: the release, followed", () => {
     assert.equal(await redeploy(release(["prod"]), w.io), EXIT.skipped);
     assert.equal(
       w.log.at(-1),
-      `skipped: ${CANDIDATE} is tagged fleet:release=bad and is never retried without --force`,
+      `skipped: ${CANDIDATE} is tagged fleet:release=bad: not tried again without force. Add --force to release it anyway`,
     );
   });
 
