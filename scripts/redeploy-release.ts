@@ -353,7 +353,11 @@ export function refreshLines(
     lines.push(`${p}${pct}% complete, ${current.InstancesToUpdate ?? "?"} instance(s) to update`);
   }
   // Several checkpoints crossed between two polls: AWS, too, only stops at the highest.
-  const reached = rollingBack ? undefined : checkpoints.filter((c) => (previous ? before : 0) < c && c <= pct).at(-1);
+  // First seen already at 100 %: its checkpoints are behind it, not news.
+  const reached =
+    rollingBack || (!previous && pct >= 100)
+      ? undefined
+      : checkpoints.filter((c) => (previous ? before : 0) < c && c <= pct).at(-1);
   if (reached !== undefined) {
     const delayS = prefs?.CheckpointDelay;
     const bake = delayS !== undefined ? `, baking ${delayS} s under the alarms` : "";
