@@ -83,7 +83,7 @@ export function sdkClients(region: string): Clients {
   };
 }
 
-/** GetExecutionHistory returns at most 1000 events a page (API_GetExecutionHistory.html). */
+/** GetExecutionHistory returns at most 1000 events a page (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html). */
 const HISTORY_PAGE = 1000;
 
 export function sdkReleaseAws(c: Clients): ReleaseAws {
@@ -106,7 +106,7 @@ export function sdkReleaseAws(c: Clients): ReleaseAws {
       return events;
     },
     async executions(stateMachineArn, max, running) {
-      // "Results are sorted by time, with the most recent execution first" (API_ListExecutions.html).
+      // Most recent first; maxResults 1..1000 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
       const out = await c.sfn.send(
         new ListExecutionsCommand({
           stateMachineArn,
@@ -118,6 +118,8 @@ export function sdkReleaseAws(c: Clients): ReleaseAws {
     },
     async instanceRefreshes(groupName) {
       const out = await c.autoscaling.send(
+        // Newest first; MaxRecords 1..100, and a release makes at most a few per group
+        // (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeInstanceRefreshes.html).
         new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: groupName, MaxRecords: 10 }),
       );
       return out.InstanceRefreshes ?? [];
@@ -143,7 +145,8 @@ export function sdkReleaseAws(c: Clients): ReleaseAws {
       }
     },
     async imagesTagged(tags) {
-      // `tag:<key>` filters by a tag's value (API_DescribeImages.html); a key may itself contain ':'.
+      // `tag:<key>` filters by a tag's value; a key may itself contain ':'
+      // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html).
       const Filters = Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
       const out = await c.ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters }));
       return out.Images ?? [];

@@ -186,6 +186,41 @@ export function output(stack: Stack, name: string): string {
 /** Output names of each group's Auto Scaling group. */
 export const GROUP_OUTPUTS: Record<ReleaseGroup, string> = { web: "asgName", worker: "workerAsgName" };
 
+/**
+ * The AMI to release: the last good one, the one given, or the candidate. A given AMI must exist, and a
+ * rollback target must be promoted (or forced): refused here, before anything starts.
+ */
+async function chooseAmi(
+  cmd: Extract<RedeployCommand, { command: "release" }>,
+  aws: ReleaseAws,
+  records: { lastGoodParameter: string; candidateParameter: string; stack: string },
+  io: Io,
+): Promise<string> {
+  const { lastGoodParameter, candidateParameter } = records;
+  const lastGood = await aws.parameter(lastGoodParameter);
+  if (cmd.ami === undefined) {
+    const candidate = await aws.parameter(candidateParameter);
+    if (!candidate)
+      throw new RedeployError(`no candidate image: ${candidateParameter} does not exist (has the image pipeline run?)`);
+    io.log(`candidate image: ${candidate} (${candidateParameter})`);
+    return candidate;
+  }
+  let ami = cmd.ami;
+  if (ami === "last-good") {
+    if (!lastGood) throw new RedeployError(`no last good image: the parameter ${lastGoodParameter} does not exist`);
+    ami = lastGood;
+    io.log(`last good image: ${ami} (${lastGoodParameter})`);
+  }
+  const image = await aws.image(ami);
+  const tags = image ? Object.fromEntries((image.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])) : undefined;
+  if (cmd.reason === "rollback") {
+    const v = rollbackVerdict({ ami, tags, lastGood, force: cmd.force, stack: records.stack });
+    if (!v.allowed) throw new RedeployError(`refusing to roll back: ${v.reason}`);
+    if (v.note) io.log(v.note);
+  } else if (!tags) throw new RedeployError(`--ami ${ami} does not exist in this region (deregistered?)`);
+  return ami;
+}
+
 /** Exit code of the run; every line it prints goes through io.log. */
 export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }>, io: Io): Promise<number> {
   const stack = await readStack(cmd.stack, io.run);
@@ -209,28 +244,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
 
   const groups = cmd.groups.length ? RELEASE_GROUPS.filter((g) => cmd.groups.includes(g)) : [...RELEASE_GROUPS];
   const groupNames = Object.fromEntries(groups.map((g) => [g, output(stack, GROUP_OUTPUTS[g])]));
-  const lastGood = await aws.parameter(lastGoodParameter);
-  let ami: string;
-  if (cmd.ami === "last-good") {
-    if (!lastGood) throw new RedeployError(`no last good image: the parameter ${lastGoodParameter} does not exist`);
-    ami = lastGood;
-    io.log(`last good image: ${ami} (${lastGoodParameter})`);
-  } else if (cmd.ami !== undefined) {
-    ami = cmd.ami;
-  } else {
-    const candidate = await aws.parameter(candidateParameter);
-    if (!candidate)
-      throw new RedeployError(`no candidate image: ${candidateParameter} does not exist (has the image pipeline run?)`);
-    ami = candidate;
-    io.log(`candidate image: ${ami} (${candidateParameter})`);
-  }
-  if (cmd.reason === "rollback") {
-    const image = await aws.image(ami);
-    const tags = image ? Object.fromEntries((image.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])) : undefined;
-    const v = rollbackVerdict({ ami, tags, lastGood, force: cmd.force, stack: stack.name });
-    if (!v.allowed) throw new RedeployError(`refusing to roll back: ${v.reason}`);
-    if (v.note) io.log(v.note);
-  }
+  const ami = await chooseAmi(cmd, aws, { lastGoodParameter, candidateParameter, stack: stack.name }, io);
   const input = releaseInput(cmd.reason, ami, cmd.force, cmd.groups);
   const name = executionName(cmd.reason, io.now());
   // One release at a time: a second one would start a refresh on a group that already has one.
@@ -246,7 +260,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
   if (running.length > 0) {
     throw new RedeployError(
       `a release is already running: ${running[0]!.executionArn} (started ${running[0]!.startDate?.toISOString() ?? "?"}); ` +
-        `wait for it (\`npm run redeploy -- ${stack.name} --status\`) or stop it with \`aws stepfunctions stop-execution\``,
+        `wait for it to end (\`npm run redeploy -- ${stack.name} --status\` shows it)`,
     );
   }
   const started = await aws.startExecution(stateMachineArn, name, JSON.stringify(input));

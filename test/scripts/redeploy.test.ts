@@ -212,10 +212,20 @@ describe("scripts/redeploy: the release, followed", () => {
 
   it("--group worker releases the worker group only, and needs no web output", async () => {
     const { asgName: _web, ...outputs } = OUTPUTS;
-    const w = fakeWorld({ ...promotedWorld(), outputs });
+    const images = { [CANDIDATE]: { ImageId: CANDIDATE } };
+    const w = fakeWorld({ ...promotedWorld(), outputs, images });
     assert.equal(await redeploy(release(["--stack", "prod", "--group", "worker", "--ami", CANDIDATE]), w.io), 0);
     assert.deepEqual(w.started[0]!.input, { reason: "redeploy", ami: CANDIDATE, groups: ["worker"] });
     assert.ok(!w.calls.some((c) => c.includes(WEB)), "the web group is not polled");
+  });
+
+  it("--ami of an image that does not exist is refused before anything starts", async () => {
+    const w = fakeWorld(promotedWorld());
+    await assert.rejects(
+      redeploy(release(["prod", "--ami", "ami-0123456789abcdef0"]), w.io),
+      /--ami ami-0123456789abcdef0 does not exist in this region/,
+    );
+    assert.equal(w.started.length, 0);
   });
 
   it("refuses to start while another release runs, naming it", async () => {
