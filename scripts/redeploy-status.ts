@@ -19,12 +19,13 @@ export interface StatusInputs {
   stateMachineArn: string;
   lastGoodParameter: string;
   candidateParameter: string;
-  groupNames: Record<ReleaseGroup, string>;
+  /** A group's name, or the problem that keeps it unknown (e.g. a missing stack output). */
+  groupNames: Record<ReleaseGroup, string | { missing: string }>;
 }
 
 export interface GroupStatus {
   group: ReleaseGroup;
-  name: string;
+  name: string | { missing: string };
   templateId?: string;
   /** The version as the group names it, and the number it resolves to. */
   version?: string;
@@ -57,6 +58,7 @@ export async function gatherStatus(aws: ReleaseAws, inputs: StatusInputs): Promi
   const groups = await Promise.all(
     RELEASE_GROUPS.map(async (group): Promise<GroupStatus> => {
       const name = inputs.groupNames[group];
+      if (typeof name !== "string") return { group, name };
       const template = await aws.groupTemplate(name);
       if (!template) return { group, name };
       const image = await aws.templateImage(template.templateId, template.version);
@@ -116,6 +118,10 @@ export function formatStatus(report: StatusReport): string[] {
   const { inputs } = report;
   const lines = [`stack ${inputs.stack} (${inputs.region})`, "groups:"];
   for (const g of report.groups) {
+    if (typeof g.name !== "string") {
+      lines.push(`  ${g.group.padEnd(6)} ${g.name.missing}`);
+      continue;
+    }
     const where = g.templateId
       ? `launch template ${g.templateId} version ${g.version}${g.versionNumber !== undefined && String(g.versionNumber) !== g.version ? ` (${g.versionNumber})` : ""}`
       : "no launch template found";

@@ -229,7 +229,15 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
   const lastGoodParameter = output(stack, "lastGoodAmiParameter");
   const candidateParameter = output(stack, "amiParameterName");
   if (cmd.command === "status") {
-    const groupNames = { web: output(stack, GROUP_OUTPUTS.web), worker: output(stack, GROUP_OUTPUTS.worker) };
+    // One group's missing output is a line of the status, not the end of it.
+    const named = (g: ReleaseGroup) => {
+      try {
+        return output(stack, GROUP_OUTPUTS[g]);
+      } catch (err) {
+        return { missing: (err as Error).message };
+      }
+    };
+    const groupNames = { web: named("web"), worker: named("worker") };
     const report = await gatherStatus(aws, {
       stack: stack.name,
       region: stack.region,

@@ -392,6 +392,17 @@ describe("scripts/redeploy: --status", () => {
     );
     assert.ok(!w.calls.some((c) => c.startsWith("startExecution")));
   });
+
+  it("a group whose stack output is missing is one line of the status, not its end", async () => {
+    const { workerAsgName: _worker, ...outputs } = OUTPUTS;
+    const w = fakeWorld({ parameters: PARAMS, ticks: [], outputs });
+    assert.equal(await redeploy(release(["prod", "--status"]), w.io), 0);
+    assert.ok(
+      w.log.includes('  worker stack "prod" has no output "workerAsgName": run `pulumi up --stack prod` first'),
+      w.log.join("\n"),
+    );
+    assert.ok(w.log.includes("last release: none yet"));
+  });
 });
 
 describe("scripts/redeploy: arguments", () => {
