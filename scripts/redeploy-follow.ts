@@ -34,13 +34,17 @@ export interface FollowArgs {
   deadlineMs: number;
 }
 
+/** Polls in a row that may fail (throttling, a dropped connection) before the script gives up following. */
+export const MAX_FAILED_POLLS = 5;
+
 export async function follow(aws: ReleaseAws, io: FollowIo, args: FollowArgs): Promise<WaitResult> {
   let history = INITIAL_HISTORY;
   let lastEventId = 0;
+  let failedPolls = 0;
   const refreshes = new Map<string, RefreshSeen>();
   const since = args.startDate.getTime() - CLOCK_SKEW_MS;
   const groups = Object.entries(args.groupNames) as Array<[ReleaseGroup, string]>;
-  for (;;) {
+  const poll = async () => {
     // Described first: when it says finished, the history and refreshes read after it are complete.
     const d = await aws.describeExecution(args.executionArn);
     for (const event of await aws.history(args.executionArn)) {
@@ -59,7 +63,26 @@ export async function follow(aws: ReleaseAws, io: FollowIo, args: FollowArgs): P
         for (const line of lines) io.log(line);
       }
     }
-    if (d.status !== "RUNNING") {
+    return d;
+  };
+  for (;;) {
+    let d: Awaited<ReturnType<typeof poll>> | undefined;
+    try {
+      d = await poll();
+      failedPolls = 0;
+    } catch (err) {
+      // The release runs in AWS whatever happens here: one failed read is no reason to stop following it.
+      const why = `${(err as Error).name}: ${(err as Error).message}`;
+      if (++failedPolls >= MAX_FAILED_POLLS)
+        return {
+          kind: "lost",
+          executionArn: args.executionArn,
+          stack: args.stack,
+          why: `${failedPolls} polls in a row failed (last: ${why})`,
+        };
+      io.log(`poll failed (${why}); trying again`);
+    }
+    if (d && d.status !== "RUNNING") {
       return { kind: "finished", status: d.status ?? "?", output: d.output, error: d.error, cause: d.cause };
     }
     if (io.now() + POLL_MS > args.deadlineMs)

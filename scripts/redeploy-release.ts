@@ -112,7 +112,7 @@ export const EXIT = {
   error: 1,
   "rolled-back": 2,
   failed: 3,
-  /** Still running when --timeout-minutes passed: the release goes on in AWS. */
+  /** Still running when --timeout-minutes passed, or no longer readable: the release goes on in AWS. */
   timeout: 4,
   skipped: 5,
 } as const;
@@ -126,7 +126,9 @@ export type WaitResult =
       error?: string | undefined;
       cause?: string | undefined;
     }
-  | { kind: "timeout"; executionArn: string; stack: string };
+  | { kind: "timeout"; executionArn: string; stack: string }
+  /** The script could not read the execution any more (several failed polls in a row). */
+  | { kind: "lost"; executionArn: string; stack: string; why: string };
 
 export function parseOutput(text: string | undefined): ReleaseOutput | undefined {
   if (text === undefined) return undefined;
@@ -156,6 +158,14 @@ export function skipReason(output: ReleaseOutput): string {
 
 /** The exit code and the closing line for how the wait ended. */
 export function verdict(result: WaitResult): { code: number; message: string } {
+  if (result.kind === "lost") {
+    return {
+      code: EXIT.timeout,
+      message:
+        `stopped following: ${result.why}; the release goes on in AWS: ${result.executionArn}. ` +
+        `Follow it with \`npm run redeploy -- ${result.stack} --status\``,
+    };
+  }
   if (result.kind === "timeout") {
     return {
       code: EXIT.timeout,

@@ -187,6 +187,31 @@ describe("scripts/redeploy: the release, followed", () => {
     );
   });
 
+  it("a failed poll is retried; several in a row stop the following (exit 4), never the release", async () => {
+    const flaky = fakeWorld(promotedWorld());
+    const history = flaky.aws.history.bind(flaky.aws);
+    let failures = 2;
+    flaky.aws.history = async (arn) => {
+      if (failures-- > 0) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+      return history(arn);
+    };
+    assert.equal(await redeploy(release(["prod"]), flaky.io), EXIT.promoted);
+    assert.equal(
+      flaky.log.filter((l) => l === "poll failed (ThrottlingException: Rate exceeded); trying again").length,
+      2,
+    );
+
+    const down = fakeWorld(promotedWorld());
+    down.aws.history = async () => {
+      throw Object.assign(new Error("getaddrinfo ENOTFOUND"), { name: "Error" });
+    };
+    assert.equal(await redeploy(release(["prod"]), down.io), EXIT.timeout);
+    assert.match(
+      down.log.at(-1)!,
+      /^stopped following: 5 polls in a row failed \(last: Error: getaddrinfo ENOTFOUND\); the release goes on in AWS: arn:/,
+    );
+  });
+
   it("a failed execution (no outcome) exits with the failed code and prints its error", async () => {
     const w = fakeWorld({
       parameters: PARAMS,
