@@ -14,7 +14,7 @@ import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { integerFlag, parseOrExit, UsageError } from "./cli";
-import { sdkClients, sdkReleaseAws, type ReleaseAws } from "./redeploy-aws";
+import type { ReleaseAws } from "./redeploy-aws";
 import { follow } from "./redeploy-follow";
 import {
   AMI_ID,
@@ -57,7 +57,8 @@ export type RedeployCommand =
     };
 
 export const DEFAULT_TIMEOUT_MINUTES = 180;
-const STACK = /^[\w.-]+$/;
+/** A stack name, or its fully qualified `org/project/stack` form (as scripts/capacity.ts accepts). */
+const STACK = /^[\w.\-/]+$/;
 
 /** Old flags of the bake-then-refresh script, answered with what replaces them. */
 const RETIRED: Record<string, string> = {
@@ -307,7 +308,11 @@ if (require.main === module) {
   else
     redeploy(cmd, {
       run: runCommand,
-      aws: (region) => sdkReleaseAws(sdkClients(region)),
+      // Loaded on first use: the four SDK clients take seconds to load, --help and bad flags need none.
+      aws: (region) => {
+        const { sdkClients, sdkReleaseAws } = require("./redeploy-aws") as typeof import("./redeploy-aws");
+        return sdkReleaseAws(sdkClients(region));
+      },
       log: (line) => console.log(line),
       sleep,
       now: Date.now,

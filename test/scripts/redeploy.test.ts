@@ -456,6 +456,10 @@ describe("scripts/redeploy: arguments", () => {
       },
     );
     assert.deepEqual(parseRedeployArgs(["prod", "--status"]), { command: "status", stack: "prod" });
+    assert.deepEqual(parseRedeployArgs(["acme/fleet/prod", "--status"]), {
+      command: "status",
+      stack: "acme/fleet/prod",
+    });
     assert.deepEqual(parseRedeployArgs(["--help"]), { command: "help" });
     assert.deepEqual(parseRedeployArgs(["-h"]), { command: "help" });
   });
