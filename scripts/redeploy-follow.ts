@@ -1,19 +1,12 @@
 /**
  * Following a started release until it ends or the deadline passes: every poll reads the execution's new
  * history events and each group's instance refreshes started since the execution, and prints a line per
- * step (the pure functions of scripts/redeploy-release.ts choose them). Reads only: on timeout the release
+ * step (the pure functions of scripts/redeploy-progress.ts choose them). Reads only: on timeout the release
  * goes on in AWS, which owns the rollback; stopping it halfway would leave a refresh without its owner.
  */
 import type { ReleaseAws } from "./redeploy-aws";
-import {
-  historyLine,
-  INITIAL_HISTORY,
-  refreshLines,
-  type GroupNames,
-  type RefreshSeen,
-  type ReleaseGroup,
-  type WaitResult,
-} from "./redeploy-release";
+import { historyLine, INITIAL_HISTORY, refreshLines, type GroupNames, type RefreshSeen } from "./redeploy-progress";
+import type { ReleaseGroup, WaitResult } from "./redeploy-release";
 
 /** Between two polls. A refresh step lasts minutes (warm-up, checkpoint delay, bake time). */
 export const POLL_MS = 15_000;
