@@ -148,7 +148,6 @@ export function refreshLines(
   let waitingAt = seen?.waitingAt;
   // In a rollback the percentages describe going back, not forward: the status lines say it all.
   const rollingBack = /^Rollback/.test(current.Status ?? "") || /^Rollback/.test(previous?.Status ?? "");
-  if (rollingBack) waitingAt = undefined;
   if (!previous) {
     lines.push(`${p}instance refresh ${current.InstanceRefreshId ?? "?"}: ${current.Status ?? "?"}, ${pct}% complete`);
     if (checkpoints.length > 0 && pct < checkpoints[0]!)

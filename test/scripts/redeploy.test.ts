@@ -5,7 +5,7 @@ import { parseRedeployArgs, redeploy, RedeployError, USAGE, type RedeployCommand
 import { EXIT } from "../../scripts/redeploy-release";
 import { POLL_MS } from "../../scripts/redeploy-follow";
 import { UsageError } from "../../scripts/cli";
-import { entered, fakeWorld, inOrder, OUTPUTS, refresh, scheduled, succeeded, type World } from "./redeploy-fakes";
+import { entered, fakeWorld, inOrder, OUTPUTS, refresh, scheduled, succeeded, T0, type World } from "./redeploy-fakes";
 
 const CANDIDATE = "ami-0c0ffee0c0ffee000";
 const LAST_GOOD = "ami-0900d900d900d9000";
@@ -128,6 +128,8 @@ describe("scripts/redeploy: the release, followed", () => {
       "[worker] bake ended: instance refresh Successful",
       `promoted ${CANDIDATE} (previous ${LAST_GOOD}): both groups on the new image`,
     ]);
+    // Every poll re-reads the whole history: an event already printed is never printed again.
+    assert.equal(new Set(w.log).size, w.log.length, w.log.join("\n"));
     // A polling loop enters the same states on every poll: each is printed once per group.
     assert.equal(w.log.filter((l) => l === "[web] wait").length, 1);
     assert.equal(w.log.filter((l) => l === "[web] describe refresh").length, 1);
@@ -185,6 +187,16 @@ describe("scripts/redeploy: the release, followed", () => {
       w.log.at(-1)!,
       /^timed out waiting; the release goes on in AWS: arn:aws:states:.*execution.*npm run redeploy -- prod --status/,
     );
+  });
+
+  it("follows only the refreshes this execution started, not last night's", async () => {
+    const world = promotedWorld();
+    const lastNight = refresh("r-old", WEB, "RollbackSuccessful", 100, { StartTime: new Date(T0 - 86_400_000) });
+    for (const tick of world.ticks)
+      tick.refreshes = { ...tick.refreshes, [WEB]: [...(tick.refreshes?.[WEB] ?? []), lastNight] };
+    const w = fakeWorld(world);
+    assert.equal(await redeploy(release(["prod"]), w.io), EXIT.promoted);
+    assert.ok(!w.log.some((l) => l.includes("r-old") || /rolled back/.test(l)), w.log.join("\n"));
   });
 
   it("a failed poll is retried; several in a row stop the following (exit 4), never the release", async () => {
