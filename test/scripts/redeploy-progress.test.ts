@@ -127,6 +127,17 @@ describe("redeploy progress: lines from an instance refresh", () => {
     assert.ok(!rollback.some((l) => /reached|% complete,/.test(l)), rollback.join("\n"));
   });
 
+  it("passes on what AWS says when its reason changes without a status change", () => {
+    assert.deepEqual(
+      follow([
+        refresh("r", "g", "InProgress", 0, { Preferences: {} }),
+        refresh("r", "g", "InProgress", 0, { Preferences: {}, StatusReason: "Waiting for instances to warm up" }),
+        refresh("r", "g", "InProgress", 0, { Preferences: {}, StatusReason: "Waiting for instances to warm up" }),
+      ]),
+      ["[web] instance refresh r: InProgress, 0% complete", "[web] AWS: Waiting for instances to warm up"],
+    );
+  });
+
   it("says when the bake starts and ends, and what AWS says when a refresh fails", () => {
     assert.deepEqual(
       follow([
