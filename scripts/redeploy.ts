@@ -188,6 +188,25 @@ export function output(stack: Stack, name: string): string {
 export const GROUP_OUTPUTS: Record<ReleaseGroup, string> = { web: "asgName", worker: "workerAsgName" };
 
 /**
+ * A group's Auto Scaling group name: its stack output; for the worker group, when a stack exports none,
+ * the fixed name infra/jobs/workerFleet.ts gives it (loaded only then: it brings the Pulumi SDK along).
+ */
+export function groupName(stack: Stack, group: ReleaseGroup, io: Pick<Io, "log">): string {
+  const value = stack.outputs[GROUP_OUTPUTS[group]];
+  if (typeof value === "string" && value !== "") return value;
+  const stackName = stack.outputs["stack"];
+  if (group === "worker" && typeof stackName === "string" && stackName !== "") {
+    const { workerGroupName } = require("../infra/jobs/workerFleet") as typeof import("../infra/jobs/workerFleet");
+    const name = workerGroupName(stackName);
+    io.log(
+      `(no stack output "${GROUP_OUTPUTS.worker}": the worker group is ${name}, as infra/jobs/workerFleet.ts names it)`,
+    );
+    return name;
+  }
+  return output(stack, GROUP_OUTPUTS[group]);
+}
+
+/**
  * The AMI to release: the last good one, the one given, or the candidate. A given AMI must exist, and a
  * rollback target must be promoted (or forced): refused here, before anything starts.
  */
@@ -233,7 +252,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
     // One group's missing output is a line of the status, not the end of it.
     const named = (g: ReleaseGroup) => {
       try {
-        return output(stack, GROUP_OUTPUTS[g]);
+        return groupName(stack, g, io);
       } catch (err) {
         return { missing: (err as Error).message };
       }
@@ -252,7 +271,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
   }
 
   const groups = cmd.groups.length ? RELEASE_GROUPS.filter((g) => cmd.groups.includes(g)) : [...RELEASE_GROUPS];
-  const groupNames = Object.fromEntries(groups.map((g) => [g, output(stack, GROUP_OUTPUTS[g])]));
+  const groupNames = Object.fromEntries(groups.map((g) => [g, groupName(stack, g, io)]));
   const ami = await chooseAmi(cmd, aws, { lastGoodParameter, candidateParameter, stack: stack.name }, io);
   const input = releaseInput(cmd.reason, ami, cmd.force, cmd.groups);
   const name = executionName(cmd.reason, io.now());

@@ -265,6 +265,19 @@ describe("scripts/redeploy: the release, followed", () => {
     assert.equal(w.started.length, 0);
   });
 
+  it("a stack without a workerAsgName output: the worker group by the name infra gives it", async function () {
+    this.timeout(60_000); // loads the Pulumi SDK, as the script does in this case
+    const { workerAsgName: _worker, ...outputs } = OUTPUTS;
+    const w = fakeWorld({ ...promotedWorld(), outputs: { ...outputs, stack: "prod" } });
+    assert.equal(await redeploy(release(["prod"]), w.io), EXIT.promoted);
+    assert.ok(
+      w.log.includes(
+        '(no stack output "workerAsgName": the worker group is fleet-worker-prod, as infra/jobs/workerFleet.ts names it)',
+      ),
+    );
+    assert.ok(w.calls.includes("instanceRefreshes fleet-worker-prod"));
+  });
+
   it("refuses to start while another release runs, naming it", async () => {
     const w = fakeWorld({ ...promotedWorld(), running: true });
     await assert.rejects(
@@ -431,11 +444,11 @@ describe("scripts/redeploy: --status", () => {
   });
 
   it("a group whose stack output is missing is one line of the status, not its end", async () => {
-    const { workerAsgName: _worker, ...outputs } = OUTPUTS;
+    const { asgName: _web, ...outputs } = OUTPUTS;
     const w = fakeWorld({ parameters: PARAMS, ticks: [], outputs });
     assert.equal(await redeploy(release(["prod", "--status"]), w.io), 0);
     assert.ok(
-      w.log.includes('  worker stack "prod" has no output "workerAsgName": run `pulumi up --stack prod` first'),
+      w.log.includes('  web    stack "prod" has no output "asgName": run `pulumi up --stack prod` first'),
       w.log.join("\n"),
     );
     assert.ok(w.log.includes("last release: none yet"));
