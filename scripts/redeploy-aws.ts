@@ -42,8 +42,8 @@ export interface ReleaseAws {
     input: string,
   ): Promise<{ executionArn: string; startDate: Date }>;
   describeExecution(executionArn: string): Promise<DescribeExecutionOutput>;
-  /** Every event so far, oldest first. */
-  history(executionArn: string): Promise<HistoryEvent[]>;
+  /** The events after the one numbered `afterId` (0: all of them), oldest first. */
+  history(executionArn: string, afterId: number): Promise<HistoryEvent[]>;
   /** The newest executions first; `running` limits them to RUNNING ones. */
   executions(stateMachineArn: string, max: number, running?: boolean): Promise<ExecutionListItem[]>;
   /** The group's refreshes, newest first (AWS keeps six weeks of them). */
@@ -93,17 +93,20 @@ export function sdkReleaseAws(c: Clients): ReleaseAws {
       return { executionArn: out.executionArn, startDate: out.startDate };
     },
     describeExecution: (executionArn) => c.sfn.send(new DescribeExecutionCommand({ executionArn })),
-    async history(executionArn) {
+    async history(executionArn, afterId) {
+      // Newest first, page by page, until the last event already seen: a long release has thousands of
+      // events, and a poll every 15 s should read only the few new ones.
       const events: HistoryEvent[] = [];
       let nextToken: string | undefined;
       do {
         const page = await c.sfn.send(
-          new GetExecutionHistoryCommand({ executionArn, maxResults: HISTORY_PAGE, reverseOrder: false, nextToken }),
+          new GetExecutionHistoryCommand({ executionArn, maxResults: HISTORY_PAGE, reverseOrder: true, nextToken }),
         );
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
+        const fresh = (page.events ?? []).filter((e: HistoryEvent) => (e.id ?? 0) > afterId);
+        events.push(...fresh);
+        nextToken = fresh.length === (page.events ?? []).length ? page.nextToken : undefined;
       } while (nextToken);
-      return events;
+      return events.reverse();
     },
     async executions(stateMachineArn, max, running) {
       // Most recent first; maxResults 1..1000 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).

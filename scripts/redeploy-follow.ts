@@ -40,7 +40,7 @@ export async function follow(aws: ReleaseAws, io: FollowIo, args: FollowArgs): P
   const poll = async () => {
     // Described first: when it says finished, the history and refreshes read after it are complete.
     const d = await aws.describeExecution(args.executionArn);
-    for (const event of await aws.history(args.executionArn)) {
+    for (const event of await aws.history(args.executionArn, lastEventId)) {
       if ((event.id ?? 0) <= lastEventId) continue;
       lastEventId = event.id ?? lastEventId;
       const [next, line] = historyLine(history, event, args.groupNames);

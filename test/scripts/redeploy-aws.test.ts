@@ -41,21 +41,34 @@ describe("scripts/redeploy-aws: the SDK calls behind ReleaseAws", () => {
     ]);
   });
 
-  it("reads the whole history, oldest first, page by page (at most 1000 events a page)", async () => {
-    const { aws, sent } = clients((_, input) =>
-      input.nextToken ? { events: [{ id: 3 }] } : { events: [{ id: 1 }, { id: 2 }], nextToken: "t" },
-    );
+  it("reads the history newest first, page by page (at most 1000 a page), only down to the last event seen", async () => {
+    // Events 1..5; pages of two, newest first.
+    const pages: Record<string, { events: Array<{ id: number }>; nextToken?: string }> = {
+      start: { events: [{ id: 5 }, { id: 4 }], nextToken: "p2" },
+      p2: { events: [{ id: 3 }, { id: 2 }], nextToken: "p3" },
+      p3: { events: [{ id: 1 }] },
+    };
+    const { aws, sent } = clients((_, input) => pages[input.nextToken ?? "start"]);
     assert.deepEqual(
-      (await aws.history("arn:e")).map((e) => e.id),
-      [1, 2, 3],
+      (await aws.history("arn:e", 0)).map((e) => e.id),
+      [1, 2, 3, 4, 5],
     );
+    assert.equal(sent.length, 3);
+    assert.deepEqual(sent[0]!.input, {
+      executionArn: "arn:e",
+      maxResults: 1000,
+      reverseOrder: true,
+      nextToken: undefined,
+    });
+    sent.length = 0;
     assert.deepEqual(
-      sent.map((s) => s.input),
-      [
-        { executionArn: "arn:e", maxResults: 1000, reverseOrder: false, nextToken: undefined },
-        { executionArn: "arn:e", maxResults: 1000, reverseOrder: false, nextToken: "t" },
-      ],
+      (await aws.history("arn:e", 3)).map((e) => e.id),
+      [4, 5],
     );
+    assert.equal(sent.length, 2, "stops at the page holding event 3");
+    sent.length = 0;
+    assert.deepEqual(await aws.history("arn:e", 5), []);
+    assert.equal(sent.length, 1);
   });
 
   it("lists running executions with the RUNNING filter, the last ones without", async () => {

@@ -116,8 +116,9 @@ export function fakeWorld(world: World) {
         ...(t.error !== undefined ? { error: t.error, cause: t.cause } : {}),
       };
     },
-    async history(a) {
-      calls.push(`history ${a}`);
+    // Every event so far, whatever `afterId` says: the follower must skip what it already printed itself.
+    async history(a, afterId) {
+      calls.push(`history ${a} ${afterId}`);
       return world.ticks.slice(0, tick + 1).flatMap((t) => t.events ?? []);
     },
     async executions(sm, max, running) {

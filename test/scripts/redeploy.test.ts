@@ -128,7 +128,11 @@ describe("scripts/redeploy: the release, followed", () => {
       "[worker] bake ended: instance refresh Successful",
       `promoted ${CANDIDATE} (previous ${LAST_GOOD}): both groups on the new image`,
     ]);
-    // Every poll re-reads the whole history: an event already printed is never printed again.
+    // Each poll asks only for the events after the last one it saw.
+    const afterIds = w.calls.filter((c) => c.startsWith("history ")).map((c) => Number(c.split(" ").at(-1)));
+    assert.equal(afterIds[0], 0);
+    assert.ok(afterIds.every((id, i) => i === 0 || id >= afterIds[i - 1]!) && afterIds.at(-1)! > 0, String(afterIds));
+    // An event already printed is never printed again, even if a read returns it twice.
     assert.equal(new Set(w.log).size, w.log.length, w.log.join("\n"));
     // A polling loop enters the same states on every poll: each is printed once per group.
     assert.equal(w.log.filter((l) => l === "[web] wait").length, 1);
@@ -203,9 +207,9 @@ describe("scripts/redeploy: the release, followed", () => {
     const flaky = fakeWorld(promotedWorld());
     const history = flaky.aws.history.bind(flaky.aws);
     let failures = 2;
-    flaky.aws.history = async (arn) => {
+    flaky.aws.history = async (arn, afterId) => {
       if (failures-- > 0) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
-      return history(arn);
+      return history(arn, afterId);
     };
     assert.equal(await redeploy(release(["prod"]), flaky.io), EXIT.promoted);
     assert.equal(
