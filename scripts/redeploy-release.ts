@@ -104,6 +104,8 @@ export function rollbackVerdict(args: {
 /** Exit codes, one per way a run ends; docs/redeploy.md lists them. */
 export const EXIT = {
   promoted: 0,
+  /** --status, --dry-run, --help: done, nothing went wrong. */
+  done: 0,
   /** Bad arguments, a missing stack output, a refused rollback target, a release already running, an AWS error. */
   error: 1,
   "rolled-back": 2,

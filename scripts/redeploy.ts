@@ -241,6 +241,29 @@ async function chooseAmi(
   return ami;
 }
 
+async function showStatus(
+  stack: Stack,
+  aws: ReleaseAws,
+  records: { stateMachineArn: string; lastGoodParameter: string; candidateParameter: string },
+  io: Io,
+): Promise<void> {
+  // One group's missing output is a line of the status, not the end of it.
+  const named = (g: ReleaseGroup) => {
+    try {
+      return groupName(stack, g, io);
+    } catch (err) {
+      return { missing: (err as Error).message };
+    }
+  };
+  const report = await gatherStatus(aws, {
+    stack: stack.name,
+    region: stack.region,
+    ...records,
+    groupNames: { web: named("web"), worker: named("worker") },
+  });
+  for (const line of formatStatus(report)) io.log(line);
+}
+
 /** Exit code of the run; every line it prints goes through io.log. */
 export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }>, io: Io): Promise<number> {
   const stack = await readStack(cmd.stack, io.run);
@@ -249,27 +272,9 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
   const lastGoodParameter = output(stack, "lastGoodAmiParameter");
   const candidateParameter = output(stack, "amiParameterName");
   if (cmd.command === "status") {
-    // One group's missing output is a line of the status, not the end of it.
-    const named = (g: ReleaseGroup) => {
-      try {
-        return groupName(stack, g, io);
-      } catch (err) {
-        return { missing: (err as Error).message };
-      }
-    };
-    const groupNames = { web: named("web"), worker: named("worker") };
-    const report = await gatherStatus(aws, {
-      stack: stack.name,
-      region: stack.region,
-      stateMachineArn,
-      lastGoodParameter,
-      candidateParameter,
-      groupNames,
-    });
-    for (const line of formatStatus(report)) io.log(line);
-    return EXIT.promoted;
+    await showStatus(stack, aws, { stateMachineArn, lastGoodParameter, candidateParameter }, io);
+    return EXIT.done;
   }
-
   const groups = cmd.groups.length ? RELEASE_GROUPS.filter((g) => cmd.groups.includes(g)) : [...RELEASE_GROUPS];
   const groupNames = Object.fromEntries(groups.map((g) => [g, groupName(stack, g, io)]));
   const ami = await chooseAmi(cmd, aws, { lastGoodParameter, candidateParameter, stack: stack.name }, io);
@@ -283,7 +288,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
     io.log(`  input: ${JSON.stringify(input)}`);
     for (const r of running)
       io.log(`note: a release is running now, and starting another is refused until it ends: ${r.executionArn}`);
-    return EXIT.promoted;
+    return EXIT.done;
   }
   if (running.length > 0) {
     throw new RedeployError(
