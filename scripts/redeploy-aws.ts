@@ -164,6 +164,8 @@ export function sdkReleaseAws(c: Clients): ReleaseAws {
       return { templateId: spec.LaunchTemplateId, version: spec.Version ?? "$Default" };
     },
     async templateImage(templateId, version) {
+      // A group names a number, `$Latest` or `$Default`: each a valid `Versions` entry for one template
+      // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLaunchTemplateVersions.html).
       const out = await c.ec2.send(
         new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: [version] }),
       );
