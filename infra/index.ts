@@ -293,6 +293,8 @@ export const jobsUrl = pulumi.interpolate`${apiUrl}/jobs`;
 export const resultsBaseUrl = results.baseUrl;
 export const albDnsName = lb.dnsName;
 export const asgName = fleet.asgName;
+/** The worker group (npm run redeploy -- --status / --group worker). */
+export const workerAsgName = workers.asgName;
 export const targetGroupArn = lb.targetGroupArn;
 export const amiParameterName = image.amiParameterName;
 /** The release (RELEASE_CONTRACT.md): `npm run redeploy` starts it; the record it writes. */

@@ -187,22 +187,8 @@ export function output(stack: Stack, name: string): string {
 /** Output names of each group's Auto Scaling group. */
 export const GROUP_OUTPUTS: Record<ReleaseGroup, string> = { web: "asgName", worker: "workerAsgName" };
 
-/**
- * A group's Auto Scaling group name: its stack output; for the worker group, when a stack exports none,
- * the fixed name infra/jobs/workerFleet.ts gives it (loaded only then: it brings the Pulumi SDK along).
- */
-export function groupName(stack: Stack, group: ReleaseGroup, io: Pick<Io, "log">): string {
-  const value = stack.outputs[GROUP_OUTPUTS[group]];
-  if (typeof value === "string" && value !== "") return value;
-  const stackName = stack.outputs["stack"];
-  if (group === "worker" && typeof stackName === "string" && stackName !== "") {
-    const { workerGroupName } = require("../infra/jobs/workerFleet") as typeof import("../infra/jobs/workerFleet");
-    const name = workerGroupName(stackName);
-    io.log(
-      `(no stack output "${GROUP_OUTPUTS.worker}": the worker group is ${name}, as infra/jobs/workerFleet.ts names it)`,
-    );
-    return name;
-  }
+/** A group's Auto Scaling group name: its stack output (infra/index.ts exports both). */
+export function groupName(stack: Stack, group: ReleaseGroup): string {
   return output(stack, GROUP_OUTPUTS[group]);
 }
 
@@ -250,7 +236,7 @@ async function showStatus(
   // One group's missing output is a line of the status, not the end of it.
   const named = (g: ReleaseGroup) => {
     try {
-      return groupName(stack, g, io);
+      return groupName(stack, g);
     } catch (err) {
       return { missing: (err as Error).message };
     }
@@ -276,7 +262,7 @@ export async function redeploy(cmd: Exclude<RedeployCommand, { command: "help" }
     return EXIT.done;
   }
   const groups = cmd.groups.length ? RELEASE_GROUPS.filter((g) => cmd.groups.includes(g)) : [...RELEASE_GROUPS];
-  const groupNames = Object.fromEntries(groups.map((g) => [g, groupName(stack, g, io)]));
+  const groupNames = Object.fromEntries(groups.map((g) => [g, groupName(stack, g)]));
   const ami = await chooseAmi(cmd, aws, { lastGoodParameter, candidateParameter, stack: stack.name }, io);
   const input = releaseInput(cmd.reason, ami, cmd.force, cmd.groups);
   const name = executionName(cmd.reason, io.now());

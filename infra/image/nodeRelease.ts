@@ -14,7 +14,7 @@
  *       gpg --verify SHASUMS256.txt.sig SHASUMS256.txt      # must say "Good signature"
  *  3. Copy the lines of node-vX.Y.Z-linux-x64.tar.xz and node-vX.Y.Z-linux-arm64.tar.xz below, run
  *     `npm test` (the component test checks the pin's shape), `npm run build && pulumi up`, and watch the
- *     next image build (`npm run redeploy -- --stack dev --wait`).
+ *     next image build and its release (`npm run redeploy -- dev`).
  *
  * The values below are v24.11.1's. They were NOT checked against nodejs.org or its signature here (the
  * machine this was written on has no internet access); they match two independent public pins of the same

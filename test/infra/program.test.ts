@@ -33,6 +33,7 @@ const OUTPUT_KEYS = [
   "stack",
   "targetGroupArn",
   "url",
+  "workerAsgName",
 ];
 
 /**

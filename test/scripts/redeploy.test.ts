@@ -269,17 +269,11 @@ describe("scripts/redeploy: the release, followed", () => {
     assert.equal(w.started.length, 0);
   });
 
-  it("a stack without a workerAsgName output: the worker group by the name infra gives it", async function () {
-    this.timeout(60_000); // loads the Pulumi SDK, as the script does in this case
+  it("a stack without a workerAsgName output is refused, naming the output and the fix", async () => {
     const { workerAsgName: _worker, ...outputs } = OUTPUTS;
-    const w = fakeWorld({ ...promotedWorld(), outputs: { ...outputs, stack: "prod" } });
-    assert.equal(await redeploy(release(["prod"]), w.io), EXIT.promoted);
-    assert.ok(
-      w.log.includes(
-        '(no stack output "workerAsgName": the worker group is fleet-worker-prod, as infra/jobs/workerFleet.ts names it)',
-      ),
-    );
-    assert.ok(w.calls.includes("instanceRefreshes fleet-worker-prod"));
+    const w = fakeWorld({ ...promotedWorld(), outputs });
+    await assert.rejects(redeploy(release(["prod"]), w.io), /workerAsgName/);
+    assert.equal(w.started.length, 0);
   });
 
   it("refuses to start while another release runs, naming it", async () => {
