@@ -13,7 +13,7 @@ import { UsageError, parseOrExit } from "./cli";
 import { readStackConfig, StackFileError, synth, validateStackConfig } from "./synth";
 import { FleetConfigError } from "../infra/shared/config";
 import { stackFacts } from "./cost/plan";
-import { loadPriceTable, PriceTableError } from "./cost/prices";
+import { loadPriceTable, PriceTableError, type PriceTable } from "./cost/prices";
 import { costReport, DEFAULT_ASSUMPTIONS, type Assumptions, type CostReport } from "./cost/model";
 
 /** Assumption flags: flag name → the Assumptions field it sets (all non-negative numbers). */
@@ -115,16 +115,17 @@ export function parseCostArgs(argv: string[]): CostArgs {
   };
 }
 
-/** Synthesizes the stack from `config` and prices it. */
+/** Synthesizes the stack from `config` and prices it (from the region's table unless `prices` is given). */
 export async function costOfConfig(
   stack: string,
   config: Record<string, string>,
   assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
+  prices?: PriceTable,
 ): Promise<CostReport> {
   validateStackConfig(config);
   const plan = await synth(stack, config);
   const facts = stackFacts(plan, config);
-  return costReport(facts, loadPriceTable(facts.region), assumptions);
+  return costReport(facts, prices ?? loadPriceTable(facts.region), assumptions);
 }
 
 const usd = (n: number | null) => (n === null ? "no price" : `$${n.toFixed(2)}`);

@@ -157,7 +157,8 @@ function hourlyPrice(table: PriceTable, a: Assumptions, instanceType: string): n
 /** Instance-hours of the web group: its average over 730 h, less the drain, plus the refresh's extras. */
 export function webInstanceHours(f: StackFacts, a: Assumptions): number {
   const average = a.webAverageInstances ?? f.web.desiredCapacity;
-  return average * HOURS_PER_MONTH - nightlyDrainedHours(f, f.web.desiredCapacity) + refreshExtraHours(f, a, f.web);
+  const drained = nightlyDrainedHours(f, webDrainedInstances(f, a));
+  return Math.max(0, average * HOURS_PER_MONTH - drained) + refreshExtraHours(f, a, f.web);
 }
 
 /** Instance-hours of the worker group: its minimum all month, or the hours the jobs need if more, within max. */
@@ -167,6 +168,11 @@ export function workerInstanceHours(f: StackFacts, a: Assumptions): number {
   const jobHours = (a.jobsPerMonth * f.jobSeconds) / 3600 / Math.max(1, w.vcpus ?? 1);
   const running = Math.min(Math.max(w.minSize * HOURS_PER_MONTH, jobHours), w.maxSize * HOURS_PER_MONTH);
   return Math.max(0, running - nightlyDrainedHours(f, w.minSize)) + refreshExtraHours(f, a, w);
+}
+
+/** The drain takes down what runs at night: the desired capacity, but no more than the average. */
+function webDrainedInstances(f: StackFacts, a: Assumptions): number {
+  return Math.min(a.webAverageInstances ?? f.web.desiredCapacity, f.web.desiredCapacity);
 }
 
 function nightlyDrainedHours(f: StackFacts, instances: number): number {
@@ -289,8 +295,8 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
   const drained =
     f.nightly === "drain"
       ? sumOrNull([
-          times(f.web.desiredCapacity * f.drainedHoursPerDay * DAYS_PER_MONTH, webPrice),
-          times((f.workers?.minSize ?? 0) * f.drainedHoursPerDay * DAYS_PER_MONTH, workerPrice),
+          times(nightlyDrainedHours(f, webDrainedInstances(f, a)), webPrice),
+          times(nightlyDrainedHours(f, f.workers?.minSize ?? 0), workerPrice),
         ])
       : 0;
   const refreshExtra =
