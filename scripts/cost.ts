@@ -150,7 +150,10 @@ export function formatReport(r: CostReport): string {
     `  ${"total".padEnd(width)}  ${usd(r.totalUsd).padStart(10)}${r.unpriced.length ? `  + unpriced: ${r.unpriced.join(", ")}` : ""}`,
     "",
     night,
-    `Spot for the worker group at a ${Math.round(r.spotDiscount * 100)} % discount would save ${usd(r.spotSavingsUsd)} a month`,
+    `Spot for all the worker group at a ${Math.round(r.spotDiscount * 100)} % discount would save ${usd(r.spotSavingsUsd)} a month against on-demand` +
+      (r.workerSpotShare > 0
+        ? ` (its mixed instances policy already buys ${Math.round(r.workerSpotShare * 100)} % of its hours on Spot, priced so above)`
+        : ""),
     "assumptions: see --help and docs/cost.md; a price with no source here is left out, never guessed",
   ].join("\n");
 }

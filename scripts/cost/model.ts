@@ -119,7 +119,9 @@ export interface CostReport {
   /** Refresh mode: what the replacements running beside the old instances cost; 0 otherwise. */
   refreshExtraUsd: number | null;
   spotDiscount: number;
-  /** What Spot would save on the worker group at `spotDiscount`. */
+  /** Share of the worker group's instance-hours the plan already buys on Spot (mixed instances policy). */
+  workerSpotShare: number;
+  /** What all-Spot would save on the worker group against all on-demand, at `spotDiscount`. */
   spotSavingsUsd: number | null;
   assumptions: Assumptions;
   pricesReadOn: string;
@@ -249,7 +251,11 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
   const workerHours = workerInstanceHours(f, a);
   const webPrice = hourlyPrice(p, a, f.web.instanceType);
   const workerType = f.workers?.instanceType ?? f.web.instanceType;
-  const workerPrice = hourlyPrice(p, a, workerType);
+  const spotDiscount = a.spotDiscount ?? p.spotDiscount.fraction;
+  const spotShare = f.workers ? spotShareOf(f.workers, workerHours / HOURS_PER_MONTH) : 0;
+  const onDemandWorkerPrice = hourlyPrice(p, a, workerType);
+  // A plan that already buys Spot pays the discounted price on its Spot share.
+  const workerPrice = onDemandWorkerPrice === null ? null : onDemandWorkerPrice * (1 - spotShare * spotDiscount);
   const ebsGbMonths = (webHours * f.web.volumeGb + workerHours * (f.workers?.volumeGb ?? 0)) / HOURS_PER_MONTH;
   const buildType = f.buildInstanceType;
   const lines: CostLine[] = [
@@ -306,8 +312,8 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
           f.workers ? times(refreshExtraHours(f, a, f.workers), workerPrice) : 0,
         ])
       : 0;
-  const spotDiscount = a.spotDiscount ?? p.spotDiscount.fraction;
-  const workerUsd = lines[1]!.usd;
+  const workerOnDemandUsd =
+    workerHours === 0 ? 0 : onDemandWorkerPrice === null ? null : workerHours * onDemandWorkerPrice;
   return {
     stack: f.stack,
     region: f.region,
@@ -319,10 +325,18 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
     drainSavingsUsd: drained,
     refreshExtraUsd: refreshExtra,
     spotDiscount,
-    spotSavingsUsd: workerUsd === null ? null : workerUsd * spotDiscount,
+    workerSpotShare: spotShare,
+    spotSavingsUsd: workerOnDemandUsd === null ? null : workerOnDemandUsd * spotDiscount,
     assumptions: a,
     pricesReadOn: p.readOn,
   };
+}
+
+/** Spot's share of a group's instances when it runs `average` of them, per its mixed instances policy. */
+export function spotShareOf(g: GroupFacts, average: number): number {
+  if (!g.purchase || average <= 0) return 0;
+  const above = Math.max(0, average - g.purchase.onDemandBase);
+  return (above * (1 - g.purchase.onDemandPercentAbove / 100)) / average;
 }
 
 function sumOrNull(xs: (number | null)[]): number | null {

@@ -22,6 +22,11 @@ export interface GroupFacts {
   /** GB of EBS per instance, summed over the launch template's block devices. */
   volumeGb: number;
   vcpus: number | undefined;
+  /**
+   * A mixed instances policy's split: the first `onDemandBase` instances on demand, then
+   * `onDemandPercentAbove` % of the rest (the remainder on Spot). Absent: all on demand.
+   */
+  purchase?: { onDemandBase: number; onDemandPercentAbove: number };
 }
 
 export interface StackFacts {
@@ -114,6 +119,19 @@ function groupFacts(plan: SynthResult, asg: SynthResource): GroupFacts {
     maxSize: Number(asg.inputs.maxSize ?? minSize),
     volumeGb,
     vcpus: vcpusOf(instanceType),
+    ...purchaseOf(asg),
+  };
+}
+
+/** The on-demand / Spot split of a mixed instances policy (AWS's defaults: base 0, 100 % on demand). */
+function purchaseOf(asg: SynthResource): Pick<GroupFacts, "purchase"> {
+  const d = asg.inputs.mixedInstancesPolicy?.instancesDistribution;
+  if (!asg.inputs.mixedInstancesPolicy) return {};
+  return {
+    purchase: {
+      onDemandBase: Number(d?.onDemandBaseCapacity ?? 0),
+      onDemandPercentAbove: Number(d?.onDemandPercentageAboveBaseCapacity ?? 100),
+    },
   };
 }
 

@@ -4,8 +4,16 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { albLcus, costReport, DEFAULT_ASSUMPTIONS, type Assumptions, type CostReport } from "../../scripts/cost/model";
-import { cronMinuteOfDay, drainedHours, alarmMetricCount } from "../../scripts/cost/plan";
+import {
+  albLcus,
+  costReport,
+  DEFAULT_ASSUMPTIONS,
+  spotShareOf,
+  type Assumptions,
+  type CostReport,
+} from "../../scripts/cost/model";
+import { alarmMetricCount, cronMinuteOfDay, drainedHours, stackFacts } from "../../scripts/cost/plan";
+import type { SynthResult } from "../../scripts/synth";
 import { testFacts, testTable } from "./cost-fixtures";
 
 const DAYS = 730 / 24; // 30.416… days in a 730-hour month
@@ -162,5 +170,76 @@ describe("cost plan helpers", () => {
   it("bills a metric-math alarm per metric it reads, not per expression", () => {
     assert.equal(alarmMetricCount({ metricName: "CPUUtilization" }), 1);
     assert.equal(alarmMetricCount({ metricQueries: [{ metric: {} }, { metric: {} }, { expression: "m1/m2" }] }), 2);
+  });
+});
+
+describe("cost model: a worker group that already buys Spot", () => {
+  const workers = testFacts().workers!;
+
+  it("Spot's share follows the mixed instances policy: base on demand, then the percentage above it", () => {
+    const g = { ...workers, purchase: { onDemandBase: 1, onDemandPercentAbove: 25 } };
+    // 4 instances: 1 base on demand, 3 above it of which 75 % Spot = 2.25 of 4
+    assert.equal(spotShareOf(g, 4), 2.25 / 4);
+    assert.equal(spotShareOf(g, 1), 0);
+    assert.equal(spotShareOf(workers, 4), 0); // no policy: all on demand
+  });
+
+  it("prices the Spot share at the discount; the Spot line stays all-Spot against all on-demand", () => {
+    const f = testFacts({
+      nightly: "none",
+      drainedHoursPerDay: 0,
+      workers: { ...workers, purchase: { onDemandBase: 0, onDemandPercentAbove: 0 } },
+    });
+    const r = costReport(f, testTable(), { ...DEFAULT_ASSUMPTIONS, instancePrices: {} });
+    // 730 h all on Spot at a 0.5 discount of $0.20/h
+    near(usdOf(r, "EC2 workers"), 730 * 0.2 * 0.5, "Spot workers");
+    near(r.spotSavingsUsd, 730 * 0.2 * 0.5, "all-Spot saving");
+    assert.equal(r.workerSpotShare, 1);
+  });
+
+  it("reads the type and the split from a mixed instances policy in the plan", () => {
+    const lt = (name: string, instanceType: string) => ({
+      type: "aws:ec2/launchTemplate:LaunchTemplate",
+      name,
+      custom: true,
+      id: `${name}-id`,
+      outputs: {},
+      options: {},
+      inputs: { instanceType, blockDeviceMappings: [{ ebs: { volumeSize: 8 } }] },
+    });
+    const asg = (name: string, inputs: Record<string, unknown>) => ({
+      type: "aws:autoscaling/group:Group",
+      name,
+      custom: true,
+      id: `${name}-id`,
+      outputs: {},
+      options: {},
+      inputs,
+    });
+    const plan: SynthResult = {
+      stack: "t",
+      outputs: {},
+      resources: [
+        lt("web-lt", "c7i.large"),
+        lt("worker-lt", "c7i.xlarge"),
+        asg("web", { minSize: 2, maxSize: 4, targetGroupArns: ["tg"], launchTemplate: { id: "web-lt-id" } }),
+        asg("worker", {
+          minSize: 0,
+          maxSize: 4,
+          mixedInstancesPolicy: {
+            instancesDistribution: { onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 0 },
+            launchTemplate: {
+              launchTemplateSpecification: { launchTemplateId: "worker-lt-id" },
+              overrides: [{ instanceType: "c7a.xlarge" }, { instanceType: "c7i.xlarge" }],
+            },
+          },
+        }),
+      ],
+    };
+    const f = stackFacts(plan, { "aws:region": "eu-central-1" });
+    assert.equal(f.web.instanceType, "c7i.large");
+    assert.equal(f.workers!.instanceType, "c7a.xlarge");
+    assert.deepEqual(f.workers!.purchase, { onDemandBase: 1, onDemandPercentAbove: 0 });
+    assert.equal(f.web.purchase, undefined);
   });
 });
