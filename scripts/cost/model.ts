@@ -244,6 +244,55 @@ function dataLines(f: StackFacts, a: Assumptions, p: PriceTable, workerHours: nu
   ];
 }
 
+/** Drain mode: what the drained hours save; refresh mode: what the replacements cost. */
+function nightCosts(
+  f: StackFacts,
+  a: Assumptions,
+  webPrice: number | null,
+  workerPrice: number | null,
+): { drained: number | null; refreshExtra: number | null } {
+  const times = (h: number, price: number | null) => (h === 0 ? 0 : price === null ? null : h * price);
+  return {
+    drained:
+      f.nightly === "drain"
+        ? sumOrNull([
+            times(nightlyDrainedHours(f, webDrainedInstances(f, a)), webPrice),
+            times(nightlyDrainedHours(f, f.workers?.minSize ?? 0), workerPrice),
+          ])
+        : 0,
+    refreshExtra:
+      f.nightly === "refresh"
+        ? sumOrNull([
+            times(refreshExtraHours(f, a, f.web), webPrice),
+            f.workers ? times(refreshExtraHours(f, a, f.workers), workerPrice) : 0,
+          ])
+        : 0,
+  };
+}
+
+/** The nightly build, and what costs by the resource or the call: KMS, Step Functions, Scheduler. */
+function nightlyAndFixedLines(f: StackFacts, a: Assumptions, p: PriceTable): CostLine[] {
+  const cost = (k: PriceKey, qty: number, unit: string) => term(qty, priceOf(p, k), unit, k);
+  const build = f.buildInstanceType;
+  const invocations = f.schedules * DAYS_PER_MONTH;
+  return [
+    build
+      ? ec2Line("Image Builder build instance", a.buildHoursPerNight * DAYS_PER_MONTH, build, hourlyPrice(p, a, build))
+      : line("Image Builder build instance", [term(0, null, "h", "none")]),
+    line("KMS", [cost("kmsKeyMonth", f.kmsKeys, "keys")]),
+    line("Step Functions", [
+      cost("stepFunctions1kTransitions", (f.stateMachines * a.sfnTransitionsPerMonth) / 1000, "k transitions"),
+    ]),
+    line("EventBridge Scheduler", [
+      cost(
+        "schedulerMillionInvocations",
+        Math.max(0, invocations - p.schedulerFreeInvocations) / 1e6,
+        `M invocations beyond ${p.schedulerFreeInvocations / 1e6}M free (${fmt(invocations)} a month)`,
+      ),
+    ]),
+  ];
+}
+
 /** The whole report. */
 export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostReport {
   const cost = (k: PriceKey, qty: number, unit: string) => term(qty, priceOf(p, k), unit, k);
@@ -257,7 +306,6 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
   // A plan that already buys Spot pays the discounted price on its Spot share.
   const workerPrice = onDemandWorkerPrice === null ? null : onDemandWorkerPrice * (1 - spotShare * spotDiscount);
   const ebsGbMonths = (webHours * f.web.volumeGb + workerHours * (f.workers?.volumeGb ?? 0)) / HOURS_PER_MONTH;
-  const buildType = f.buildInstanceType;
   const lines: CostLine[] = [
     ec2Line("EC2 web", webHours, f.web.instanceType, webPrice),
     ec2Line("EC2 workers", workerHours, workerType, workerPrice),
@@ -277,41 +325,9 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
       cost("cloudWatchDashboardMonth", f.dashboards, "dashboards"),
     ]),
     ...logsLines(f, a, p, webHours + workerHours),
-    buildType
-      ? ec2Line(
-          "Image Builder build instance",
-          a.buildHoursPerNight * DAYS_PER_MONTH,
-          buildType,
-          hourlyPrice(p, a, buildType),
-        )
-      : line("Image Builder build instance", [term(0, null, "h", "none")]),
-    line("KMS", [cost("kmsKeyMonth", f.kmsKeys, "keys")]),
-    line("Step Functions", [
-      cost("stepFunctions1kTransitions", (f.stateMachines * a.sfnTransitionsPerMonth) / 1000, "k transitions"),
-    ]),
-    line("EventBridge Scheduler", [
-      cost(
-        "schedulerMillionInvocations",
-        Math.max(0, f.schedules * DAYS_PER_MONTH - p.schedulerFreeInvocations) / 1e6,
-        `M invocations beyond ${p.schedulerFreeInvocations / 1e6}M free (${fmt(f.schedules * DAYS_PER_MONTH)} a month)`,
-      ),
-    ]),
+    ...nightlyAndFixedLines(f, a, p),
   ];
-  const times = (h: number, price: number | null) => (h === 0 ? 0 : price === null ? null : h * price);
-  const drained =
-    f.nightly === "drain"
-      ? sumOrNull([
-          times(nightlyDrainedHours(f, webDrainedInstances(f, a)), webPrice),
-          times(nightlyDrainedHours(f, f.workers?.minSize ?? 0), workerPrice),
-        ])
-      : 0;
-  const refreshExtra =
-    f.nightly === "refresh"
-      ? sumOrNull([
-          times(refreshExtraHours(f, a, f.web), webPrice),
-          f.workers ? times(refreshExtraHours(f, a, f.workers), workerPrice) : 0,
-        ])
-      : 0;
+  const { drained, refreshExtra } = nightCosts(f, a, webPrice, workerPrice);
   const workerOnDemandUsd =
     workerHours === 0 ? 0 : onDemandWorkerPrice === null ? null : workerHours * onDemandWorkerPrice;
   return {
