@@ -5,14 +5,15 @@
  * scripts/cost/plan.ts, priced from scripts/prices/<aws:region>.json by scripts/cost/model.ts under the
  * usage assumptions below. Prints a table by component with a monthly total (730 h), what the night's
  * drain saves (or the refresh's replacements cost), and what Spot would save on the worker group.
- * A missing stack file, a config error or a region without a price table exits 1 naming the file.
+ * A missing stack file, a config error, a plan it cannot read or a region without a price table exits 1
+ * with a message naming the file or the resource.
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError, parseOrExit } from "./cli";
 import { readStackConfig, StackFileError, synth, validateStackConfig } from "./synth";
 import { FleetConfigError } from "../infra/shared/config";
-import { stackFacts } from "./cost/plan";
+import { PlanFactsError, stackFacts } from "./cost/plan";
 import { loadPriceTable, PriceTableError, type PriceTable } from "./cost/prices";
 import { costReport, DEFAULT_ASSUMPTIONS, type Assumptions, type CostReport } from "./cost/model";
 
@@ -168,7 +169,12 @@ async function main(): Promise<void> {
   try {
     report = await costOfConfig(args.stack, readStackConfig(args.stack, args.dir), args.assumptions);
   } catch (err) {
-    if (err instanceof StackFileError || err instanceof FleetConfigError || err instanceof PriceTableError) {
+    if (
+      err instanceof StackFileError ||
+      err instanceof FleetConfigError ||
+      err instanceof PriceTableError ||
+      err instanceof PlanFactsError
+    ) {
       console.error(`cost ${args.stack}: ${err.message}`);
       process.exit(1);
     }
