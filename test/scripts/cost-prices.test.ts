@@ -33,7 +33,10 @@ describe("cost prices", () => {
       () => parsePriceTable(broken, "x.json"),
       (e: unknown) => e instanceof PriceTableError && e.file === "x.json" && e.field === "prices.albHour",
     );
-    const guessed = { ...raw, prices: { ...raw.prices, s3Put1k: { ...good.prices.s3Put1k, usd: 0.005 } } };
+    const guessed = {
+      ...raw,
+      prices: { ...raw.prices, s3Put1k: { ...good.prices.s3Put1k, usd: 0.005, confidence: "missing" } },
+    };
     assert.throws(() => parsePriceTable(guessed, "x.json"), /null price has confidence "missing"/);
   });
 });
