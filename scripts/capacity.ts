@@ -1,6 +1,7 @@
 /**
  * npm run capacity -- --peak-rps 4000 (--per-instance-rps 900 | --measure) [--target-cpu 70] [--azs 2]
  *                     [--stack dev] [--instance-vcpus 2] [--instance-type c7i.large] [--path /] [--seconds 5]
+ *                     [--region eu-central-1] [--instance-price USD]
  *
  * The paper math of capacity estimation (scripts/capacity-math.ts), done for the reader: min / desired /
  * max instances for the Auto Scaling group, the arithmetic behind each, and the `pulumi config set` lines.
@@ -8,6 +9,8 @@
  * core's worth), measures GET <path> req/s for a few seconds and scales that by --instance-vcpus.
  * With --jobs-per-minute, --job-seconds and --max-wait-seconds it sizes the worker fleet instead
  * (scripts/capacity-jobs.ts).
+ * With --instance-type it also prints what min / desired / max instances of that type cost a month
+ * (scripts/cost/capacity-cost.ts, prices from scripts/prices/<--region>.json or --instance-price).
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -16,6 +19,8 @@ import { infraCaveats, planCapacity, pulumiConfigLines, requestsPerTargetPerMinu
 import { runLoad, startTarget } from "../bench/load";
 import { parseOrExit, UsageError } from "./cli";
 import { isJobsMode, jobsCapacityReport, JOBS_USAGE, parseJobsCapacityArgs } from "./capacity-jobs";
+import { capacityCostLines } from "./cost/capacity-cost";
+import { loadPriceTable, PriceTableError, type PriceTable } from "./cost/prices";
 
 const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | --measure) [options]
   --peak-rps N          peak load the fleet must serve, req/s (required)
@@ -25,7 +30,9 @@ const USAGE = `usage: npm run capacity -- --peak-rps N (--per-instance-rps N | -
   --azs N               availability zones, integer ≥ 1 (default 2)
   --stack NAME          Pulumi stack for the config lines (default dev)
   --instance-vcpus N    vCPUs of the instance type (default 2)
-  --instance-type T     also print fleet:instanceType T
+  --instance-type T     also print fleet:instanceType T and the monthly cost of min/desired/max of T
+  --region R            price table for that cost: scripts/prices/R.json (default eu-central-1)
+  --instance-price USD  on-demand USD per instance-hour of T, over (or instead of) the table's
   --path P              with --measure: the path to load (default /)
   --seconds S           with --measure: measuring time, 1..60 s (default 5)`;
 
@@ -38,6 +45,8 @@ export interface CapacityArgs {
   stack: string;
   instanceVcpus: number;
   instanceType?: string;
+  region: string;
+  instancePrice?: number;
   path: string;
   seconds: number;
 }
@@ -51,6 +60,8 @@ const FLAGS = new Set([
   "--stack",
   "--instance-vcpus",
   "--instance-type",
+  "--region",
+  "--instance-price",
   "--path",
   "--seconds",
 ]);
@@ -121,6 +132,13 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
       `--instance-type must be an EC2 instance type, e.g. --instance-type c7i.large; got "${instanceType}"`,
     );
   }
+  const region = values.get("--region") ?? "eu-central-1";
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new UsageError(`--region must be an AWS region, e.g. --region eu-central-1; got "${region}"`);
+  const instancePrice = num("--instance-price", { positive: true });
+  if (instanceType === undefined)
+    for (const f of ["--region", "--instance-price"])
+      if (values.has(f)) throw new UsageError(`${f} only applies with --instance-type (the type it prices)`);
   return {
     peakRps,
     perInstanceRps,
@@ -130,6 +148,8 @@ export function parseCapacityArgs(argv: string[]): CapacityArgs {
     stack,
     instanceVcpus: num("--instance-vcpus", { integer: true, min: 1, max: 448 }) ?? 2,
     instanceType,
+    region,
+    ...(instancePrice !== undefined ? { instancePrice } : {}),
     path: p,
     seconds: num("--seconds", { min: 1, max: 60 }) ?? 5,
   };
@@ -146,6 +166,8 @@ function example(flag: string): string {
         "--stack": "prod",
         "--instance-vcpus": "2",
         "--instance-type": "c7i.large",
+        "--region": "eu-central-1",
+        "--instance-price": "0.1",
         "--path": "/",
         "--seconds": "5",
       } as Record<string, string>
@@ -245,6 +267,18 @@ async function main(): Promise<void> {
   for (const step of plan.steps) console.log(`  ${step}`);
   console.log(`\nmin ${plan.minSize} / desired ${plan.desiredCapacity} / max ${plan.maxSize}`);
   for (const note of [...plan.notes, ...infraCaveats(args.targetCpu, args.azs)]) console.log(`note: ${note}`);
+  if (args.instanceType) {
+    let table: PriceTable | undefined;
+    try {
+      table = loadPriceTable(args.region);
+    } catch (err) {
+      if (!(err instanceof PriceTableError)) throw err;
+      if (args.instancePrice === undefined) console.log(`cost: ${err.message}`);
+    }
+    if (table || args.instancePrice !== undefined)
+      for (const line of capacityCostLines(plan, args.instanceType, args.region, table, args.instancePrice))
+        console.log(line);
+  }
   console.log("\napply to the stack:");
   for (const line of pulumiConfigLines(plan, args.stack, args.targetCpu, args.instanceType)) console.log(`  ${line}`);
   const perMinute = requestsPerTargetPerMinute(perInstance, args.targetCpu);
