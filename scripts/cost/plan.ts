@@ -164,7 +164,11 @@ export function stackFacts(plan: SynthResult, config: Record<string, string>): S
 
   const drain = of(plan, T.schedule).find((s) => s.inputs.scheduledActionName === "fleet-nightly-drain");
   const restore = of(plan, T.schedule).find((s) => s.inputs.scheduledActionName === "fleet-nightly-restore");
-  const refresh = of(plan, T.scheduler).some((s) => /startInstanceRefresh/.test(String(s.inputs.target?.arn ?? "")));
+  // The nightly release (a schedule starting the release state machine) refreshes the groups with
+  // launch-before-terminate; a schedule calling StartInstanceRefresh directly does the same.
+  const refresh = of(plan, T.scheduler).some((s) =>
+    /startInstanceRefresh|:states:.*:stateMachine:/.test(String(s.inputs.target?.arn ?? "")),
+  );
   const nightly = drain && restore ? "drain" : refresh ? "refresh" : "none";
 
   const vpc = of(plan, T.vpc)[0];
