@@ -82,13 +82,13 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
         log.info(
           { running, drainTimeoutMs: options.drainTimeoutMs },
           `waiting up to ${options.drainTimeoutMs / 1000} s for ${running} running job${running === 1 ? "" : "s"} to finish, ` +
-            `then giving ${running === 1 ? "it" : "them"} back; ${signal} again gives ${running === 1 ? "it" : "them"} back now`,
+            `then stopping ${running === 1 ? "it" : "them"} (the attempt counts); ${signal} again gives ${running === 1 ? "it" : "them"} back now, uncounted`,
         );
       }
       void drain(signal);
     } else {
       log.info({ running: worker?.running() ?? 0 }, `${signal} again: giving the running jobs back now`);
-      void warmed.then(() => worker?.stop(0));
+      void warmed.then(() => worker?.handBack());
     }
   };
   process.on("SIGTERM", onSignal);

@@ -27,7 +27,8 @@ export const JOB_LOG = {
   lost: "job lease lost; another worker has it",
   released: "job given back on drain",
   drained: "job stopped by the drain deadline; its attempt counts",
-  storeRetry: "storing a finished job failed; retrying within its lease",
+  // Worded so the failed-jobs metric filter ("job failed") does not count it: the attempt has not failed.
+  storeRetry: "storing a finished job's outcome did not work; retrying within its lease",
   discarded: "job result discarded: the lease was lost before it completed",
 } as const;
 
@@ -46,8 +47,12 @@ const STORE_RETRY_MAX_MS = 5_000;
 /** Past this the storage error is the attempt's failure after all (the backend is down, not throttled). */
 const STORE_RETRY_BUDGET_MS = 120_000;
 
-/** Why a running job was stopped before it ended by itself. */
-type StopCause = "canceled" | "lost" | "timeout" | "drain";
+/**
+ * Why a running job was stopped before it ended by itself. `drain` is the drain deadline (the attempt
+ * counts, so a job longer than the drain cannot restart forever); `handBack` is an operator's explicit
+ * "now" (a second Ctrl-C): the job goes back uncounted.
+ */
+type StopCause = "canceled" | "lost" | "timeout" | "drain" | "handBack";
 
 interface ActiveJob {
   /** waiting: claimed, the busy report pending; running: the work; storing: the result and completion. */
@@ -97,8 +102,10 @@ export interface JobWorker {
   readonly done: Promise<void>;
   /** Jobs running now. */
   running(): number;
-  /** The drain: stop claiming, let running jobs finish until the deadline, give the rest back. */
+  /** The drain: stop claiming, let running jobs finish until the deadline, then stop them (attempt counted). */
   stop(drainTimeoutMs: number): Promise<void>;
+  /** Stop claiming and give every running job back now, uncounted (an operator's second Ctrl-C). */
+  handBack(): Promise<void>;
 }
 
 export function startJobWorker(options: JobWorkerOptions): JobWorker {
@@ -153,7 +160,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     if (entry.stoppedEarly) {
       // Stopped before it ran (a drain while the busy report was pending): given back uncounted.
       keeper.stop();
-      if (entry.stoppedEarly === "drain") {
+      if (entry.stoppedEarly === "drain" || entry.stoppedEarly === "handBack") {
         await backend.release(lease);
         log.info(who, JOB_LOG.released);
       }
@@ -196,6 +203,11 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
 
   async function settleFailure(lease: Lease, who: object, err: unknown, startedMs: number): Promise<void> {
     const ms = Date.now() - startedMs;
+    if (err instanceof JobStopped && err.why === "handBack") {
+      await backend.release(lease);
+      log.info({ ...who, ms }, JOB_LOG.released);
+      return;
+    }
     if (err instanceof JobStopped && (err.why === "canceled" || err.why === "lost")) {
       log.warn({ ...who, ms }, err.why === "canceled" ? JOB_LOG.canceled : JOB_LOG.lost);
       return;
@@ -300,11 +312,18 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
         wake();
         log.info({ running: active.size, drainTimeoutMs }, "job worker draining");
       }
-      // A later stop with a shorter deadline (a second Ctrl-C: stop(0)) hands the jobs back sooner.
       const deadline = setTimeout(() => {
         for (const entry of active.values()) entry.stop("drain");
       }, drainTimeoutMs);
       done.finally(() => clearTimeout(deadline)).catch(() => {});
+      await done;
+    },
+    async handBack() {
+      if (!stopping.signal.aborted) {
+        stopping.abort();
+        wake();
+      }
+      for (const entry of active.values()) entry.stop("handBack");
       await done;
     },
   };

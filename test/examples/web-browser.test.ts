@@ -118,8 +118,9 @@ describe("examples/web in headless Chromium: the page on one origin, the service
       if (/\/jobs\/[0-9a-f-]{36}\?wait=20$/.test(r.url())) polls.push(r.url());
     });
     const posted = page.waitForRequest((r) => r.method() === "POST" && r.url() === config!.jobsUrl);
-    // About a second of work on one core: long enough for progress to be reported while the page polls.
-    await fill(page, "640", "480", "1000");
+    // About 4.5 s of work on one core of the dev machine (640×480 at 10,000 iterations took 1.15 s: most
+    // pixels escape early), so several progress reports (one per 250 ms at most) reach the long poll.
+    await fill(page, "1280", "960", "10000");
     await page.click("#submit");
     const post = await posted;
     assert.match(post.headers()["idempotency-key"] ?? "", /^[0-9a-f-]{36}$/);
@@ -128,13 +129,13 @@ describe("examples/web in headless Chromium: the page on one origin, the service
       (img as HTMLImageElement).naturalWidth,
       (img as HTMLImageElement).naturalHeight,
     ]);
-    assert.deepEqual(size, [640, 480]);
+    assert.deepEqual(size, [1280, 960]);
     assert.ok(polls.length >= 1, "the page long-polls GET /jobs/:id?wait=20");
     assert.ok(
       statuses.some((s) => /^Rendering… [1-9]\d? %$/.test(s)),
       `progress seen: ${JSON.stringify(statuses)}`,
     );
-    assert.equal(await page.$eval("#status", (el) => el.textContent), "Done: 640 × 480 px.");
+    assert.equal(await page.$eval("#status", (el) => el.textContent), "Done: 1280 × 960 px.");
     const src = await page.$eval("#image", (img) => (img as HTMLImageElement).src);
     assert.ok(src.startsWith(`http://127.0.0.1:${web!.port}/results/`), src);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -239,7 +239,7 @@ describe("infra config (fleet:*)", () => {
     it("reads whitespace around a value as nothing, and an empty value as unset", () => {
       assert.equal(parse({ minSize: " 2 ", maxSize: "3" }).minSize, 2);
       assert.equal(parse({ cpuTargetPercent: "  " }).cpuTargetPercent, 70);
-      assert.equal(parse({ deletionProtection: " TRUE ", allowPlainHttp: "True" }).deletionProtection, true);
+      assert.equal(parse({ deletionProtection: " TRUE " }).deletionProtection, true);
       assert.equal(parse({ deletionProtection: "FALSE" }).deletionProtection, false);
       assert.equal(parse({ drainCron: " 0  3 * *  * " }).drainCron, "0 3 * * *");
     });
@@ -329,7 +329,7 @@ describe("infra config (fleet:*)", () => {
       assert.equal(nearestKey("maxSizeXX"), "maxSize", "2 edits, under the floor of 2");
       assert.equal(nearestKey("minSizzzz"), "minSize", "3 edits on 9 letters: exactly 9 / 3");
       assert.equal(nearestKey("minSizzzzz"), undefined, "4 edits on 10 letters: past ⌊10 / 3⌋ = 3");
-      assert.equal(nearestKey("allowPlainHttpXXX"), "allowPlainHttp", "3 edits on 17 letters: within 17 / 3 = 5");
+      assert.equal(nearestKey("certificateArnXXX"), "certificateArn", "3 edits on 17 letters: within 17 / 3 = 5");
       assert.equal(editDistance("kitten", "sitting"), 3);
       assert.equal(editDistance("", "abc"), 3);
       assert.equal(editDistance("MinSize", "minsize"), 0);
@@ -372,8 +372,11 @@ describe("infra config (fleet:*)", () => {
         parse({ drainCron: "0 3 * * 1", restoreCron: "10 3 * * 1", pipelineCron: "0 2 * * 1" }).pipelineCron,
         "0 2 * * 1",
       );
-      const stepped = { drainCron: "0 3 * * */2", restoreCron: "10 3 * * */2", pipelineCron: "0 2 * * 0,2,4,6" };
+      // Drain mode: the drain is a scheduled action (standard cron), but the restore time also starts the
+      // nightly release through EventBridge Scheduler, whose cron has no step in day-of-week.
+      const stepped = { drainCron: "0 3 * * */2", restoreCron: "10 3 * * 0,2,4,6", pipelineCron: "0 2 * * 0,2,4,6" };
       assert.equal(parse(stepped).drainCron, "0 3 * * */2", "drain mode: the drain is not an AWS cron");
+      assert.throws(() => parse({ ...stepped, restoreCron: "10 3 * * */2" }), /restoreCron.*EventBridge Scheduler/);
       assert.throws(() => parse({ ...stepped, nightly: "refresh" }), /EventBridge Scheduler/);
     });
 
@@ -482,8 +485,8 @@ describe("infra config (fleet:*)", () => {
         ],
         [{ nightly: "rolling" }, 'is invalid: unknown nightly mode. Fix: use "drain"'],
         [
-          { deletionProtection: "true" },
-          "is invalid: a stack with deletion protection (a production stack) would serve plain HTTP. Fix:",
+          { originSecret: "short" },
+          "is invalid: not 32 to 128 letters and digits (the ALB's header match treats * and ? as wildcards and allows 128 characters). Fix:",
         ],
         [{ logRetentionDays: "10" }, "is invalid: not a retention CloudWatch Logs accepts. Fix: use one of 1, 3, 5, 7"],
         [

@@ -148,7 +148,7 @@ describe("jobs across real processes", function () {
     const waiting = await w.waitFor((l) => l.msg.startsWith("waiting up to"));
     assert.equal(
       waiting.msg,
-      "waiting up to 120 s for 1 running job to finish, then giving it back; SIGINT again gives it back now",
+      "waiting up to 120 s for 1 running job to finish, then stopping it (the attempt counts); SIGINT again gives it back now, uncounted",
     );
     const stoppedAt = Date.now();
     w.proc.kill("SIGINT");
