@@ -1,8 +1,21 @@
 /** What the operator scripts share on the command line: a usage error, and how it ends the process. */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /** Bad or contradictory arguments: the message names the flag and the fix. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/**
+ * Splits argv into flags and positionals with node:util's parseArgs (strict: an unknown flag or a missing
+ * value is refused); its complaint becomes a UsageError, so parseOrExit prints it with the usage.
+ */
+export function tokenize<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Parses argv, or prints "<script>: <problem>" and the usage on stderr and exits 1. */

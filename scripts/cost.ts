@@ -9,8 +9,7 @@
  * with a message naming the file or the resource.
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { UsageError, parseOrExit } from "./cli";
+import { UsageError, parseOrExit, tokenize } from "./cli";
 import { readStackConfig, StackFileError, synth, validateStackConfig } from "./synth";
 import { FleetConfigError } from "../infra/shared/config";
 import { PlanFactsError, stackFacts } from "./cost/plan";
@@ -68,21 +67,12 @@ export interface CostArgs {
 
 export function parseCostArgs(argv: string[]): CostArgs {
   const options = Object.fromEntries(Object.keys(ASSUMPTION_FLAGS).map((f) => [f, { type: "string" as const }]));
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        ...options,
-        json: { type: "boolean" },
-        dir: { type: "string" },
-        "instance-price": { type: "string", multiple: true },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = tokenize(argv, {
+    ...options,
+    json: { type: "boolean" },
+    dir: { type: "string" },
+    "instance-price": { type: "string", multiple: true },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1)
     throw new UsageError(`give exactly one stack name, e.g. npm run cost -- dev; got ${positionals.length}`);

@@ -7,7 +7,6 @@
  * job by hand. `enqueue` checks the input as POST /jobs does (the same schema, Fastify's own validator)
  * and refuses a bad one with the API's message, before anything is stored.
  */
-import { parseArgs } from "node:util";
 import Fastify from "fastify";
 import { ConfigError } from "../service/config";
 import type { JobBackend, JobRecord } from "../service/jobs/backend";
@@ -16,7 +15,7 @@ import { JobError, JobNotFoundError } from "../service/jobs/errors";
 import { openBackend } from "../service/jobs/open-backend";
 import { KINDS } from "../service/jobs/kinds";
 import { IDEMPOTENCY_KEY, postJobBodySchema } from "../service/jobs/schemas";
-import { integerFlag, parseOrExit, UsageError } from "./cli";
+import { integerFlag, parseOrExit, UsageError, tokenize } from "./cli";
 
 export const USAGE = `usage: npm run jobs -- <command>
   dead [--limit N]          failed jobs (dead letters), newest first; N 1..1000 (default 20)
@@ -41,22 +40,11 @@ const KIND = /^[a-z][a-z0-9-]{0,63}$/;
 const MAX_DEAD_LIMIT = 1_000;
 
 export function parseJobsArgs(argv: string[]): JobsCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        limit: { type: "string" },
-        "idempotency-key": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    // parseArgs' own words ("Unknown option '--x'") are clear; only the class changes.
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = tokenize(argv, {
+    limit: { type: "string" },
+    "idempotency-key": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   if (values.help) return { command: "help" };
   const [command, ...rest] = positionals;

@@ -11,8 +11,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { integerFlag, parseOrExit, UsageError } from "./cli";
+import { integerFlag, parseOrExit, UsageError, tokenize } from "./cli";
 
 export const USAGE = `usage: npm run mutate -- <file>[:<from>-<to>] ... [options]
        npm run mutate -- --changed [--base main] [options]
@@ -53,8 +52,6 @@ export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
   "infra/night/night.ts": ["test/infra/night.test.ts"],
   "infra/shared/config.ts": ["test/infra/config.test.ts"],
   "infra/jobs/jobsConfig.ts": ["test/infra/jobsConfig.test.ts"],
-  "scripts/redeploy.ts": ["test/ops/redeploy.test.ts"],
-  "scripts/frontend-config.ts": ["test/infra/frontendConfig.test.ts"],
 };
 
 /**
@@ -104,23 +101,13 @@ export function isSourceFile(file: string): boolean {
 }
 
 export function parseMutateArgs(argv: string[]): MutateArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        changed: { type: "boolean" },
-        base: { type: "string" },
-        concurrency: { type: "string" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = tokenize(argv, {
+    changed: { type: "boolean" },
+    base: { type: "string" },
+    concurrency: { type: "string" },
+    "dry-run": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   if (values.help) return { command: "help" };
   const concurrency = integerFlag("concurrency", values.concurrency, 1, 1, MAX_CONCURRENCY);

@@ -17,12 +17,11 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { FleetConfigError } from "../infra/shared/config";
 import { LAYOUT } from "../infra/image/serviceUnit";
 import { evaluatePolicies, type Violation } from "../policy/evaluate";
 import { ALL_POLICIES, type FleetPolicy } from "../policy/policies";
-import { UsageError } from "./cli";
+import { UsageError, tokenize } from "./cli";
 import { planOf, readStackConfig, ROOT, StackFileError, synth, validateStackConfig, type SynthResult } from "./synth";
 import { checkWebUnit, checkWorkerUnit, type UnitProblem } from "./unit-checks";
 import { detectSandbox } from "./unit-start";
@@ -40,21 +39,11 @@ export interface PreflightOptions {
 }
 
 export function parsePreflightArgs(argv: string[]): PreflightOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dir: { type: "string" },
-        "no-build": { type: "boolean" },
-        "no-unit-start": { type: "boolean" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = tokenize(argv, {
+    dir: { type: "string" },
+    "no-build": { type: "boolean" },
+    "no-unit-start": { type: "boolean" },
+  });
   const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError("give at least one stack, e.g. dev");
   const bad = positionals.find((s) => !/^[A-Za-z0-9_.-]+$/.test(s));

@@ -12,8 +12,7 @@
  */
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
-import { integerFlag, parseOrExit, UsageError } from "./cli";
+import { integerFlag, parseOrExit, UsageError, tokenize } from "./cli";
 import type { ReleaseAws } from "./redeploy-aws";
 import { follow } from "./redeploy-follow";
 import {
@@ -69,28 +68,17 @@ const RETIRED: Record<string, string> = {
 
 export function parseRedeployArgs(argv: string[]): RedeployCommand {
   for (const arg of argv) if (RETIRED[arg]) throw new UsageError(RETIRED[arg]);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        stack: { type: "string" },
-        ami: { type: "string" },
-        to: { type: "string" },
-        force: { type: "boolean" },
-        group: { type: "string", multiple: true },
-        status: { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        "timeout-minutes": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    // parseArgs names the flag ("Unknown option '--x'", "Option '--to <value>' argument missing").
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = tokenize(argv, {
+    stack: { type: "string" },
+    ami: { type: "string" },
+    to: { type: "string" },
+    force: { type: "boolean" },
+    group: { type: "string", multiple: true },
+    status: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    "timeout-minutes": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) return { command: "help" };
   if (positionals.length > 1)
