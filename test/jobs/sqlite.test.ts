@@ -88,7 +88,10 @@ describe("sqlite job backend", () => {
       const dir = newDir();
       const b = await at(dir);
       const ids = new Set<string>();
-      for (let i = 0; i < 300; i++) ids.add((await b.enqueue({ kind: "sum", input: { n: i } })).job.id);
+      // Enough jobs that the drain outlasts the workers' 5 ms polls for "go": with 300 the first worker to
+      // see it finished them all (about 25 ms of claims) before the others began, once in CI.
+      const JOBS = 3_000;
+      for (let i = 0; i < JOBS; i++) ids.add((await b.enqueue({ kind: "sum", input: { n: i } })).job.id);
       const worker = path.join(__dirname, "fixtures/drain-worker.ts");
       const barrier = path.join(dir, "barrier");
       fs.mkdirSync(barrier);
@@ -116,7 +119,7 @@ describe("sqlite job backend", () => {
       }
       fs.writeFileSync(path.join(barrier, "go"), "");
       const all = (await runs).flat();
-      assert.equal(all.length, 300, `completed ${all.length} times for 300 jobs`);
+      assert.equal(all.length, JOBS, `completed ${all.length} times for ${JOBS} jobs`);
       assert.deepEqual(new Set(all), ids);
       assert.equal(await b.backlog(), 0);
       const pids = new Set<number>();
