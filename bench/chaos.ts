@@ -25,8 +25,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
-import { parseOrExit, UsageError } from "../scripts/cli";
+import { parseOrExit, UsageError, tokenizeFlags } from "../scripts/cli";
 import type { JobBackend } from "../service/jobs/backend";
 import { openBackend } from "../service/jobs/open-backend";
 import { JOB_LOG } from "../service/jobs/worker";
@@ -66,29 +65,19 @@ export interface ChaosArgs {
 }
 
 export function parseChaosArgs(argv: string[]): ChaosArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        jobs: { type: "string" },
-        workers: { type: "string" },
-        concurrency: { type: "string" },
-        n: { type: "string" },
-        "kill-every-s": { type: "string" },
-        "lease-s": { type: "string" },
-        "max-attempts": { type: "string" },
-        "timeout-s": { type: "string" },
-        "no-baseline": { type: "boolean" },
-        out: { type: "string" },
-        name: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = tokenizeFlags(argv, {
+    jobs: { type: "string" },
+    workers: { type: "string" },
+    concurrency: { type: "string" },
+    n: { type: "string" },
+    "kill-every-s": { type: "string" },
+    "lease-s": { type: "string" },
+    "max-attempts": { type: "string" },
+    "timeout-s": { type: "string" },
+    "no-baseline": { type: "boolean" },
+    out: { type: "string" },
+    name: { type: "string" },
+  });
   const number = (flag: string, raw: string | undefined, fallback: number, min: number, max: number, int = true) => {
     if (raw === undefined) return fallback;
     const value = Number(raw);

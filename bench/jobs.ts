@@ -19,10 +19,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { openSqliteBackend } from "../service/jobs/sqlite/backend";
 import { sumRange } from "../service/sum";
-import { integerFlag, parseOrExit, UsageError } from "../scripts/cli";
+import { integerFlag, parseOrExit, UsageError, tokenizeFlags } from "../scripts/cli";
 import type { StartedMessage } from "./jobs-worker";
 import { ensureBullmq, loadBullmq } from "./bullmq";
 import { percentile } from "./load";
@@ -48,23 +47,14 @@ export interface JobsBenchArgs {
 }
 
 export function parseJobsBenchArgs(argv: string[]): JobsBenchArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        jobs: { type: "string" },
-        samples: { type: "string" },
-        quick: { type: "boolean" },
-        "no-bullmq": { type: "boolean" },
-        out: { type: "string" },
-        name: { type: "string" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = tokenizeFlags(argv, {
+    jobs: { type: "string" },
+    samples: { type: "string" },
+    quick: { type: "boolean" },
+    "no-bullmq": { type: "boolean" },
+    out: { type: "string" },
+    name: { type: "string" },
+  });
   const int = (flag: "jobs" | "samples", fallback: number, min: number, max: number) =>
     integerFlag(flag, values[flag], fallback, min, max);
   const name = values.name ?? "jobs";

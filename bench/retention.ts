@@ -13,9 +13,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { openSqliteBackend } from "../service/jobs/sqlite/backend";
-import { integerFlag, parseOrExit, UsageError } from "../scripts/cli";
+import { integerFlag, parseOrExit, UsageError, tokenizeFlags } from "../scripts/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Each job moves the backend's clock this far: a million jobs are 1,000 s of its time. */
@@ -40,22 +39,13 @@ export interface RetentionBenchArgs {
 }
 
 export function parseRetentionBenchArgs(argv: string[]): RetentionBenchArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        jobs: { type: "string" },
-        "retention-s": { type: "string" },
-        samples: { type: "string" },
-        out: { type: "string" },
-        name: { type: "string" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = tokenizeFlags(argv, {
+    jobs: { type: "string" },
+    "retention-s": { type: "string" },
+    samples: { type: "string" },
+    out: { type: "string" },
+    name: { type: "string" },
+  });
   const name = values.name ?? "retention";
   if (!/^[\w.-]+$/.test(name)) {
     throw new UsageError(`--name must be a file name stem, e.g. --name retention; got "${name}"`);

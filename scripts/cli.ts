@@ -11,8 +11,17 @@ export class UsageError extends Error {
  * value is refused); its complaint becomes a UsageError, so parseOrExit prints it with the usage.
  */
 export function tokenize<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  return asUsageError(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options }));
+}
+
+/** The flags of a command that takes no positional argument (one is refused, like an unknown flag). */
+export function tokenizeFlags<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  return asUsageError(() => parseArgs({ args: argv, allowPositionals: false, strict: true, options })).values;
+}
+
+function asUsageError<T>(parse: () => T): T {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+    return parse();
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
