@@ -16,6 +16,7 @@ import { NODE_VERSION } from "./nodeRelease";
 import { toAwsCron } from "../shared/config";
 import { instanceRole } from "../shared/instanceRole";
 import { privateBucket } from "../shared/privateBucket";
+import { KEEP_TAG, KEEP_VALUE } from "../night/releasePlan";
 
 export interface ImageArgs {
   stack: string;
@@ -334,8 +335,15 @@ export class Image extends pulumi.ComponentResource {
           {
             action: { type: "DELETE", includeResources: { amis: true, snapshots: true } },
             filter: { type: "COUNT", value: IMAGES_KEPT },
-            // Never the image Pulumi manages (the first `pulumi up`'s), nor its AMI.
-            exclusionRules: { tagMap: { [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE } },
+            // Never the image Pulumi manages (the first `pulumi up`'s), nor its AMI; never the last good AMI,
+            // which the release tags (and untags when it promotes the next): after a week of bad nights the
+            // newest IMAGES_KEPT are all bad, and the AMI the groups launch must survive them. AMI tags are
+            // matched by `amis.tagMap` ("tags that should be excluded from lifecycle actions for the AMIs that
+            // have them", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-amiexclusionrules.html).
+            exclusionRules: {
+              tagMap: { [IMAGE_KEEP_TAG]: IMAGE_KEEP_VALUE },
+              amis: { tagMap: { [KEEP_TAG]: KEEP_VALUE } },
+            },
           },
         ],
         tags,

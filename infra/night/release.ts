@@ -38,6 +38,7 @@ import {
   releaseStateMachineName,
   RELEASE_AT_TAG,
   RELEASE_TAG,
+  KEEP_TAG,
   stateMachineNameProblems,
   type ReleaseGroup,
   type ReleaseTiming,
@@ -125,7 +126,18 @@ export function releaseRolePolicy(t: ReleaseGrantTargets): { Version: string; St
         Resource: [`arn:aws:ec2:${t.region}::image/*`],
         Condition: {
           StringEquals: { "aws:ResourceTag/fleet:stack": t.stack },
-          "ForAllValues:StringEquals": { "aws:TagKeys": [RELEASE_TAG, RELEASE_AT_TAG] },
+          "ForAllValues:StringEquals": { "aws:TagKeys": [RELEASE_TAG, RELEASE_AT_TAG, KEEP_TAG] },
+        },
+      },
+      {
+        // The keep tag moves off the AMI that stops being the last good one; no other tag may be removed.
+        Sid: "MoveTheKeepTag",
+        Effect: "Allow",
+        Action: ["ec2:DeleteTags"],
+        Resource: [`arn:aws:ec2:${t.region}::image/*`],
+        Condition: {
+          StringEquals: { "aws:ResourceTag/fleet:stack": t.stack },
+          "ForAllValues:StringEquals": { "aws:TagKeys": [KEEP_TAG] },
         },
       },
       {

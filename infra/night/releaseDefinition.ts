@@ -23,6 +23,8 @@ import {
   RELEASE_AT_TAG,
   RELEASE_GROUPS,
   RELEASE_TAG,
+  KEEP_TAG,
+  KEEP_VALUE,
   SKIP_DETAILS,
   type ReleaseGroup,
   type ReleasePreferences,
@@ -529,7 +531,24 @@ function promoteStates(p: ReleaseDefinitionParams): Record<string, State> {
     { Name: p.lastGoodParameterName, "Value.$": "$.candidate.ami", Type: "String", Overwrite: true },
     { ResultPath: null, Next: "Tag good", Catch: catchAll() },
   );
-  states["Tag good"] = tagState("good", "Promoted");
+  states["Tag good"] = tagState("good", "Replaced a last good image?", [{ Key: KEEP_TAG, Value: KEEP_VALUE }]);
+  // The image lifecycle policy keeps exactly one AMI out of its count: the last good one. A release that
+  // re-promotes the same AMI keeps its tag.
+  states["Replaced a last good image?"] = {
+    Type: "Choice",
+    Choices: [{ Variable: "$.lastGood.ami", StringEqualsPath: "$.candidate.ami", Next: "Promoted" }],
+    Default: "Untag the previous last good",
+  };
+  states["Untag the previous last good"] = task(
+    sdk("ec2", "deleteTags"),
+    { "Resources.$": "States.Array($.lastGood.ami)", Tags: [{ Key: KEEP_TAG }] },
+    // Like the outcome tags: a failed untagging keeps one more AMI than needed, never loses one.
+    {
+      ResultPath: null,
+      Next: "Promoted",
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.tagError", Next: "Promoted" }],
+    },
+  );
   states.Promoted = {
     Type: "Pass",
     Parameters: {
@@ -545,7 +564,7 @@ function promoteStates(p: ReleaseDefinitionParams): Record<string, State> {
   return states;
 }
 
-function tagState(value: "good" | "bad", next: string): State {
+function tagState(value: "good" | "bad", next: string, extraTags: { Key: string; Value: string }[] = []): State {
   return task(
     sdk("ec2", "createTags"),
     {
@@ -553,6 +572,7 @@ function tagState(value: "good" | "bad", next: string): State {
       Tags: [
         { Key: RELEASE_TAG, Value: value },
         { Key: RELEASE_AT_TAG, "Value.$": "$$.State.EnteredTime" },
+        ...extraTags,
       ],
     },
     // The tag is the record of the outcome, not the outcome: a failed tagging is reported, never undoes it.

@@ -33,6 +33,14 @@ export type ReleaseGroup = (typeof RELEASE_GROUPS)[number];
 /** AMI tags the release writes (RELEASE_CONTRACT.md). */
 export const RELEASE_TAG = "fleet:release";
 export const RELEASE_AT_TAG = "fleet:release-at";
+/**
+ * The tag that keeps the last good AMI out of the image lifecycle policy (infra/image/image.ts): the
+ * policy keeps the newest IMAGES_KEPT images, so a week of bad nights would otherwise delete the very AMI
+ * the groups' default template versions launch. The release moves it: on the AMI it promotes, off the one
+ * that was last good before (which stays a rollback target while the count keeps it).
+ */
+export const KEEP_TAG = "fleet:keep";
+export const KEEP_VALUE = "last-good";
 export const RELEASE_TAG_VALUES = ["good", "bad"] as const;
 export type ReleaseTagValue = (typeof RELEASE_TAG_VALUES)[number];
 

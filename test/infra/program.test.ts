@@ -4,6 +4,7 @@
  * inside runInPulumiStack with a stack transformation that records resource options, infra/ modules
  * evicted from require.cache between runs, and each run's RPCs awaited (see its header comment).
  */
+import { KEEP_TAG, KEEP_VALUE } from "../../infra/night/releasePlan";
 import * as assert from "node:assert/strict";
 import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/shared/config";
@@ -228,6 +229,8 @@ for (const stack of ["dev", "prod"]) {
         Object.entries((detail.exclusionRules?.tagMap ?? {}) as Record<string, string>).some(([k, v]) => tags[k] === v);
       assert.ok(excluded(res(T.image).inputs.tags), "the image of the first `pulumi up` is kept");
       assert.ok(!excluded(pipeline.inputs.tags ?? {}), "nothing of the pipeline's would shield its images");
+      // The last good AMI survives any run of bad nights: the tag the release moves onto it shields the AMI.
+      assert.deepEqual(detail.exclusionRules?.amis?.tagMap, { [KEEP_TAG]: KEEP_VALUE });
       const role = all(r, T.role).find((x) => x.outputs.arn === policy.inputs.executionRole)!;
       const trust = role.inputs.assumeRolePolicy;
       const doc = typeof trust === "string" ? JSON.parse(trust) : trust;

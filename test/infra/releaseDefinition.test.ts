@@ -7,6 +7,7 @@
  */
 import * as assert from "node:assert/strict";
 import { releaseDefinition, type ReleaseDefinitionParams } from "../../infra/night/releaseDefinition";
+import { releaseRolePolicy } from "../../infra/night/release";
 import {
   releaseDecision,
   releasePreferences,
@@ -61,7 +62,7 @@ const definition = releaseDefinition(params);
 function world(over: { web?: string[]; worker?: string[]; webDesired?: number } = {}): World {
   return {
     params: { [CANDIDATE_PARAM]: NEW, [LAST_GOOD_PARAM]: GOOD },
-    amiTags: { [GOOD]: { "fleet:release": "good" } },
+    amiTags: { [GOOD]: { "fleet:release": "good", "fleet:keep": "last-good" } },
     templates: {
       "lt-web": { defaultVersion: 1, versions: { 1: GOOD } },
       "lt-worker": { defaultVersion: 1, versions: { 1: GOOD } },
@@ -90,6 +91,8 @@ function assertBadNight(w: World, out: any, outcome: string): void {
   assert.equal(w.amiTags[NEW]?.["fleet:release"], "bad", "the AMI is marked bad");
   assert.equal(w.amiTags[NEW]?.["fleet:release-at"], RELEASE_TIME);
   assert.equal(w.params[LAST_GOOD_PARAM], GOOD, "the last good image is unchanged");
+  assert.equal(w.amiTags[GOOD]?.["fleet:keep"], "last-good", "the last good AMI stays out of the lifecycle count");
+  assert.equal(w.amiTags[NEW]?.["fleet:keep"], undefined, "a bad AMI is never kept");
   assert.equal(w.templates["lt-web"]!.defaultVersion, 1, "the templates' defaults are unchanged");
   assert.equal(w.templates["lt-worker"]!.defaultVersion, 1);
   assert.equal(w.published.length, 1, "one message per outcome");
@@ -107,6 +110,30 @@ describe("release state machine: definition", () => {
     const tasks = Object.values<any>(definition.States as object).filter((s) => s.Type === "Task");
     assert.ok(tasks.length > 10);
     for (const t of tasks) assert.match(t.Resource, /^arn:aws:states:::aws-sdk:[a-z0-9]+:[a-zA-Z]+$/);
+  });
+
+  it("has a permission in the state machine's role for every AWS call it makes", () => {
+    // An SDK integration's ARN names the call (arn:aws:states:::aws-sdk:ec2:deleteTags); its IAM action is
+    // the service prefix and the call's name with a capital (ec2:DeleteTags). A missing one fails at night.
+    const policy = releaseRolePolicy({
+      region: "eu-central-1",
+      accountId: "123456789012",
+      stack: "dev",
+      candidateParameterName: CANDIDATE_PARAM,
+      lastGoodParameterName: LAST_GOOD_PARAM,
+      topicArn: TOPIC,
+      topicKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/k",
+      groups: [],
+    });
+    const allowed = new Set(
+      policy.Statement.filter((st) => st.Effect === "Allow").flatMap((st) => st.Action as string[]),
+    );
+    const calls = Object.values<any>(definition.States as object)
+      .filter((st) => st.Type === "Task")
+      .map((st) => /aws-sdk:([a-z0-9]+):([a-zA-Z]+)$/.exec(st.Resource)!)
+      .map(([, service, call]) => `${service}:${call![0]!.toUpperCase()}${call!.slice(1)}`);
+    assert.ok(calls.includes("ec2:DeleteTags"), "the keep tag is moved");
+    for (const action of new Set(calls)) assert.ok(allowed.has(action), `${action} is allowed`);
   });
 
   it("refuses groups out of release order", () => {
@@ -131,7 +158,13 @@ describe("release state machine: offline executions", () => {
     assert.equal(amiOf(w, "fleet-asg-web"), NEW);
     assert.equal(amiOf(w, "fleet-worker-dev"), NEW);
     assert.equal(w.params[LAST_GOOD_PARAM], NEW);
-    assert.deepEqual(w.amiTags[NEW], { "fleet:release": "good", "fleet:release-at": RELEASE_TIME });
+    assert.deepEqual(w.amiTags[NEW], {
+      "fleet:release": "good",
+      "fleet:release-at": RELEASE_TIME,
+      "fleet:keep": "last-good",
+    });
+    // The lifecycle policy's exclusion moves with the record: exactly one AMI is kept out of its count.
+    assert.deepEqual(w.amiTags[GOOD], { "fleet:release": "good" }, "the previous last good AMI may age out");
     // The release's version is each template's default: the next release and Pulumi start from it.
     assert.equal(w.templates["lt-web"]!.versions[w.templates["lt-web"]!.defaultVersion], NEW);
     assert.equal(w.templates["lt-worker"]!.versions[w.templates["lt-worker"]!.defaultVersion], NEW);

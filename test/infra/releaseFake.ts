@@ -90,6 +90,15 @@ function fakeCalls(w: World): Record<string, (input: any) => any> {
       for (const id of Resources) for (const t of Tags) w.amiTags[id] = { ...(w.amiTags[id] ?? {}), [t.Key]: t.Value };
       return {};
     },
+    "ec2:deleteTags": ({ Resources, Tags }) => {
+      for (const id of Resources)
+        for (const t of Tags) {
+          const tags = { ...(w.amiTags[id] ?? {}) };
+          delete tags[t.Key];
+          w.amiTags[id] = tags;
+        }
+      return {};
+    },
     "ec2:createLaunchTemplateVersion": ({ LaunchTemplateId, SourceVersion, LaunchTemplateData }) => {
       const t = w.templates[LaunchTemplateId]!;
       if (SourceVersion !== "$Default")
