@@ -20,6 +20,7 @@ import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
 import { instanceLogGroupName } from "./observability/agentConfig";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
 import { InstanceLogs, Observability } from "./observability/observability";
+import { JobSchedules } from "./jobs/jobSchedules";
 import { JobsQueue } from "./jobs/jobsQueue";
 import { JobsTable } from "./jobs/jobsTable";
 import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
@@ -115,6 +116,15 @@ const table = new JobsTable("fleet-jobs", {
 const results = new Results("fleet-results", {
   expireDays: config.jobs.resultsExpireDays,
   corsOrigins: config.web.corsOrigins,
+  tags,
+});
+// Periodic jobs: Scheduler sends each tick to the queue; a worker records it as the tick's job.
+new JobSchedules("fleet-jobs", {
+  stack: stackName,
+  region,
+  accountId,
+  queueArn: queue.queueArn,
+  schedules: config.jobs.schedules,
   tags,
 });
 const jobArns = pulumi.output({
