@@ -4,7 +4,9 @@
  * per entry, every input checked against what AWS accepts; a bad entry is refused before anything exists.
  */
 import * as assert from "node:assert/strict";
-import { readStackConfig, synth, type SynthResult } from "../../scripts/synth";
+import { planOf, readStackConfig, synth, type SynthResult } from "../../scripts/synth";
+import { evaluatePolicies } from "../../policy/evaluate";
+import { ALL_POLICIES } from "../../policy/policies";
 import { parseSchedules } from "../../service/jobs/schedules";
 import { SCHEDULED_TIME_PLACEHOLDER, takeTickMessage, TICK_MESSAGE_TYPE } from "../../service/jobs/ticks";
 import { scheduleGroupName, TICK_RETRY_POLICY } from "../../infra/jobs/jobSchedules";
@@ -120,6 +122,14 @@ describe("periodic jobs on AWS (fleet:jobSchedules, EventBridge Scheduler)", fun
     await assert.rejects(
       synth("dev", { ...readStackConfig("dev"), "fleet:jobSchedules": "[{" }),
       /fleet:jobSchedules = .* is invalid: not JSON/,
+    );
+  });
+
+  it("the plan with schedules passes the policy pack (what AWS accepts, least privilege)", async () => {
+    const found = await evaluatePolicies("dev", planOf(plan), ALL_POLICIES);
+    assert.deepEqual(
+      found.map((v) => `${v.policy} ${v.resource}: ${v.message}`),
+      [],
     );
   });
 
