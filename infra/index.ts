@@ -118,15 +118,18 @@ const results = new Results("fleet-results", {
   corsOrigins: config.web.corsOrigins,
   tags,
 });
-// Periodic jobs: Scheduler sends each tick to the queue; a worker records it as the tick's job.
-new JobSchedules("fleet-jobs", {
-  stack: stackName,
-  region,
-  accountId,
-  queueArn: queue.queueArn,
-  schedules: config.jobs.schedules,
-  tags,
-});
+// Periodic jobs: Scheduler sends each tick to the queue; a worker records it as the tick's job. A stack
+// without schedules plans none of it.
+if (config.jobs.schedules.length > 0) {
+  new JobSchedules("fleet-jobs", {
+    stack: stackName,
+    region,
+    accountId,
+    queueArn: queue.queueArn,
+    schedules: config.jobs.schedules,
+    tags,
+  });
+}
 const jobArns = pulumi.output({
   queueArn: queue.queueArn,
   deadLetterQueueArn: queue.deadLetterQueueArn,

@@ -6,7 +6,7 @@
  * two workers receive, is one job. Scheduler's role may only send to that one queue, and only schedules of
  * this group may use it.
  *
- * Nothing is created for a stack without schedules.
+ * infra/index.ts creates it only for a stack with schedules.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

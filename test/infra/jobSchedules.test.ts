@@ -10,7 +10,7 @@ import { ALL_POLICIES } from "../../policy/policies";
 import { parseSchedules } from "../../service/jobs/schedules";
 import { SCHEDULED_TIME_PLACEHOLDER, takeTickMessage, TICK_MESSAGE_TYPE } from "../../service/jobs/ticks";
 import { scheduleGroupName, TICK_RETRY_POLICY } from "../../infra/jobs/jobSchedules";
-import { all, one, stackPlan, T } from "./helpers";
+import { all, key, one, stackPlan, T } from "./helpers";
 
 const SCHEDULES = [
   { name: "nightly-sum", schedule: "cron(0 3 * * ? *)", timeZone: "Europe/Berlin", kind: "sum", input: { n: 1000 } },
@@ -29,6 +29,17 @@ describe("periodic jobs on AWS (fleet:jobSchedules, EventBridge Scheduler)", fun
     const dev = await stackPlan("dev");
     assert.equal(all(dev, GROUP).length, 0);
     assert.equal(all(dev, T.schedulerSchedule).filter((s) => s.inputs.groupName !== undefined).length, 0);
+  });
+
+  it("one component (fleet:jobSchedules:JobSchedules) parents them all", () => {
+    const component = one(plan, "fleet:jobSchedules:JobSchedules");
+    const mine = [
+      one(plan, GROUP),
+      one(plan, T.role, "fleet-jobs-scheduler"),
+      one(plan, T.rolePolicy, "fleet-jobs-scheduler"),
+      ...all(plan, T.schedulerSchedule).filter((s) => s.inputs.groupName === "fleet-dev-jobs"),
+    ];
+    for (const r of mine) assert.equal(r.options.parent, key(component), `${key(r)}'s parent`);
   });
 
   it("one schedule group per stack, named as AWS allows (1-64 of [0-9a-zA-Z-_.])", () => {
