@@ -5,7 +5,7 @@ import type { JobBackend } from "../../service/jobs/backend";
 import { parseSchedules } from "../../service/jobs/schedules";
 import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
 import { MAX_SLEEP_MS, ScheduleTicker } from "../../service/jobs/ticker";
-import { tempDir } from "./helpers";
+import { buildJobsApp, tempDir } from "./helpers";
 
 const quiet = { info() {}, warn() {} };
 const MINUTE = 60_000;
@@ -171,6 +171,27 @@ describe("the local schedule ticker (JOBS_SCHEDULES)", () => {
       assert.equal((await backend.list({ schedule: "often", limit: 10 })).length, 1);
       assert.equal((await backend.list({ status: "running", limit: 10 })).length, 0);
       assert.equal((await backend.list({ status: "queued", kind: "sum", limit: 1 })).length, 1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("a periodic job in the API", () => {
+  it("GET /jobs/:id shows the schedule and tick that enqueued it", async () => {
+    const t = await buildJobsApp();
+    try {
+      const { job } = await t.backend.enqueue({
+        kind: "sum",
+        input: { n: 1 },
+        idempotencyKey: "schedule:nightly:2026-12-03T03:00:00.000Z",
+        schedule: { name: "nightly", tick: "2026-12-03T03:00:00.000Z" },
+      });
+      const res = await t.app.inject({ method: "GET", url: `/jobs/${job.id}` });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json().schedule, { name: "nightly", tick: "2026-12-03T03:00:00.000Z" });
+      const plain = (await t.backend.enqueue({ kind: "sum", input: { n: 1 } })).job;
+      assert.equal((await t.app.inject({ method: "GET", url: `/jobs/${plain.id}` })).json().schedule, undefined);
     } finally {
       await t.close();
     }
