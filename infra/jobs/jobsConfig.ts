@@ -249,7 +249,7 @@ export function parseJobsConfig(
 function jobSchedules(get: ConfigLookup): JobSchedule[] {
   const raw = get("jobSchedules");
   if (raw === undefined || raw.trim() === "") return [];
-  const example = `pulumi config set --path 'fleet:jobSchedules[0]' ... or --json`;
+  const example = `pulumi config set fleet:jobSchedules '[{"name":"nightly","schedule":"cron(0 3 * * ? *)","kind":"sum","input":{"n":1000}}]'`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

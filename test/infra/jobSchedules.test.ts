@@ -4,7 +4,7 @@
  * per entry, every input checked against what AWS accepts; a bad entry is refused before anything exists.
  */
 import * as assert from "node:assert/strict";
-import { planOf, readStackConfig, synth, type SynthResult } from "../../scripts/synth";
+import { parseStackYaml, planOf, readStackConfig, synth, type SynthResult } from "../../scripts/synth";
 import { evaluatePolicies } from "../../policy/evaluate";
 import { ALL_POLICIES } from "../../policy/policies";
 import { parseSchedules } from "../../service/jobs/schedules";
@@ -142,6 +142,14 @@ describe("periodic jobs on AWS (fleet:jobSchedules, EventBridge Scheduler)", fun
       found.map((v) => `${v.policy} ${v.resource}: ${v.message}`),
       [],
     );
+  });
+
+  it("a stack file holds the list as a JSON string (what `pulumi config set fleet:jobSchedules '[…]'` writes)", () => {
+    const json = JSON.stringify([
+      { name: "first-monday", schedule: "cron(0 9 ? * 2#1 *)", kind: "sum", input: { n: 1 } },
+    ]);
+    const read = parseStackYaml(`config:\n  fleet:jobSchedules: '${json}'\n`);
+    assert.equal(read["fleet:jobSchedules"], json);
   });
 
   it("every name in the list is one Scheduler takes", () => {
