@@ -132,6 +132,12 @@ describe("job schedules: the parser shared by JOBS_SCHEDULES and fleet:jobSchedu
     assert.equal(iso(nextTick(one("rate(2 days)"), at("2026-12-03T10:00:00Z"))), "2026-12-05T00:00:00.000Z");
   });
 
+  it("a cron's latest tick includes the instant of the tick itself", () => {
+    const nightly = one("cron(0 3 * * ? *)");
+    assert.equal(iso(latestTick(nightly, at("2026-12-03T03:00:00.000Z"))), "2026-12-03T03:00:00.000Z");
+    assert.equal(iso(latestTick(nightly, at("2026-12-03T02:59:59.999Z"))), "2026-12-02T03:00:00.000Z");
+  });
+
   it("has no tick after a cron's last year", () => {
     assert.equal(nextTick(one("cron(0 0 1 1 ? 2026)"), at("2026-06-01T00:00:00Z")), undefined);
   });
