@@ -51,8 +51,17 @@ export class ScheduleTicker {
   async init(): Promise<void> {
     const nowMs = this.now();
     for (const schedule of this.options.schedules) {
-      const [last] = await this.options.backend.list({ schedule: schedule.name, limit: 1 });
-      const lastMs = last?.schedule ? Date.parse(last.schedule.tick) : undefined;
+      let lastMs: number | undefined;
+      try {
+        const [last] = await this.options.backend.list({ schedule: schedule.name, limit: 1 });
+        lastMs = last?.schedule ? Date.parse(last.schedule.tick) : undefined;
+      } catch (err) {
+        // The backend cannot say: tick from now on rather than not at all (a missed tick is not caught up).
+        this.options.log.warn(
+          { err, schedule: schedule.name },
+          "could not read a schedule's last tick; ticking from now",
+        );
+      }
       const floor = nowMs - this.options.catchUpWindowMs;
       // Never run before (or its jobs purged): start from now, as AWS's Scheduler does for a new schedule.
       this.done.set(

@@ -148,6 +148,32 @@ describe("the local schedule ticker (JOBS_SCHEDULES)", () => {
     }
   });
 
+  it("ticks from now when the backend cannot say a schedule's last tick at start", async () => {
+    const t = await twoTickers([everyMinute]);
+    try {
+      const real = t.backends[0]!;
+      const broken = Object.create(real) as JobBackend;
+      broken.list = () => Promise.reject(new Error("table unreachable"));
+      const warned: string[] = [];
+      const a = new ScheduleTicker({
+        backend: broken,
+        schedules: parseSchedules([everyMinute], "test"),
+        log: { info() {}, warn: (_o, msg) => warned.push(msg) },
+        now: () => t.clock.ms,
+        catchUpWindowMs: DAY,
+      });
+      await a.init();
+      assert.deepEqual(warned, ["could not read a schedule's last tick; ticking from now"]);
+      await a.runDue();
+      assert.equal((await real.list({ limit: 10 })).length, 0);
+      t.clock.ms += MINUTE;
+      await a.runDue();
+      assert.equal((await real.list({ limit: 10 })).length, 1);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("lists jobs by status, kind and schedule, newest first", async () => {
     const t = await twoTickers([everyMinute]);
     try {
