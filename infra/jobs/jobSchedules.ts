@@ -32,8 +32,8 @@ export interface JobSchedulesArgs {
  */
 export const TICK_RETRY_POLICY = { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 } as const;
 
-/** The stack's schedule group: 1-64 of [0-9a-zA-Z-_.], as a schedule's name
- * (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateScheduleGroup.html). */
+/** The stack's schedule group: 1-64 of [0-9a-zA-Z-_.], as a schedule's name (GroupName in
+ * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_GetSchedule.html). */
 export function scheduleGroupName(stack: string): string {
   const name = `fleet-${stack}-jobs`;
   if (!SCHEDULE_NAME.test(name)) {

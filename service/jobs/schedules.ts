@@ -8,8 +8,8 @@
  * - `cron(minutes hours day-of-month month day-of-week year)`: six fields; `?` in exactly one of the two day
  *   fields; `L` and `W` in day-of-month, `L` and `#` in day-of-week; days of the week 1-7 = SUN-SAT; years
  *   1970-2199 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html).
- * - `rate(value unit)`: a positive integer and minute(s) | hour(s) | day(s), singular for 1 as EventBridge
- *   asks (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html#eb-rate-expressions).
+ * - `rate(value unit)`: a positive integer and minute(s) | hour(s) | day(s), singular for 1 and plural above, as EventBridge
+ *   asks (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rate-expressions.html, "Limitations").
  *
  * Ticks are computed by croner (the exact version is pinned in package.json) after a translation of AWS's
  * fields, and filtered to AWS's daylight-saving rule: a time that does not exist (spring forward) is
@@ -54,12 +54,15 @@ export class ScheduleConfigError extends Error {
 
 /**
  * A schedule's name is also an EventBridge Scheduler schedule's: 1-64 of [0-9a-zA-Z-_.]
- * (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html#API_CreateSchedule_RequestSyntax).
+ * (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_GetSchedule.html, Name and GroupName).
  */
 export const SCHEDULE_NAME = /^[0-9A-Za-z_.-]{1,64}$/;
-/** ScheduleExpressionTimezone: 1-50 characters (same page). */
+/**
+ * ScheduleExpressionTimezone at most 50 characters, ScheduleExpression at most 256: the bounds of
+ * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html as we read them (every
+ * IANA zone name is shorter, and a valid expression is far shorter, so neither refuses a real schedule).
+ */
 const MAX_TIME_ZONE_LENGTH = 50;
-/** ScheduleExpression: 1-256 characters (same page). */
 const MAX_EXPRESSION_LENGTH = 256;
 /** More schedules than this is a batch system's job; also bounds the work of every validation. */
 export const MAX_SCHEDULES = 100;
