@@ -20,6 +20,7 @@ import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
 import { instanceLogGroupName } from "./observability/agentConfig";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
 import { InstanceLogs, Observability } from "./observability/observability";
+import { JobSchedules } from "./jobs/jobSchedules";
 import { JobsQueue } from "./jobs/jobsQueue";
 import { JobsTable } from "./jobs/jobsTable";
 import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
@@ -117,6 +118,18 @@ const results = new Results("fleet-results", {
   corsOrigins: config.web.corsOrigins,
   tags,
 });
+// Periodic jobs: Scheduler sends each tick to the queue; a worker records it as the tick's job. A stack
+// without schedules plans none of it.
+if (config.jobs.schedules.length > 0) {
+  new JobSchedules("fleet-jobs", {
+    stack: stackName,
+    region,
+    accountId,
+    queueArn: queue.queueArn,
+    schedules: config.jobs.schedules,
+    tags,
+  });
+}
 const jobArns = pulumi.output({
   queueArn: queue.queueArn,
   deadLetterQueueArn: queue.deadLetterQueueArn,

@@ -1,34 +1,43 @@
 /**
- * npm run jobs -- dead [--limit N] | retry <id> | status <id> | enqueue <kind> <json> [--idempotency-key K]
+ * npm run jobs -- list [--status S] [--kind K] [--schedule NAME] [--limit N] | schedules | dead [--limit N]
+ *   | retry <id> | status <id> | enqueue <kind> <json> [--idempotency-key K]
  *
  * The operator's view of the job queue, opened the way the service opens it (JOBS_BACKEND, JOBS_DB, ...
  * from the environment, service/jobs/open-backend.ts): list the dead letters (jobs that ended failed),
  * put one back in the queue with fresh attempts, show one job as GET /jobs/:id shows it, or enqueue a
- * job by hand. `enqueue` checks the input as POST /jobs does (the same schema, Fastify's own validator)
+ * job by hand; list jobs by status, kind and schedule, and show each periodic schedule (JOBS_SCHEDULES) with
+ * its next and last tick. `enqueue` checks the input as POST /jobs does (the same schema, Fastify's own validator)
  * and refuses a bad one with the API's message, before anything is stored.
  */
 import Fastify from "fastify";
 import { ConfigError } from "../service/config";
-import type { JobBackend, JobRecord } from "../service/jobs/backend";
-import { loadJobsConfig } from "../service/jobs/config";
+import { JOB_STATES, type JobBackend, type JobRecord, type JobState } from "../service/jobs/backend";
+import { loadJobSchedules, loadJobsConfig } from "../service/jobs/config";
+import { nextTick, SCHEDULE_NAME, type JobSchedule } from "../service/jobs/schedules";
 import { JobError, JobNotFoundError } from "../service/jobs/errors";
 import { openBackend } from "../service/jobs/open-backend";
-import { KINDS } from "../service/jobs/kinds";
+import { KINDS, KIND_NAMES } from "../service/jobs/kinds";
 import { IDEMPOTENCY_KEY, postJobBodySchema } from "../service/jobs/schemas";
 import { integerFlag, parseOrExit, UsageError, tokenize } from "./cli";
 
 export const USAGE = `usage: npm run jobs -- <command>
+  list [--status S] [--kind K] [--schedule NAME] [--limit N]
+                            jobs, newest first (a schedule's: latest tick first); N 1..1000 (default 20)
+  schedules                 each periodic job (JOBS_SCHEDULES) with its next and last tick
   dead [--limit N]          failed jobs (dead letters), newest first; N 1..1000 (default 20)
   retry <id>                put a failed job back in the queue with fresh attempts
   status <id>               the job as GET /jobs/<id> shows it, as JSON
   enqueue <kind> <json>     enqueue a job by hand, e.g. enqueue sum '{"n":1000}'
           [--idempotency-key K]
-The backend is the service's: JOBS_BACKEND (default sqlite), JOBS_DB, JOBS_RESULTS_DIR, JOBS_MAX_ATTEMPTS.`;
+The backend is the service's: JOBS_BACKEND (default sqlite), JOBS_DB, JOBS_RESULTS_DIR, JOBS_MAX_ATTEMPTS,
+and JOBS_SCHEDULES for the schedules.`;
 
-export const JOBS_COMMANDS = ["dead", "retry", "status", "enqueue"] as const;
+export const JOBS_COMMANDS = ["list", "schedules", "dead", "retry", "status", "enqueue"] as const;
 
 export type JobsCommand =
   | { command: "help" }
+  | { command: "list"; limit: number; status?: JobState; kind?: string; schedule?: string }
+  | { command: "schedules" }
   | { command: "dead"; limit: number }
   | { command: "retry"; id: string }
   | { command: "status"; id: string }
@@ -42,6 +51,9 @@ const MAX_DEAD_LIMIT = 1_000;
 export function parseJobsArgs(argv: string[]): JobsCommand {
   const parsed = tokenize(argv, {
     limit: { type: "string" },
+    status: { type: "string" },
+    kind: { type: "string" },
+    schedule: { type: "string" },
     "idempotency-key": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -69,6 +81,31 @@ export function parseJobsArgs(argv: string[]): JobsCommand {
     return raw;
   };
   switch (command as (typeof JOBS_COMMANDS)[number]) {
+    case "list": {
+      only(["limit", "status", "kind", "schedule"]);
+      args(0, "list --status failed --kind sum");
+      const { status, kind, schedule } = values;
+      if (status !== undefined && !(JOB_STATES as readonly string[]).includes(status)) {
+        throw new UsageError(`--status must be one of ${JOB_STATES.join(", ")}; got "${status}"`);
+      }
+      if (kind !== undefined && !KIND_NAMES.includes(kind)) {
+        throw new UsageError(`--kind must be one of ${KIND_NAMES.join(", ")}; got "${kind}"`);
+      }
+      if (schedule !== undefined && !SCHEDULE_NAME.test(schedule)) {
+        throw new UsageError(`--schedule must be a schedule's name (1-64 letters, digits, - _ .); got "${schedule}"`);
+      }
+      return {
+        command: "list",
+        limit: integerFlag("limit", values.limit, 20, 1, MAX_DEAD_LIMIT),
+        ...(status !== undefined ? { status: status as JobState } : {}),
+        ...(kind !== undefined ? { kind } : {}),
+        ...(schedule !== undefined ? { schedule } : {}),
+      };
+    }
+    case "schedules":
+      only([]);
+      args(0, "schedules");
+      return { command: "schedules" };
     case "dead": {
       only(["limit"]);
       args(0, "dead --limit 20");
@@ -131,13 +168,51 @@ function deadLine(job: JobRecord): string {
   return `${job.id}  ${job.kind}  attempts ${job.attempts}  failed ${job.finishedAt ?? "?"}  ${error}`;
 }
 
+function listLine(job: JobRecord): string {
+  const from = job.schedule ? `  schedule ${job.schedule.name} tick ${job.schedule.tick}` : "";
+  return `${job.id}  ${job.kind}  ${job.status}  created ${job.createdAt}${from}`;
+}
+
+/** Each schedule with its next tick (from the expression) and its last (its latest job in the backend). */
+async function scheduleLines(backend: JobBackend, schedules: readonly JobSchedule[], nowMs: number): Promise<string[]> {
+  if (schedules.length === 0) return ["no schedules (JOBS_SCHEDULES names none)"];
+  const lines: string[] = [];
+  for (const schedule of schedules) {
+    const next = nextTick(schedule, nowMs);
+    const [last] = await backend.list({ schedule: schedule.name, limit: 1 });
+    lines.push(
+      `${schedule.name}  ${schedule.schedule} ${schedule.timeZone}  ${schedule.kind}  ` +
+        `next ${next === undefined ? "none" : new Date(next).toISOString()}  ` +
+        `last ${last?.schedule ? `${last.schedule.tick} (job ${last.id}, ${last.status})` : "none kept"}`,
+    );
+  }
+  return lines;
+}
+
+export interface JobsCommandContext {
+  /** JOBS_SCHEDULES, for `schedules`. */
+  schedules?: readonly JobSchedule[];
+  now?: () => number;
+}
+
 /** Runs one command; returns the exit code. Output goes to `out`, so tests can read it. JobErrors are thrown. */
 export async function runJobsCommand(
   backend: JobBackend,
   cmd: JobsCommand,
   out: (line: string) => void = console.log,
+  context: JobsCommandContext = {},
 ): Promise<number> {
   switch (cmd.command) {
+    case "list": {
+      const { command: _command, ...filter } = cmd;
+      const jobs = await backend.list(filter);
+      out(jobs.length === 0 ? "no jobs match" : `${jobs.length} job${jobs.length === 1 ? "" : "s"}, newest first:`);
+      for (const job of jobs) out(listLine(job));
+      return 0;
+    }
+    case "schedules":
+      for (const line of await scheduleLines(backend, context.schedules ?? [], (context.now ?? Date.now)())) out(line);
+      return 0;
     case "help":
       out(USAGE);
       return 0;
@@ -194,7 +269,9 @@ async function main(): Promise<void> {
     return;
   }
   let backend: JobBackend;
+  let schedules: JobSchedule[];
   try {
+    schedules = loadJobSchedules(process.env);
     backend = await openBackend(process.env, loadJobsConfig(process.env));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -202,7 +279,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   try {
-    process.exitCode = await runJobsCommand(backend, cmd);
+    process.exitCode = await runJobsCommand(backend, cmd, console.log, { schedules });
   } catch (err) {
     // Not found, not failed, a key conflict, an input the API would refuse: the operator's mistake, in one line.
     if (!(err instanceof JobError) && !(err instanceof JobInputError)) throw err;

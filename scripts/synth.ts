@@ -197,6 +197,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       };
     case "aws:sfn/stateMachine:StateMachine":
       return { arn: arn("states", `stateMachine:${inputs.name ?? name}`), name: inputs.name ?? name };
+    case "aws:scheduler/scheduleGroup:ScheduleGroup":
+      return { arn: arn("scheduler", `schedule-group/${inputs.name ?? name}`), name: inputs.name ?? name };
     default:
       return { arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", name), name: inputs.name ?? `${name}-name` };
   }

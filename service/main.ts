@@ -9,7 +9,8 @@ import { runPrimary } from "./cluster";
 import { ConfigError, loadConfig, logFormatFor, type ServiceConfig } from "./config";
 import { logDestination } from "./log-destination";
 import { HEALTH_CHECK_WINDOW_MS } from "./timing";
-import { ensureDataDirs, loadJobsConfig, type JobsConfig } from "./jobs/config";
+import { ensureDataDirs, loadJobSchedules, loadJobsConfig, type JobsConfig } from "./jobs/config";
+import type { JobSchedule } from "./jobs/schedules";
 import { loadAwsJobsConfig, type AwsJobsConfig } from "./jobs/aws/config";
 import { fleetWorkerProcessHooks, loadAwsWorkerHooksConfig, type AwsWorkerHooksConfig } from "./jobs/aws/worker-hooks";
 import { openBackend } from "./jobs/open-backend";
@@ -22,6 +23,8 @@ interface Settings {
   config: ServiceConfig;
   role: FleetRole;
   jobs: JobsConfig;
+  /** JOBS_SCHEDULES, checked by the primary before any fork. */
+  schedules: JobSchedule[];
   worker: WorkerProcessConfig;
   /** JOBS_BACKEND=aws: its resources, checked here so a bad one exits 1 before any fork. */
   aws?: { jobs: AwsJobsConfig; fleetWorker?: AwsWorkerHooksConfig };
@@ -37,6 +40,7 @@ function readSettings(): Settings {
       config: loadConfig(),
       role,
       jobs,
+      schedules: loadJobSchedules(),
       // Arguments belong to the job worker alone: a process manager (pm2) passes its own to the web tier.
       worker: loadWorkerProcessConfig(process.env, role === "worker" ? process.argv.slice(2) : []),
       aws:
@@ -56,7 +60,7 @@ const fail = (who: string) => (err: unknown) => {
   process.exit(1);
 };
 
-const { config, role, jobs, worker, aws } = readSettings();
+const { config, role, jobs, schedules, worker, aws } = readSettings();
 const logFormat = logFormatFor(config.logFormat, process.stdout.isTTY === true);
 if (cluster.isPrimary && role === "worker") {
   // Synchronous writes: a worker killed with -9 right after a job's commit still has its "job succeeded"
@@ -75,6 +79,7 @@ if (cluster.isPrimary && role === "worker") {
         jobTimeoutMs: jobs.timeoutS * 1000,
         drainTimeoutMs: worker.drainTimeoutS * 1000,
         once: worker.once,
+        schedules: { list: schedules, catchUpWindowMs: jobs.retentionS * 1000 },
         log,
       }),
     )

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   resultExpireDays,
 } from "../../service/jobs/timing";
+import { parseSchedules, ScheduleConfigError, type JobSchedule } from "../../service/jobs/schedules";
 import { FleetConfigError, type ConfigLookup } from "../shared/configError";
 
 /** Every key this module reads, for the unknown-key check. */
@@ -27,6 +28,7 @@ export const JOBS_CONFIG_KEYS = [
   "jobsMaxAttempts",
   "jobsRetentionDays",
   "resultsExpireDays",
+  "jobSchedules",
 ] as const;
 
 export interface JobsConfig {
@@ -52,6 +54,8 @@ export interface JobsConfig {
   resultsExpireDays: number;
   /** Visible messages per in-service worker that the scaling policy holds (derived). */
   backlogPerInstanceTarget: number;
+  /** `fleet:jobSchedules`: periodic jobs, run by EventBridge Scheduler (infra/jobs/jobSchedules.ts). */
+  schedules: JobSchedule[];
 }
 
 export const JOBS_DEFAULTS = {
@@ -216,6 +220,7 @@ export function parseJobsConfig(
   const maxAttempts = wholeNumber(get, "jobsMaxAttempts", JOBS_DEFAULTS.maxAttempts, 1, MAX_ATTEMPTS);
   const retentionS = retentionDays(get) * 86_400;
 
+  const schedules = jobSchedules(get);
   return {
     workerInstanceType,
     workerMinSize,
@@ -232,5 +237,39 @@ export function parseJobsConfig(
       jobSeconds,
       jobsPerInstance: workerConcurrency,
     }),
+    schedules,
   };
+}
+
+/**
+ * `fleet:jobSchedules`: a JSON list of `{ name, schedule, timeZone, kind, input }`, checked by the parser the
+ * service uses for JOBS_SCHEDULES (service/jobs/schedules.ts), so a schedule whose expression, time zone,
+ * kind or input is invalid is refused before anything is created, naming the schedule and the field.
+ */
+function jobSchedules(get: ConfigLookup): JobSchedule[] {
+  const raw = get("jobSchedules");
+  if (raw === undefined || raw.trim() === "") return [];
+  const example = `pulumi config set fleet:jobSchedules '[{"name":"nightly","schedule":"cron(0 3 * * ? *)","kind":"sum","input":{"n":1000}}]'`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new FleetConfigError(
+      "jobSchedules",
+      raw,
+      `not JSON (${(err as Error).message})`,
+      `set a JSON list: ${example}`,
+    );
+  }
+  try {
+    return parseSchedules(parsed, "fleet:jobSchedules");
+  } catch (err) {
+    if (!(err instanceof ScheduleConfigError)) throw err;
+    throw new FleetConfigError(
+      "jobSchedules",
+      raw,
+      err.message,
+      `correct ${err.where}${err.field ? `.${err.field}` : ""} (docs/jobs.md, "Periodic jobs")`,
+    );
+  }
 }

@@ -15,6 +15,12 @@ export type JobState = (typeof JOB_STATES)[number];
 /** States a job never leaves. */
 export const FINISHED_STATES: readonly JobState[] = ["succeeded", "failed", "canceled"];
 
+/** The tick of a periodic schedule that made a job (schedules.ts): its name and the tick's ISO time. */
+export interface ScheduleTick {
+  name: string;
+  tick: string;
+}
+
 /** A job as the API shows it. Times are ISO 8601 strings (UTC). */
 export interface JobRecord {
   id: string;
@@ -31,6 +37,8 @@ export interface JobRecord {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Set on a job a schedule's tick enqueued. */
+  schedule?: ScheduleTick;
 }
 
 export interface NewJob {
@@ -40,6 +48,17 @@ export interface NewJob {
   idempotencyKey?: string;
   /** A hash of the request body: the same key with another fingerprint is a conflict. */
   fingerprint?: string;
+  /** The schedule tick that enqueues it (with the tick's idempotency key, schedules.ts tickKey). */
+  schedule?: ScheduleTick;
+}
+
+/** What `npm run jobs -- list` narrows to; every field given must match. */
+export interface JobFilter {
+  status?: JobState;
+  kind?: string;
+  /** A schedule's name: its jobs, latest tick first. */
+  schedule?: string;
+  limit: number;
 }
 
 /**
@@ -137,6 +156,11 @@ export interface JobBackend {
   cancel(id: string, now?: Date): Promise<JobRecord>;
   /** Jobs waiting to run (queued, not yet started): what admission and scaling look at. */
   backlog(): Promise<number>;
+  /**
+   * Jobs matching the filter, newest first (with `schedule`, latest tick first), purged ones left out: the
+   * operator's list. On AWS it scans the table (an operator's command, not a request path).
+   */
+  list(filter: JobFilter): Promise<JobRecord[]>;
   /** Failed jobs, newest first: the dead letters an operator looks at. */
   listDead(limit: number): Promise<JobRecord[]>;
   /** Puts a failed job back in the queue with a fresh set of attempts. Throws JobStateError otherwise. */

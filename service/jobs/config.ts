@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, integer, type Env } from "../config";
+import { parseSchedules, ScheduleConfigError, type JobSchedule } from "./schedules";
 import {
   DEFAULT_JOB_TIMEOUT_S,
   DEFAULT_JOBS_RETENTION_S,
@@ -172,5 +173,36 @@ function whyNotWritable(dir: string): NodeJS.ErrnoException | undefined {
     return undefined;
   } catch (err) {
     return err as NodeJS.ErrnoException;
+  }
+}
+
+/**
+ * JOBS_SCHEDULES: the path of a JSON file holding the periodic jobs (schedules.ts), read and checked at
+ * start; unset or empty means none. A bad file or schedule throws ConfigError naming the schedule and the
+ * field, so the primary exits 1 before it forks.
+ */
+export function loadJobSchedules(env: Env = process.env, cwd = process.cwd()): JobSchedule[] {
+  const raw = env.JOBS_SCHEDULES;
+  if (raw === undefined || raw.trim() === "") return [];
+  const file = path.resolve(cwd, raw);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      `JOBS_SCHEDULES=${JSON.stringify(raw)}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}): point it at a JSON file of schedules`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`JOBS_SCHEDULES=${JSON.stringify(raw)}: ${file} is not JSON (${(err as Error).message})`);
+  }
+  try {
+    return parseSchedules(parsed, "JOBS_SCHEDULES");
+  } catch (err) {
+    if (err instanceof ScheduleConfigError) throw new ConfigError(`${err.message} (in ${file})`);
+    throw err;
   }
 }

@@ -84,6 +84,12 @@ export const jobSchema = {
     createdAt: time,
     startedAt: time,
     finishedAt: time,
+    // Set on a periodic job (schedules.ts): which schedule's tick enqueued it.
+    schedule: {
+      type: "object",
+      properties: { name: { type: "string" }, tick: time },
+      required: ["name", "tick"],
+    },
   },
   required: ["id", "kind", "status", "attempts", "progress", "createdAt"],
 } as const;

@@ -7,6 +7,8 @@ import type { Logger } from "pino";
 import { ConfigError, integer, type Env } from "../config";
 import type { JobBackend } from "./backend";
 import { createThreadRunner } from "./runner";
+import type { JobSchedule } from "./schedules";
+import { ScheduleTicker } from "./ticker";
 import { WORKER_DRAIN_TIMEOUT_S, WORKER_SYSTEMD_TIMEOUT_STOP_S } from "./timing";
 import { startJobWorker, type JobWorker } from "./worker";
 
@@ -51,6 +53,8 @@ export interface WorkerProcessOptions {
   onStart?: (drain: (reason: string) => Promise<void>) => void;
   /** Awaited once the worker has stopped, before the backend closes (drops the scale-in protection). */
   onStopped?: () => Promise<void>;
+  /** JOBS_SCHEDULES: periodic jobs this process enqueues (ticker.ts); with the ticks' catch-up window. */
+  schedules?: { list: readonly JobSchedule[]; catchUpWindowMs: number };
 }
 
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
@@ -104,6 +108,16 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   await runner.warmUp?.();
   const warmUpMs = Date.now() - warmStartedMs;
   if (!stopReason) worker = startJobWorker({ ...options, runner });
+  const ticker =
+    worker && !options.once && options.schedules && options.schedules.list.length > 0
+      ? new ScheduleTicker({
+          backend,
+          log,
+          schedules: options.schedules.list,
+          catchUpWindowMs: options.schedules.catchUpWindowMs,
+        })
+      : undefined;
+  await ticker?.start().catch((err: unknown) => log.error({ err }, "the schedule ticker could not start"));
   warm();
   if (worker) {
     log.info(
@@ -118,6 +132,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     );
     await worker.done;
   }
+  await ticker?.stop();
   await options.onStopped?.();
   await runner.close();
   await backend.close();

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "../../service/config";
-import { DataDirError, ensureDataDirs, loadJobsConfig } from "../../service/jobs/config";
+import { DataDirError, ensureDataDirs, loadJobSchedules, loadJobsConfig } from "../../service/jobs/config";
 import { openBackend } from "../../service/jobs/open-backend";
 import {
   DEFAULT_JOB_TIMEOUT_S,
@@ -138,5 +138,43 @@ describe("openBackend", () => {
 
   it("refuses a bad setting before it opens anything", async () => {
     await assert.rejects(openBackend({ JOBS_MAX_ATTEMPTS: "zero" }), ConfigError);
+  });
+});
+
+describe("JOBS_SCHEDULES (periodic jobs), read at start", () => {
+  const write = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-schedules-"));
+    fs.writeFileSync(path.join(dir, "schedules.json"), text);
+    return dir;
+  };
+
+  it("none when unset; the file's schedules when set, relative to the working directory", () => {
+    assert.deepEqual(loadJobSchedules({}, "/nowhere"), []);
+    const dir = write(JSON.stringify([{ name: "n", schedule: "rate(1 hour)", kind: "sum", input: { n: 1 } }]));
+    assert.deepEqual(loadJobSchedules({ JOBS_SCHEDULES: "schedules.json" }, dir), [
+      { name: "n", schedule: "rate(1 hour)", timeZone: "UTC", kind: "sum", input: { n: 1 } },
+    ]);
+  });
+
+  it("refuses a missing file, a file that is not JSON, and a bad schedule, naming it and the field", () => {
+    assert.throws(
+      () => loadJobSchedules({ JOBS_SCHEDULES: "missing.json" }, "/nowhere"),
+      (err: unknown) => {
+        return (
+          err instanceof ConfigError && /JOBS_SCHEDULES="missing.json": cannot read .* \(ENOENT\)/.test(err.message)
+        );
+      },
+    );
+    assert.throws(
+      () => loadJobSchedules({ JOBS_SCHEDULES: "schedules.json" }, write("[{")),
+      (err: unknown) => err instanceof ConfigError && /is not JSON/.test(err.message),
+    );
+    const dir = write(JSON.stringify([{ name: "n", schedule: "rate(1 hour)", kind: "sum", input: { n: 1.5 } }]));
+    assert.throws(
+      () => loadJobSchedules({ JOBS_SCHEDULES: "schedules.json" }, dir),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^JOBS_SCHEDULES\[0\] \("n"\)\.input: input\/n must be integer \(in /.test(err.message),
+    );
   });
 });

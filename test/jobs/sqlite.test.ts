@@ -231,7 +231,7 @@ describe("sqlite job backend", () => {
         .map((r) => (r as { name: string }).name);
       check.close();
       assert.equal(version, SCHEMA_VERSION);
-      assert.deepEqual(indexes, ["jobs_dead", "jobs_finished", "jobs_leased", "jobs_queued"]);
+      assert.deepEqual(indexes, ["jobs_dead", "jobs_finished", "jobs_leased", "jobs_queued", "jobs_schedule"]);
     });
 
     it("refuses a file from a newer fleet, naming the file and the fix", async () => {

@@ -11,6 +11,7 @@ import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sql
 import { JobNotFoundError, JobStateError } from "../../service/jobs/errors";
 import { UsageError } from "../../scripts/cli";
 import { JobInputError, parseJobsArgs, runJobsCommand } from "../../scripts/jobs";
+import { parseSchedules } from "../../service/jobs/schedules";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -19,6 +20,18 @@ describe("npm run jobs: arguments", () => {
   it("parses each command", () => {
     assert.deepEqual(parseJobsArgs(["dead"]), { command: "dead", limit: 20 });
     assert.deepEqual(parseJobsArgs(["--help"]), { command: "help" });
+    assert.deepEqual(parseJobsArgs(["list"]), { command: "list", limit: 20 });
+    assert.deepEqual(
+      parseJobsArgs(["list", "--status", "failed", "--kind", "sum", "--schedule", "nightly", "--limit", "3"]),
+      {
+        command: "list",
+        limit: 3,
+        status: "failed",
+        kind: "sum",
+        schedule: "nightly",
+      },
+    );
+    assert.deepEqual(parseJobsArgs(["schedules"]), { command: "schedules" });
     assert.deepEqual(parseJobsArgs(["dead", "--limit", "5"]), { command: "dead", limit: 5 });
     assert.deepEqual(parseJobsArgs(["dead", "--limit=1000"]), { command: "dead", limit: 1000 });
     assert.deepEqual(parseJobsArgs(["retry", "abc-123"]), { command: "retry", id: "abc-123" });
@@ -37,7 +50,12 @@ describe("npm run jobs: arguments", () => {
   });
 
   const bad: [string[], RegExp][] = [
-    [[], /give a command: one of dead, retry, status, enqueue/],
+    [[], /give a command: one of list, schedules, dead, retry, status, enqueue/],
+    [["list", "--status", "done"], /--status must be one of queued, running, succeeded, failed, canceled; got "done"/],
+    [["list", "--kind", "mine"], /--kind must be one of sum, render; got "mine"/],
+    [["list", "--schedule", "a b"], /--schedule must be a schedule's name/],
+    [["list", "--limit", "0"], /--limit must be an integer from 1 to 1000/],
+    [["schedules", "--kind", "sum"], /--kind does not apply to schedules/],
     [["purge"], /unknown command "purge"/],
     [["dead", "--limit", "0"], /--limit must be an integer from 1 to 1000/],
     [["dead", "--limit", "many"], /--limit must be an integer/],
@@ -89,6 +107,54 @@ describe("npm run jobs: commands", () => {
     assert.equal(await backend.fail(lease!, error, { permanent: false, retryDelayMs: 0 }), "failed");
     return job.id;
   }
+
+  it("list filters by status, kind and schedule", async () => {
+    assert.deepEqual((await run(["list"])).lines, ["no jobs match"]);
+    const failed = await failedJob("boom");
+    const { job: render } = await backend.enqueue({ kind: "render", input: { width: 1, height: 1 } });
+    const { job: ticked } = await backend.enqueue({
+      kind: "sum",
+      input: { n: 2 },
+      idempotencyKey: "schedule:nightly:2026-12-03T03:00:00.000Z",
+      schedule: { name: "nightly", tick: "2026-12-03T03:00:00.000Z" },
+    });
+    const ids = async (argv: string[]) => (await run(argv)).lines.slice(1).map((l) => l.split("  ")[0]);
+    assert.deepEqual(await ids(["list"]), [ticked.id, render.id, failed]);
+    assert.deepEqual(await ids(["list", "--status", "failed"]), [failed]);
+    assert.deepEqual(await ids(["list", "--kind", "render"]), [render.id]);
+    assert.deepEqual(await ids(["list", "--kind", "sum", "--status", "queued"]), [ticked.id]);
+    const bySchedule = await run(["list", "--schedule", "nightly"]);
+    assert.deepEqual(bySchedule.lines, [
+      "1 job, newest first:",
+      `${ticked.id}  sum  queued  created ${ticked.createdAt}  schedule nightly tick 2026-12-03T03:00:00.000Z`,
+    ]);
+    assert.deepEqual(await ids(["list", "--limit", "1"]), [ticked.id]);
+  });
+
+  it("schedules shows each schedule's next tick and its last (its latest job)", async () => {
+    const schedules = parseSchedules(
+      [
+        { name: "nightly", schedule: "cron(0 3 * * ? *)", kind: "sum", input: { n: 2 } },
+        { name: "hourly", schedule: "rate(1 hour)", timeZone: "Europe/Paris", kind: "sum", input: { n: 1 } },
+      ],
+      "test",
+    );
+    const { job } = await backend.enqueue({
+      kind: "sum",
+      input: { n: 2 },
+      schedule: { name: "nightly", tick: "2026-12-03T03:00:00.000Z" },
+    });
+    const lines: string[] = [];
+    const now = () => Date.parse("2026-12-03T10:30:00Z");
+    assert.equal(await runJobsCommand(backend, { command: "schedules" }, (l) => lines.push(l), { schedules, now }), 0);
+    assert.deepEqual(lines, [
+      `nightly  cron(0 3 * * ? *) UTC  sum  next 2026-12-04T03:00:00.000Z  last 2026-12-03T03:00:00.000Z (job ${job.id}, queued)`,
+      "hourly  rate(1 hour) Europe/Paris  sum  next 2026-12-03T11:00:00.000Z  last none kept",
+    ]);
+    const none: string[] = [];
+    await runJobsCommand(backend, { command: "schedules" }, (l) => none.push(l), {});
+    assert.deepEqual(none, ["no schedules (JOBS_SCHEDULES names none)"]);
+  });
 
   it("dead lists the failed jobs with their errors; retry queues one again", async () => {
     assert.deepEqual((await run(["dead"])).lines, ["no failed jobs"]);
@@ -191,5 +257,16 @@ describe("npm run jobs (child process)", () => {
     const usage = await jobs(["dead", "--limit", "x"]);
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /^jobs: --limit must be .*\nusage: npm run jobs/);
+  });
+
+  it("exits 1 naming the schedule and the field for a bad JOBS_SCHEDULES", async () => {
+    const schedules = path.join(dir, "schedules.json");
+    fs.writeFileSync(schedules, JSON.stringify([{ name: "x", schedule: "rate(5 minute)", kind: "sum", input: {} }]));
+    const badSchedule = await jobs(["schedules"], { JOBS_SCHEDULES: schedules });
+    assert.equal(badSchedule.code, 1);
+    assert.match(
+      badSchedule.stderr.trim(),
+      /^jobs: JOBS_SCHEDULES\[0\] \("x"\)\.schedule: "rate\(5 minute\)": .*plural unit/,
+    );
   });
 });

@@ -46,6 +46,7 @@ import type {
   ClaimOptions,
   FailOptions,
   JobBackend,
+  JobFilter,
   JobRecord,
   Lease,
   LeaseStatus,
@@ -54,8 +55,10 @@ import type {
 import { FINISHED_STATES, type JobState } from "../backend";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../errors";
 import { DEFAULT_JOBS_RETENTION_S, idempotencyKeyTtlS, SWEEP_INTERVAL_MS } from "../timing";
+import { isTickMessage, takeTickMessage } from "../ticks";
 import { boundedClientConfig, DEFAULT_SDK_TIMEOUTS, type SdkTimeouts } from "./client-config";
 import type { AwsJobsConfig } from "./config";
+import { scanJobs } from "./list";
 import {
   ATTR,
   IDEMPOTENCY_PREFIX,
@@ -293,6 +296,9 @@ export class AwsJobBackend implements JobBackend {
       [ATTR.sweepPk]: { S: sweepShard(id) },
       [ATTR.sweepAt]: { N: String(pendingSweepAt) },
       ...(key !== undefined ? { [ATTR.idempotencyKey]: { S: key } } : {}),
+      ...(job.schedule
+        ? { [ATTR.scheduleName]: { S: job.schedule.name }, [ATTR.scheduleTick]: { S: job.schedule.tick } }
+        : {}),
     };
     if (!(await this.create(item))) {
       const existing = await this.get(id);
@@ -410,6 +416,14 @@ export class AwsJobBackend implements JobBackend {
   /** Turns a delivered message into a lease, or settles the message when its job cannot be claimed. */
   private async claimMessage(message: Received, leaseMs: number): Promise<Lease | undefined> {
     const { jobId: id, receipt } = message;
+    if (isTickMessage(id)) {
+      // EventBridge Scheduler's tick (ticks.ts): recorded as a job under the tick's key, then deleted; a
+      // failed enqueue leaves the message to come back after the claim's visibility.
+      const outcome = await takeTickMessage(this, id, this.clock());
+      if (outcome === "invalid") this.warn(new Error(id.slice(0, 200)), "deleting a tick message that is not valid");
+      await this.queue.delete(receipt);
+      return undefined;
+    }
     if (!JOB_ID.test(id)) {
       this.warn(new Error(`not a job id: ${JSON.stringify(id.slice(0, 80))}`), "deleting a foreign message");
       await this.queue.delete(receipt);
@@ -759,6 +773,10 @@ export class AwsJobBackend implements JobBackend {
 
   backlog(): Promise<number> {
     return this.queue.backlog();
+  }
+
+  async list(filter: JobFilter): Promise<JobRecord[]> {
+    return scanJobs(this.ddb, this.table, filter, this.clock());
   }
 
   async listDead(limit: number): Promise<JobRecord[]> {

@@ -41,6 +41,9 @@ export const ATTR = {
   /** Epoch ms when the sweeper looks at the job: its send is unconfirmed, its message near SQS's
    * retention, or its lease long expired. */
   sweepAt: "sweepAt",
+  /** On a job a schedule's tick enqueued: the schedule's name and the tick's ISO time. */
+  scheduleName: "scheduleName",
+  scheduleTick: "scheduleTick",
   /** On an idempotency item: the job it points to, and the request's fingerprint. */
   jobId: "jobId",
   fingerprint: "fingerprint",
@@ -108,5 +111,9 @@ export function toJobRecord(item: Item): JobRecord {
   if (startedAt !== undefined) record.startedAt = startedAt;
   const finishedAt = str(item, ATTR.finishedAt);
   if (finishedAt !== undefined) record.finishedAt = finishedAt;
+  const scheduleName = str(item, ATTR.scheduleName);
+  const scheduleTick = str(item, ATTR.scheduleTick);
+  if (scheduleName !== undefined && scheduleTick !== undefined)
+    record.schedule = { name: scheduleName, tick: scheduleTick };
   return record;
 }

@@ -26,6 +26,7 @@ import type {
   ClaimOptions,
   FailOptions,
   JobBackend,
+  JobFilter,
   JobRecord,
   JobState,
   Lease,
@@ -93,6 +94,8 @@ interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   lease_token: string | null;
+  schedule: string | null;
+  tick_at: number | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -111,6 +114,7 @@ function toRecord(row: JobRow): JobRecord {
   if (row.error !== null) job.error = row.error;
   if (row.started_at !== null) job.startedAt = iso(row.started_at);
   if (row.finished_at !== null) job.finishedAt = iso(row.finished_at);
+  if (row.schedule !== null && row.tick_at !== null) job.schedule = { name: row.schedule, tick: iso(row.tick_at) };
   return job;
 }
 
@@ -120,7 +124,7 @@ function isBusy(err: unknown): boolean {
 }
 
 const COLUMNS =
-  "id, kind, input, status, attempts, max_attempts, progress, result, error, created_at, started_at, finished_at, lease_token";
+  "id, kind, input, status, attempts, max_attempts, progress, result, error, created_at, started_at, finished_at, lease_token, schedule, tick_at";
 
 export class SqliteJobBackend implements JobBackend {
   readonly capabilities = SQLITE_CAPABILITIES;
@@ -188,8 +192,8 @@ export class SqliteJobBackend implements JobBackend {
       ),
       keyDelete: p("DELETE FROM idempotency_keys WHERE key = ?"),
       insert: p(
-        `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+        `INSERT INTO jobs (id, kind, input, status, max_attempts, created_at, due_at, schedule, tick_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
       ),
       keyGet: p("SELECT job_id, fingerprint, created_at FROM idempotency_keys WHERE key = ?"),
       keyInsert: p("INSERT INTO idempotency_keys (key, job_id, fingerprint, created_at) VALUES (?, ?, ?, ?)"),
@@ -267,7 +271,8 @@ export class SqliteJobBackend implements JobBackend {
         this.sql.keyDelete!.run(job.idempotencyKey); // expired, or its job purged: the key is free
       }
       const id = randomUUID();
-      this.sql.insert!.run(id, job.kind, input, this.maxAttempts, at, at);
+      const tickAt = job.schedule ? Date.parse(job.schedule.tick) : null;
+      this.sql.insert!.run(id, job.kind, input, this.maxAttempts, at, at, job.schedule?.name ?? null, tickAt);
       if (job.idempotencyKey !== undefined) this.sql.keyInsert!.run(job.idempotencyKey, id, fingerprint, at);
       return { job: this.row(id)!, created: true };
     });
@@ -422,6 +427,22 @@ export class SqliteJobBackend implements JobBackend {
 
   async backlog(): Promise<number> {
     return this.read(() => (this.sql.backlog!.get() as { n: number }).n);
+  }
+
+  async list(filter: JobFilter): Promise<JobRecord[]> {
+    if (!(Number.isSafeInteger(filter.limit) && filter.limit >= 1))
+      throw new RangeError(`limit must be an integer ≥ 1, got ${filter.limit}`);
+    const where = ["(finished_at IS NULL OR finished_at > :purged)"];
+    const params: Record<string, string | number> = { purged: this.now() - this.retentionMs, limit: filter.limit };
+    for (const field of ["status", "kind", "schedule"] as const) {
+      const value = filter[field];
+      if (value === undefined) continue;
+      where.push(`${field} = :${field}`);
+      params[field] = value;
+    }
+    const order = filter.schedule !== undefined ? "tick_at DESC, seq DESC" : "seq DESC";
+    const text = `SELECT ${COLUMNS} FROM jobs WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT :limit`;
+    return (await this.read(() => this.db.prepare(text).all(params) as unknown as JobRow[])).map(toRecord);
   }
 
   async listDead(limit: number): Promise<JobRecord[]> {

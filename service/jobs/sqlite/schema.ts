@@ -55,6 +55,11 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE idempotency_keys ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
    UPDATE idempotency_keys SET created_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
+  // 5: periodic jobs (schedules.ts): the schedule and tick that enqueued a job, for `jobs list --schedule`
+  // and a schedule's last tick.
+  `ALTER TABLE jobs ADD COLUMN schedule TEXT;
+   ALTER TABLE jobs ADD COLUMN tick_at INTEGER;
+   CREATE INDEX jobs_schedule ON jobs (schedule, tick_at) WHERE schedule IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
