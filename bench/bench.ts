@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --duration 5 --warmup 5 --connections 50 --rounds 5 --health-seconds 5
- *                  --targets fleet,fleet-1,baseline,raw --no-health --no-build --out bench/results --name latest --quick]
+ *                  --targets fleet,fleet-1,baseline,raw --no-health --no-build --out bench/results --name latest --quick --request-cpu]
  *
  * Starts each target on its own free loopback port, loads GET / with autocannon (no pipelining) in
  * alternating rounds (ABCD ABCD ...) so that drift on a shared machine cancels in the ratios, then probes
@@ -29,6 +29,9 @@ import { childPids, childrenReplaced, measureReload } from "./reload";
 const ROOT = path.resolve(__dirname, "..");
 const CORES = os.availableParallelism();
 
+/** The targets the two per-request CPU goals compare: fleet at info, the tutorial, bare Fastify, bare node:http. */
+export const REQUEST_CPU_TARGETS: TargetId[] = ["fleet", "baseline", "fastify", "raw"];
+
 const USAGE = `usage: npm run bench -- [options]
   --duration S        measured seconds per target per round (default 5)
   --warmup S          warm-up seconds per target before its first round (default 5; 1 s before later rounds)
@@ -38,6 +41,8 @@ const USAGE = `usage: npm run bench -- [options]
   --targets LIST      comma-separated subset of ${ALL_TARGETS.join(",")} (default ${DEFAULT_TARGETS.join(",")};
                       fleet-quiet is the fleet with LOG_LEVEL=warn, fleet-requests with a line per request
                       (LOG_REQUESTS=1): what logging costs)
+  --request-cpu       only the per-request CPU goals: --targets ${REQUEST_CPU_TARGETS.join(",")} --no-health
+                      --no-reload (flags after it still apply)
   --no-health         skip the health-under-load probe
   --no-reload         skip the reload under load (fleet's SIGHUP, pm2 reload)
   --no-build          do not run the TypeScript build of the service first
@@ -116,6 +121,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         a.targets = ALL_TARGETS.filter((t) => list.includes(t));
         break;
       }
+      case "--request-cpu":
+        a.targets = [...REQUEST_CPU_TARGETS];
+        a.health = false;
+        a.reload = false;
+        break;
       case "--no-health":
         a.health = false;
         break;

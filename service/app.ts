@@ -1,8 +1,10 @@
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerCors } from "./cors";
 import { parseDecimal } from "./decimal";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
-import { DEFAULT_SLOW_MS, LazyChildLogger, RequestLog, type RequestLogOptions } from "./request-log";
+import { DEFAULT_SLOW_MS, lazyChildren, RequestLog, type RequestLogOptions } from "./request-log";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./timing";
 
@@ -46,8 +48,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
     requestIdHeader: "x-amzn-trace-id",
     logController: requestLog,
-    // A request's logger is built only if it logs: at info almost none does (service/request-log.ts).
-    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining
@@ -55,8 +55,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: false,
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
-  app.decorate("draining", false);
-  registerCors(app, options.corsOrigins ?? []);
+  // A request's logger is built only if it logs: at info almost none does (service/request-log.ts). Not on
+  // Fastify's silent logger (logger: false), which is one object shared by every app in the process.
+  if (options.logger) lazyChildren(app.log);
+  decorateDraining(app, requestLog);
   const summaryMs = options.requestLog?.summaryIntervalMs ?? 0;
   if (summaryMs > 0) {
     const timer = setInterval(() => requestLog.writeSummary(app.log), summaryMs).unref();
@@ -70,12 +72,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Only JSON bodies: Fastify's default text/plain parser would hand a string to the body schema, which
   // answers 400 "body must be object" where 415 Unsupported Media Type is the truth.
   app.removeContentTypeParser("text/plain");
-  // Draining: every response says Connection: close, in flight ones included. A callback hook, not an
-  // async one: an async hook costs every request a promise and a turn of the microtask queue.
-  app.addHook("onSend", (_request, reply, payload, done) => {
-    if (app.draining) reply.header("connection", "close");
-    done(null, payload);
-  });
 
   app.get(
     "/",
@@ -102,6 +98,46 @@ export function buildApp(options: AppOptions): FastifyInstance {
     async (_request, reply) => (app.draining ? reply.code(503).send({ status: "draining" }) : { status: "ok" }),
   );
 
+  // CORS only where a page calls (the sum and the jobs API): GET / and /healthcheck are not for pages, and
+  // @fastify/cors's hook costs every request it covers about 1 µs even without an Origin header.
+  app.register(async (api) => {
+    registerCors(api, options.corsOrigins ?? []);
+    sumRoute(api, options, requestLog);
+    if (options.jobs) api.register(jobsRoutes, options.jobs);
+  });
+
+  return app;
+}
+
+/**
+ * `app.draining`: once set, every response says Connection: close, in-flight ones included. New requests get
+ * it from the log controller (a flag test Fastify's per-request call makes anyway; no onSend hook on every
+ * request); the responses already in flight when draining begins are found through their connections.
+ */
+function decorateDraining(app: FastifyInstance, requestLog: RequestLog): void {
+  const open = new Set<Socket>();
+  // Per connection, not per request: the ALB keeps its connections for many requests.
+  app.server.on("connection", (socket: Socket) => {
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
+  app.decorate("draining", {
+    getter: () => requestLog.draining,
+    setter(draining: boolean) {
+      if (draining && !requestLog.draining) {
+        for (const socket of open) {
+          // The response the socket is serving (node:http's own field, which its closeIdleConnections reads).
+          const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+          if (res && !res.headersSent) res.setHeader("connection", "close");
+        }
+      }
+      requestLog.draining = draining;
+    },
+  });
+}
+
+/** GET /api/:n: the exact sum 0..n, computed off the event loop. */
+function sumRoute(app: FastifyInstance, options: AppOptions, requestLog: RequestLog): void {
   const badN = `params/n must be an integer from 0 to ${options.apiMaxN} (API_MAX_N)`;
   app.get<{ Params: { n: string } }>(
     "/api/:n",
@@ -146,8 +182,4 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }
     },
   );
-
-  if (options.jobs) app.register(jobsRoutes, options.jobs);
-
-  return app;
 }

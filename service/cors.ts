@@ -1,9 +1,11 @@
 /**
  * Cross-origin access for pages served elsewhere (a CDN, a dev server): @fastify/cors with the origins of
- * CORS_ORIGINS (service/config.ts). A listed origin gets its preflight answered for every route (the
- * methods and headers a page needs) and `Access-Control-Allow-Origin` on every response; an origin not
- * listed, or a request without `Origin`, gets no CORS header at all (the preflight is a 404), so the
- * browser refuses the call. Credentials are never allowed: the API uses no cookies.
+ * CORS_ORIGINS (service/config.ts), on the routes a page calls (app.ts registers it around /api/:n and the jobs
+ * API; GET / and /healthcheck are for people and the ALB, and skip its per-request hook). A listed origin gets
+ * its preflight answered (the methods and headers a page needs) and `Access-Control-Allow-Origin` on every
+ * response of those routes; an origin not listed, or a request without `Origin`, gets no CORS header at all
+ * (the preflight is a 404), so the browser refuses the call. Credentials are never allowed: the API uses no
+ * cookies.
  */
 import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
@@ -23,7 +25,7 @@ export const CORS_METHODS = ["GET", "HEAD", "POST", "DELETE"] as const;
  */
 export const CORS_MAX_AGE_S = 7200;
 
-/** Registers CORS on `app` (all its routes, the ones registered later included). No origins: nothing. */
+/** Registers CORS on `app`'s context (its routes, the ones registered later included). No origins: nothing. */
 export function registerCors(app: FastifyInstance, origins: readonly string[]): void {
   if (origins.length === 0) return;
   const any = origins.includes("*");

@@ -222,3 +222,42 @@ describe("request bodies", () => {
     }
   });
 });
+
+describe("draining over a real connection", () => {
+  it("a response in flight when draining begins says Connection: close, and so does the next request's", async () => {
+    let finish: (sum: string) => void = () => {};
+    let begun: () => void = () => {};
+    const started = new Promise<void>((resolve) => (begun = resolve));
+    const pool: SumPool = {
+      sum: () => {
+        begun();
+        return new Promise<string>((resolve) => (finish = resolve));
+      },
+      close: async () => {},
+    };
+    const app = buildApp({ apiMaxN: 100, pool, logger: false });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path, agent }, (res) => res.resume().on("end", () => resolve(res)))
+          .on("error", reject);
+      });
+    try {
+      assert.equal((await get("/")).headers.connection, "keep-alive");
+      const inFlight = get("/api/10");
+      await started;
+      app.draining = true;
+      finish("55");
+      const res = await inFlight;
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers.connection, "close");
+      assert.equal((await get("/")).headers.connection, "close");
+    } finally {
+      agent.destroy();
+      await app.close();
+    }
+  });
+});

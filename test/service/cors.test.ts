@@ -152,6 +152,19 @@ describe("CORS on the API (service/cors.ts)", () => {
     }
   });
 
+  it("leaves GET / and /healthcheck without CORS even for a listed origin: no page calls them", async () => {
+    for (const url of ["/", "/healthcheck"]) {
+      const res = await t.app.inject({ url, headers: { origin: PAGE } });
+      assert.equal(res.statusCode, 200, url);
+      const cors = Object.keys(res.headers).filter((h) => h.startsWith("access-control-"));
+      assert.deepEqual(cors, [], url);
+      assert.equal(res.headers.vary, undefined, url);
+    }
+    // The same origin on the API beside them is still allowed.
+    const api = await t.app.inject({ url: "/api/3", headers: { origin: PAGE } });
+    assert.equal(api.headers["access-control-allow-origin"], PAGE);
+  });
+
   it("with no origins configured, answers no preflight at all", async () => {
     const bare = await buildJobsApp({ corsOrigins: [] });
     try {

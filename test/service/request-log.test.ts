@@ -163,3 +163,30 @@ describe("LazyChildLogger", () => {
     );
   });
 });
+
+describe("the app's request loggers (lazyChildren)", () => {
+  it("a request that logs nothing builds no pino child; one that logs builds it once, with its trace id", async () => {
+    // pino's child() lives on a prototype every pino logger shares: count its calls while the app serves.
+    let proto = Object.getPrototypeOf(pino({ level: "silent" })) as { child: (...a: unknown[]) => unknown };
+    while (!Object.hasOwn(proto, "child")) proto = Object.getPrototypeOf(proto) as typeof proto;
+    const realChild = proto.child;
+    let children = 0;
+    proto.child = function (this: unknown, ...args: unknown[]) {
+      children++;
+      return realChild.apply(this, args);
+    };
+    try {
+      const { app, lines } = appWithLines(quiet);
+      await app.ready();
+      children = 0;
+      for (let i = 0; i < 3; i++) assert.equal((await app.inject("/")).statusCode, 200);
+      assert.equal(children, 0, "GET / at info writes nothing, so it needs no child logger");
+      await app.inject({ url: "/boom", headers: { "x-amzn-trace-id": TRACE } });
+      assert.equal(children, 1);
+      assert.equal(lines.find((l) => l.msg === "server error")?.reqId, TRACE);
+      await app.close();
+    } finally {
+      proto.child = realChild;
+    }
+  });
+});
