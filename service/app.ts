@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerCors } from "./cors";
 import { parseDecimal } from "./decimal";
+import { registerErrorHandler, traceRequestIdGenerator } from "./error-handler";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
 import { DEFAULT_SLOW_MS, LazyChildLogger, RequestLog, type RequestLogOptions } from "./request-log";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
@@ -33,7 +34,12 @@ const RETRY_AFTER_TIMEOUT_S = 1;
 
 const errorSchema = {
   type: "object",
-  properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
+  properties: {
+    statusCode: { type: "integer" },
+    error: { type: "string" },
+    message: { type: "string" },
+    requestId: { type: "string" },
+  },
 } as const;
 
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
@@ -43,8 +49,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   const app = Fastify({
     logger: options.logger,
-    // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
-    requestIdHeader: "x-amzn-trace-id",
+    // The ALB's trace id ties a log line to the ALB's access log, used only when it has the ALB's shape
+    // (service/error-handler.ts); otherwise requests are numbered.
+    requestIdHeader: false,
+    genReqId: traceRequestIdGenerator(),
     logController: requestLog,
     // A request's logger is built only if it logs: at info almost none does (service/request-log.ts).
     childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
@@ -56,6 +64,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   app.decorate("draining", false);
+  registerErrorHandler(app, (err, request, reply) => requestLog.defaultErrorLog(err, request, reply));
   registerCors(app, options.corsOrigins ?? []);
   const summaryMs = options.requestLog?.summaryIntervalMs ?? 0;
   if (summaryMs > 0) {
