@@ -55,7 +55,7 @@ export function bundleSha256Hex(checksumSha256: string | undefined): string {
   return bytes.toString("hex");
 }
 
-/** The bundle step: that version, with the CLI (AWSTOE's S3Download takes no version id), then its sum. */
+/** The bundle step: that version, with the CLI (which takes a version id), then its sum. */
 function downloadBundleScript(bundle: BundlePin): string {
   if (!/^[0-9a-f]{64}$/.test(bundle.sha256)) {
     throw new BundlePinError("sha256", bundle.sha256, "64 hex digits (bundleSha256Hex)");
