@@ -36,7 +36,7 @@ export type ServerErrorLog = (err: Error, request: FastifyRequest, reply: Fastif
  */
 export function registerErrorHandler(app: FastifyInstance, logServerError: ServerErrorLog): void {
   app.setErrorHandler(function quietErrors(err: FastifyError, request, reply) {
-    const statusCode = statusOf(err, reply);
+    const statusCode = statusOf(err);
     // Fastify's default handler answers a 4xx as it always did (headers, validation messages).
     if (statusCode < 500) throw err;
     reply.code(statusCode);
@@ -51,9 +51,11 @@ export function registerErrorHandler(app: FastifyInstance, logServerError: Serve
   });
 }
 
-/** The status Fastify's default handler would answer (lib/error-status.js): a set 4xx/5xx, the error's, or 500. */
-function statusOf(err: FastifyError & { status?: number }, reply: FastifyReply): number {
-  if (reply.statusCode >= 400 && reply.statusCode <= 599) return reply.statusCode;
+/**
+ * The error's own 4xx/5xx (Fastify's errors carry one: validation, media type, body size), else 500. A status
+ * the route set before it threw is not trusted: an SDK error after `reply.code(404)` is still ours.
+ */
+function statusOf(err: FastifyError & { status?: number }): number {
   for (const code of [err.statusCode, err.status]) if (code !== undefined && code >= 400 && code <= 599) return code;
   return 500;
 }

@@ -77,6 +77,21 @@ describe("quiet errors: a 5xx answers a generic message and the request id; the 
     }
   });
 
+  it("a route that set a 4xx and then hit an internal error still answers a quiet 500", async () => {
+    const { lines, logger } = captured();
+    const app = buildApp({ apiMaxN: 1000, pool: deniedPool, logger });
+    app.get("/half-done", async (_request, reply) => {
+      reply.code(404);
+      throw accessDenied();
+    });
+    try {
+      const res = await app.inject({ url: "/half-done", headers: { "x-amzn-trace-id": TRACE } });
+      assertQuiet(res, lines, TRACE);
+    } finally {
+      await app.close();
+    }
+  });
+
   describe("the jobs API over a backend that throws", () => {
     let app: FastifyInstance;
     let dir: string;
