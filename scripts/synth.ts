@@ -158,6 +158,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         arn: `arn:aws:s3:::${name}-bucket`,
         bucketRegionalDomainName: `${name}-bucket.s3.${region}.amazonaws.com`,
       };
+    case "aws:s3/bucketObjectv2:BucketObjectv2":
+      // What S3 reports after the upload: a version id and, with checksumAlgorithm SHA256, the base64 digest.
+      return inputs.checksumAlgorithm === "SHA256"
+        ? { versionId: `${name}-v1`, checksumSha256: Buffer.alloc(32, 7).toString("base64") }
+        : { versionId: `${name}-v1` };
     case "aws:sqs/queue:Queue":
       return {
         name: `${name}-queue`,

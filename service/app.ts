@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerCors } from "./cors";
 import { parseDecimal } from "./decimal";
+import { registerErrorHandler, traceRequestIdGenerator } from "./error-handler";
 import { jobsRoutes, type JobsRoutesOptions } from "./jobs/routes";
 import { DEFAULT_SLOW_MS, lazyChildren, RequestLog, type RequestLogOptions } from "./request-log";
 import { PoolBusyError, TaskTimeoutError, type SumPool } from "./sum-pool";
@@ -35,7 +36,12 @@ const RETRY_AFTER_TIMEOUT_S = 1;
 
 const errorSchema = {
   type: "object",
-  properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
+  properties: {
+    statusCode: { type: "integer" },
+    error: { type: "string" },
+    message: { type: "string" },
+    requestId: { type: "string" },
+  },
 } as const;
 
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
@@ -45,8 +51,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   const app = Fastify({
     logger: options.logger,
-    // The ALB's trace id ties a log line to the ALB's access log; without it Fastify numbers requests.
-    requestIdHeader: "x-amzn-trace-id",
+    // The ALB's trace id ties a log line to the ALB's access log, used only when it has the ALB's shape
+    // (service/error-handler.ts); otherwise requests are numbered.
+    requestIdHeader: false,
+    genReqId: traceRequestIdGenerator(),
     logController: requestLog,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -59,6 +67,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Fastify's silent logger (logger: false), which is one object shared by every app in the process.
   if (options.logger) lazyChildren(app.log);
   decorateDraining(app, requestLog);
+  registerErrorHandler(app, (err, request, reply) => requestLog.defaultErrorLog(err, request, reply));
   const summaryMs = options.requestLog?.summaryIntervalMs ?? 0;
   if (summaryMs > 0) {
     const timer = setInterval(() => requestLog.writeSummary(app.log), summaryMs).unref();

@@ -11,7 +11,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { renderImageComponent } from "./imageComponent";
+import { bundleSha256Hex, renderImageComponent } from "./imageComponent";
 import { NODE_VERSION } from "./nodeRelease";
 import { toAwsCron } from "../shared/config";
 import { instanceRole } from "../shared/instanceRole";
@@ -131,6 +131,9 @@ export class Image extends pulumi.ComponentResource {
         bucket: bucket.id,
         key: BUNDLE_KEY,
         serverSideEncryption: "AES256",
+        // S3 verifies the upload against this SHA-256 and reports it (checksumSha256): the image build
+        // checks the bundle it downloads against the same sum (imageComponent.ts BundlePin).
+        checksumAlgorithm: "SHA256",
         source: new pulumi.asset.AssetArchive({
           "dist/service": new pulumi.asset.FileArchive(path.join(args.rootDir, "dist", "service")),
           "package.json": new pulumi.asset.FileAsset(path.join(args.rootDir, "package.json")),
@@ -148,14 +151,23 @@ export class Image extends pulumi.ComponentResource {
         platform: "Linux",
         version: "1.0.0",
         description: `fleet service on Node.js ${NODE_VERSION} with its systemd unit and the CloudWatch agent`,
-        data: pulumi.interpolate`s3://${bucket.bucket}/${BUNDLE_KEY}`.apply((uri) =>
-          renderImageComponent({
-            bundleS3Uri: uri,
-            architecture: args.architecture,
-            logGroupName: args.logGroupName,
-            ...(args.logUnits ? { logUnits: args.logUnits } : {}),
-          }),
-        ),
+        // The build takes this upload (its version and sum), never a later one under the same key.
+        data: pulumi
+          .all([bucket.bucket, bundle.versionId, bundle.checksumSha256])
+          .apply(([bucketName, versionId, sum]) =>
+            renderImageComponent({
+              bundle: {
+                region: args.region,
+                bucket: bucketName,
+                key: BUNDLE_KEY,
+                versionId,
+                sha256: bundleSha256Hex(sum),
+              },
+              architecture: args.architecture,
+              logGroupName: args.logGroupName,
+              ...(args.logUnits ? { logUnits: args.logUnits } : {}),
+            }),
+          ),
         tags,
       },
       { parent: this },

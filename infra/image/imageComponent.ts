@@ -13,9 +13,68 @@ import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "./serviceUnit";
 export const AGENT_CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/fleet-agent.json";
 const AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
+/**
+ * The one bundle upload an image is built from: the S3 object version and its SHA-256. The build downloads
+ * that version (not whatever the key holds by then) and checks the bytes against the sum S3 verified at upload.
+ */
+export interface BundlePin {
+  region: string;
+  bucket: string;
+  key: string;
+  /** The object's version id (the bundle bucket is versioned). */
+  versionId: string;
+  /** SHA-256 of the zip, 64 hex digits (bundleSha256Hex of the object's checksumSha256). */
+  sha256: string;
+}
+
+export class BundlePinError extends Error {
+  override name = "BundlePinError";
+  constructor(
+    readonly field: keyof BundlePin,
+    readonly value: unknown,
+    fix: string,
+  ) {
+    super(`the image's bundle pin: ${field} is ${JSON.stringify(value)}: ${fix}`);
+  }
+}
+
+/**
+ * S3 reports an object's SHA-256 as base64 of the 32-byte digest, present when it was uploaded with
+ * ChecksumAlgorithm SHA256; for a single-part upload it is the digest of the whole object
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html). sha256sum wants hex.
+ */
+export function bundleSha256Hex(checksumSha256: string | undefined): string {
+  const bytes = Buffer.from(checksumSha256 ?? "", "base64");
+  if (!checksumSha256 || bytes.length !== 32 || bytes.toString("base64") !== checksumSha256) {
+    throw new BundlePinError(
+      "sha256",
+      checksumSha256,
+      "the bundle object needs checksumAlgorithm SHA256, so S3 reports the base64 SHA-256 of a single-part upload",
+    );
+  }
+  return bytes.toString("hex");
+}
+
+/** The bundle step: that version, with the CLI (which takes a version id), then its sum. */
+function downloadBundleScript(bundle: BundlePin): string {
+  if (!/^[0-9a-f]{64}$/.test(bundle.sha256)) {
+    throw new BundlePinError("sha256", bundle.sha256, "64 hex digits (bundleSha256Hex)");
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(bundle.versionId) || bundle.versionId === "null") {
+    throw new BundlePinError("versionId", bundle.versionId, "the version id S3 gave the upload (a versioned bucket)");
+  }
+  // https://docs.aws.amazon.com/cli/latest/reference/s3api/get-object.html: --version-id picks the version;
+  // the builder role may s3:GetObjectVersion on the bundle bucket (infra/image/image.ts).
+  return `
+aws s3api get-object --region ${bundle.region} --bucket ${bundle.bucket} --key ${bundle.key} \
+  --version-id ${bundle.versionId} /tmp/fleet-bundle.zip >/dev/null
+# The sum S3 verified when the bundle was uploaded: a bundle changed since fails the build.
+echo "${bundle.sha256}  /tmp/fleet-bundle.zip" | sha256sum -c -`;
+}
+
 export interface ComponentDocOptions {
-  /** s3://bucket/key of the zipped bundle (dist/service, package.json, package-lock.json). */
-  bundleS3Uri: string;
+  /** The zipped bundle (dist/service, package.json, package-lock.json), by version and checksum. */
+  bundle: BundlePin;
   architecture: "x86_64" | "arm64";
   /** The stack's instance log group (infra/observability/agentConfig.ts instanceLogGroupName). */
   logGroupName: string;
@@ -77,7 +136,8 @@ export function renderImageComponent(opts: ComponentDocOptions): string {
       {
         name: "build",
         steps: [
-          bash("InstallTools", "dnf install -y tar xz unzip"),
+          // awscli-2 (Amazon Linux 2023's AWS CLI v2 package): the bundle is downloaded by its version id.
+          bash("InstallTools", "dnf install -y tar xz unzip awscli-2"),
           bash(
             "InstallNode",
             `
@@ -133,11 +193,7 @@ systemctl enable amazon-cloudwatch-agent`,
             "CreateServiceUser",
             `id -u ${LAYOUT.user} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /sbin/nologin ${LAYOUT.user}`,
           ),
-          {
-            name: "DownloadBundle",
-            action: "S3Download",
-            inputs: [{ source: opts.bundleS3Uri, destination: "/tmp/fleet-bundle.zip" }],
-          },
+          bash("DownloadBundle", downloadBundleScript(opts.bundle)),
           bash(
             "InstallBundle",
             `

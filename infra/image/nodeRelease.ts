@@ -16,15 +16,24 @@
  *     `npm test` (the component test checks the pin's shape), `npm run build && pulumi up`, and watch the
  *     next image build and its release (`npm run redeploy -- dev`).
  *
- * The values below are v24.11.1's. They were NOT checked against nodejs.org or its signature here (the
- * machine this was written on has no internet access); they match two independent public pins of the same
- * release. Verify them as in step 2 before the first deploy (README, "What has and has not been verified").
+ * Staying current: infra/image/nodeSecurityReleases.json lists the 24.x security releases this repository
+ * knows of (version, date, the page that announced it); test/infra/image/nodeRelease.test.ts fails while
+ * NODE_VERSION is older than the newest of them. When Node.js announces a security release
+ * (https://nodejs.org/en/blog/vulnerability), add its entry there in the same commit as the bump, or first,
+ * to make CI say the pin is behind.
+ *
+ * The values below are v24.17.0's (the 24.x security release of 2026-06-18). They were NOT checked against
+ * nodejs.org or its signature here (the machine this was written on has no internet access): they are the
+ * sums that several independent public pins of v24.17.0 agree on, found by searching public repositories for
+ * the file names. Verify them as in step 2 before the first deploy (docs/security.md, "Supply chain").
+ * v24.22.1 (2026-10-21) is newer, and the check above fails until it is pinned: its sums could not be
+ * found here from any source; take them from its signed SHASUMS256.txt as in step 2.
  */
-export const NODE_VERSION = "24.11.1";
+export const NODE_VERSION = "24.17.0";
 
 export const NODE_SHA256 = {
-  x64: "60e3b0a8500819514aca603487c254298cd776de0698d3cd08f11dba5b8289a8",
-  arm64: "6b0863fb9f627bf4a6c5948dce1de4398174a2e05dbe717503d828e211ca01f0",
+  x64: "ab343a1b747c7cbf3630dfd7dbf818c5423fab2eb4f5ad1afc896f6bd121a917",
+  arm64: "67324b9e515e7d13da72571a5dd522bb23145a820f7dde15497897e466759ab3",
 } as const;
 
 export type NodeArch = keyof typeof NODE_SHA256;

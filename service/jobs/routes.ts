@@ -132,11 +132,12 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
     }
   }
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((err: FastifyError, _request, reply) => {
     if (err instanceof JobError) {
       const statusCode = STATUS_BY_CODE[err.code];
+      // A 5xx other than a full backlog is the app's quiet answer (service/error-handler.ts).
+      if (statusCode >= 500 && !(err instanceof BacklogFullError)) throw err;
       if (err instanceof BacklogFullError) reply.header("retry-after", String(err.retryAfterS));
-      if (statusCode >= 500) request.log.error({ err }, "job error");
       return reply
         .code(statusCode)
         .send({ statusCode, error: STATUS_CODES[statusCode], code: err.code, message: err.message });

@@ -3,6 +3,7 @@
  * task's port. Errors come back as data, because a class (PermanentJobError) does not survive the
  * structured clone between threads.
  */
+import { inspect } from "node:util";
 import type { MessagePort } from "node:worker_threads";
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { PermanentJobError } from "./errors";
@@ -15,7 +16,9 @@ export interface ThreadTask {
   port: MessagePort;
 }
 
-export type ThreadAnswer = { ok: true; output: KindOutput } | { ok: false; message: string; permanent: boolean };
+/** A failure carries the error's message and, for the worker's log only, its stack and causes (`detail`). */
+export type ThreadAnswer =
+  { ok: true; output: KindOutput } | { ok: false; message: string; permanent: boolean; detail: string };
 
 /** A task that only proves the thread is up with the kinds loaded (the runner's warm-up). */
 export const WARM_UP = "fleet:warm-up";
@@ -47,6 +50,7 @@ export default async function runInThread(task: ThreadTask | typeof WARM_UP): Pr
       ok: false,
       message: err instanceof Error ? err.message : String(err),
       permanent: err instanceof PermanentJobError,
+      detail: inspect(err),
     };
     return answer;
   } finally {

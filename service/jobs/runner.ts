@@ -9,12 +9,16 @@ import Piscina from "piscina";
 import type { KindOutput } from "./kinds";
 import { WARM_UP, type ThreadAnswer } from "./run-thread";
 
-/** A run that failed; `permanent` when the kind said it can never succeed (PermanentJobError). */
+/**
+ * A run that failed; `permanent` when the kind said it can never succeed (PermanentJobError), whose message
+ * the kind wrote for the client. `detail` is the thread's view of the error (stack, causes), for the log only.
+ */
 export class RunError extends Error {
   override name = "RunError";
   constructor(
     message: string,
     readonly permanent: boolean,
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -51,7 +55,7 @@ export function createThreadRunner(threads: number): JobRunner {
           { kind, input, port: port2 },
           { transferList: [port2], signal },
         )) as ThreadAnswer;
-        if (!answer.ok) throw new RunError(answer.message, answer.permanent);
+        if (!answer.ok) throw new RunError(answer.message, answer.permanent, answer.detail);
         return answer.output;
       } catch (err) {
         // piscina rejects an aborted run with its own AbortError; the caller wants to know why it stopped.

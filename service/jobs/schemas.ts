@@ -112,6 +112,8 @@ export const errorSchema = {
     error: { type: "string" },
     code: { type: "string" },
     message: { type: "string" },
+    /** On a 5xx: the id under which the log holds the error (service/error-handler.ts). */
+    requestId: { type: "string" },
   },
 } as const;
 

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { backoffDelay } from "../cluster";
 import type { JobBackend, Lease, LeaseStatus } from "./backend";
 import { startLeaseKeeper, type Clock } from "./lease-keeper";
+import { publicFailure } from "./public-error";
 import { RunError, type JobRunner } from "./runner";
 import { HEARTBEATS_PER_LEASE, RETRY_BASE_MS, RETRY_MAX_MS } from "./timing";
 
@@ -214,19 +215,21 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     }
     const drained = err instanceof JobStopped && err.why === "drain";
     const permanent = err instanceof RunError && err.permanent;
-    const message = drained
-      ? `stopped by the worker's drain deadline after ${Math.round(ms / 1000)} s (WORKER_DRAIN_TIMEOUT_S): ` +
-        `the attempt counts, so a job longer than the drain cannot restart forever`
+    // What the job's public `error` says (service/jobs/public-error.ts); the log line gets the whole error.
+    const { text: message, errorId } = drained
+      ? {
+          text:
+            `stopped by the worker's drain deadline after ${Math.round(ms / 1000)} s (WORKER_DRAIN_TIMEOUT_S): ` +
+            `the attempt counts, so a job longer than the drain cannot restart forever`,
+        }
       : err instanceof JobStopped
-        ? `ran past the job timeout of ${jobTimeoutMs / 1000} s (JOBS_TIMEOUT_S)`
-        : err instanceof Error
-          ? err.message
-          : String(err);
+        ? { text: `ran past the job timeout of ${jobTimeoutMs / 1000} s (JOBS_TIMEOUT_S)` }
+        : publicFailure(err);
     if (drained) log.warn({ ...who, ms }, JOB_LOG.drained);
     // A drained job is due again at once: another worker (the replacement) takes it.
     const retryDelayMs = drained ? 0 : backoffDelay(lease.attempt, retryBaseMs, retryMaxMs, random);
     const outcome = await backend.fail(lease, message, { permanent, retryDelayMs });
-    const details = { ...who, ms, error: message, permanent };
+    const details = { ...who, ms, error: message, permanent, ...(errorId ? { errorId, err } : {}) };
     if (outcome === "retrying") log.warn({ ...details, retryInMs: retryDelayMs }, JOB_LOG.retrying);
     else if (outcome === "failed") log.error(details, JOB_LOG.failed);
     else log.warn(details, JOB_LOG.lost);

@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/image/serviceUnit";
-import { renderImageComponent } from "../../infra/image/imageComponent";
+import { BundlePinError, bundleSha256Hex, renderImageComponent } from "../../infra/image/imageComponent";
 import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/image/nodeRelease";
 import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../../infra/observability/agentConfig";
 import { unitSection } from "./helpers";
@@ -16,6 +17,15 @@ import {
   SERVICE_PORT,
   SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/timing";
+
+/** A bundle upload as the program pins it (its version id and SHA-256). */
+const BUNDLE = {
+  region: "eu-west-1",
+  bucket: "fleet-bundle-abc",
+  key: "bundle/fleet-service.zip",
+  versionId: "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY",
+  sha256: "a".repeat(64),
+};
 
 /** The content of the CreateFile input after `anchor` (`name: "<step>"` or `path: "<file>"`), a YAML literal block. */
 function embeddedFile(doc: string, anchor: string): string {
@@ -166,7 +176,7 @@ describe("infra image: systemd unit", () => {
 
 describe("infra image: Image Builder component document", () => {
   const doc = renderImageComponent({
-    bundleS3Uri: "s3://fleet-bundle-abc/bundle/fleet-service.zip",
+    bundle: BUNDLE,
     architecture: "x86_64",
     logGroupName: "/fleet/dev/instances",
   });
@@ -188,7 +198,7 @@ describe("infra image: Image Builder component document", () => {
     );
     assert.ok(doc.includes(`echo "${x64.sha256}  ${x64.file}" | sha256sum -c -`));
     assert.ok(doc.includes(`test "$(/usr/local/bin/node --version)" = "v${NODE_VERSION}"`), "validated exactly");
-    const arm = renderImageComponent({ bundleS3Uri: "s3://b/k", architecture: "arm64", logGroupName: "/g" });
+    const arm = renderImageComponent({ bundle: BUNDLE, architecture: "arm64", logGroupName: "/g" });
     assert.ok(arm.includes(`echo "${NODE_SHA256.arm64}  node-v${NODE_VERSION}-linux-arm64.tar.xz" | sha256sum -c -`));
     assert.ok(!arm.includes(NODE_SHA256.x64));
   });
@@ -230,7 +240,7 @@ describe("infra image: Image Builder component document", () => {
 
   it("ships the journals of the units it is given, each to the log group", () => {
     const both = renderImageComponent({
-      bundleS3Uri: "s3://b/k",
+      bundle: BUNDLE,
       architecture: "x86_64",
       logGroupName: "/fleet/prod/instances",
       logUnits: ["fleet.service", "fleet-worker.service"],
@@ -250,10 +260,7 @@ describe("infra image: Image Builder component document", () => {
 
   it("creates the system user, downloads the bundle from S3 and installs production dependencies only", () => {
     assert.match(doc, /useradd --system [^\n]*--shell \/sbin\/nologin fleet/);
-    assert.match(
-      doc,
-      /action: "S3Download"\n\s+inputs:\n\s+- source: "s3:\/\/fleet-bundle-abc\/bundle\/fleet-service\.zip"/,
-    );
+    assert.match(stepScript(doc, "DownloadBundle"), /--bucket fleet-bundle-abc --key bundle\/fleet-service\.zip/);
     assert.match(doc, /npm ci --omit=dev/);
   });
 
@@ -293,6 +300,62 @@ describe("infra image: Image Builder component document", () => {
       const run = runTestPhase(script, broken);
       assert.notEqual(run.status, 0, JSON.stringify(broken));
       assert.match(run.stderr, why);
+    }
+  });
+});
+
+describe("infra image: the bundle is pinned by version and checksum", () => {
+  /** Runs a download step with an `aws` on PATH that writes `bytes` to its outfile and records its argv. */
+  function download(script: string, bytes: string): { status: number | null; argv: string; out: string } {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-aws-"));
+    const out = path.join(bin, "bundle.zip");
+    try {
+      fs.writeFileSync(
+        path.join(bin, "aws"),
+        `#!/bin/sh\necho "$@" > "${bin}/argv"\nfor last; do :; done\nprintf '%s' '${bytes}' > "$last"\n`,
+        { mode: 0o755 },
+      );
+      const run = spawnSync("bash", ["-c", script.replaceAll("/tmp/fleet-bundle.zip", out)], {
+        encoding: "utf8",
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+        timeout: 10_000,
+      });
+      return { status: run.status, argv: fs.readFileSync(path.join(bin, "argv"), "utf8").trim(), out };
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it("downloads the pinned version and installs it only when its SHA-256 is the pinned one", () => {
+    const bundle = "the bundle as uploaded";
+    const doc = renderImageComponent({
+      bundle: { ...BUNDLE, sha256: createHash("sha256").update(bundle).digest("hex") },
+      architecture: "x86_64",
+      logGroupName: "/g",
+    });
+    const script = stepScript(doc, "DownloadBundle");
+    const ok = download(script, bundle);
+    assert.equal(ok.status, 0);
+    assert.equal(
+      ok.argv,
+      `s3api get-object --region eu-west-1 --bucket fleet-bundle-abc --key bundle/fleet-service.zip ` +
+        `--version-id ${BUNDLE.versionId} ${ok.out}`,
+    );
+    assert.notEqual(download(script, `${bundle}, then changed`).status, 0, "a changed bundle fails the build");
+    assert.match(stepScript(doc, "InstallTools"), /dnf install -y [^\n]*awscli-2/);
+  });
+
+  it("turns S3's base64 digest into hex and refuses a missing one or a bad version id", () => {
+    const digest = createHash("sha256").update("x").digest();
+    assert.equal(bundleSha256Hex(digest.toString("base64")), digest.toString("hex"));
+    for (const bad of [undefined, "", "AAAA", digest.toString("hex")]) {
+      assert.throws(() => bundleSha256Hex(bad), BundlePinError);
+    }
+    for (const versionId of ["null", "", "v1; rm -rf /"]) {
+      assert.throws(
+        () => renderImageComponent({ bundle: { ...BUNDLE, versionId }, architecture: "x86_64", logGroupName: "/g" }),
+        /versionId/,
+      );
     }
   });
 });

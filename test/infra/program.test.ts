@@ -161,7 +161,14 @@ for (const stack of ["dev", "prod"]) {
       const bucket = res(T.bucket, "fleet-bundle");
       assert.equal(component.inputs.platform, "Linux");
       assert.match(component.inputs.data, /^schemaVersion: 1\.0$/m);
-      assert.ok(component.inputs.data.includes(`s3://${bucket.outputs.bucket}/`), "downloads from the bundle bucket");
+      // The upload it was rendered from: that version, checked against the SHA-256 S3 verified at upload.
+      const bundle = res(T.object);
+      assert.equal(bundle.inputs.checksumAlgorithm, "SHA256");
+      const sum = Buffer.from(bundle.outputs.checksumSha256, "base64").toString("hex");
+      const data: string = component.inputs.data;
+      assert.ok(data.includes(`--bucket ${bucket.outputs.bucket} --key bundle/fleet-service.zip`), "the bundle bucket");
+      assert.ok(data.includes(`--version-id ${bundle.outputs.versionId} /tmp/fleet-bundle.zip`), "that version");
+      assert.ok(data.includes(`echo "${sum}  /tmp/fleet-bundle.zip" | sha256sum -c -`), "that upload's sum");
       const recipe = res(T.recipe);
       const arch = cfg.architecture === "arm64" ? "arm64" : "x86";
       assert.equal(

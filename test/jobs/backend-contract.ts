@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobBackend, JobRecord, Lease } from "../../service/jobs/backend";
+import pino from "pino";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../../service/jobs/errors";
+import { startJobWorker } from "../../service/jobs/worker";
 
 export interface ContractBackendOptions {
   maxAttempts: number;
@@ -362,6 +364,29 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         assert.equal(failed.error, "bad input");
         assert.ok(failed.finishedAt);
         await nothingToClaim(b);
+      });
+
+      it("shows, for a worker's attempt that failed with a raw SDK error, only the public text", async () => {
+        const b = await backend(1);
+        const { job } = await b.enqueue({ kind: "sum", input: { n: 3 } });
+        const sdk = Object.assign(new Error("User: arn:aws:iam::123456789012:role/fleet-worker is not authorized"), {
+          name: "AccessDeniedException",
+        });
+        const worker = startJobWorker({
+          backend: b,
+          runner: { run: () => Promise.reject(sdk), close: async () => {} },
+          concurrency: 1,
+          leaseMs: longLeaseMs(b),
+          jobTimeoutMs: 60_000,
+          log: pino({ level: "silent" }),
+          once: true,
+          claimWaitMs: EVENTUALLY_MS,
+        });
+        await worker.done;
+        const failed = await status(b, job.id);
+        assert.equal(failed.status, "failed");
+        assert.match(failed.error ?? "", /^internal error \(errorId [0-9a-f-]{36}\): /);
+        assert.ok(!/arn:|123456789012|authorized/.test(JSON.stringify(failed)), failed.error);
       });
 
       for (const maxAttempts of [1, 2, 3]) {

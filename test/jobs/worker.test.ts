@@ -15,9 +15,13 @@ import type { JobRecord } from "../../service/jobs/backend";
 import type { KindOutput } from "../../service/jobs/kinds";
 import { createThreadRunner, RunError, type JobRunner } from "../../service/jobs/runner";
 import { openSqliteBackend, type SqliteJobBackend } from "../../service/jobs/sqlite/backend";
+import { internalErrorText } from "../../service/jobs/public-error";
 import { JOB_LOG, startJobWorker, type JobWorker, type JobWorkerOptions } from "../../service/jobs/worker";
 import { expectedSum } from "../../service/sum";
 import { tempDir } from "./helpers";
+
+/** The fixed part of an internal error's public text. */
+const INTERNAL_TAIL = internalErrorText("x").split("): ")[1];
 
 /** A sum of ~20 s in slices of ~0.2 s: still running when the test acts on it, and quick to notice. */
 const LONG_N = 20_000_000_000;
@@ -201,8 +205,33 @@ describe("job worker loop (SQLite backend, real threads)", function () {
       assert.equal(done.status, "succeeded");
       assert.equal(done.attempts, 2);
       const retry = lines.find((l) => l.msg === JOB_LOG.retrying)!;
-      assert.equal(retry.error, "flaky disk");
+      assert.equal((retry.err as { message?: string }).message, "flaky disk");
       assert.ok((retry.retryInMs as number) >= 10 && (retry.retryInMs as number) <= 20, "jittered base delay");
+    });
+
+    it("stores a raw SDK error as 'internal error' with an errorId; the log has the error under that id", async () => {
+      const arn = "arn:aws:sts::123456789012:assumed-role/fleet-worker-role/i-0abc";
+      const sdk = Object.assign(
+        new Error(`User: ${arn} is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::fleet-results/x`),
+        { name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 } },
+      );
+      const thread = new RunError("Cannot read properties of undefined (reading 'width')", false, "TypeError: ...");
+      start({ runner: scripted([sdk, thread]) });
+      const { job } = await backend.enqueue({ kind: "sum", input: { n: 1 } });
+      const done = await until(job.id, finished);
+      assert.equal(done.status, "failed");
+      assert.ok(!/arn:|123456789012|AccessDenied|authorized|Cannot read/.test(JSON.stringify(done)), done.error);
+      const [first, last] = [JOB_LOG.retrying, JOB_LOG.failed].map((msg) => lines.find((l) => l.msg === msg)!);
+      for (const [line, raw] of [
+        [first!, sdk.message],
+        [last!, thread.message],
+      ] as const) {
+        assert.match(line.errorId as string, /^[0-9a-f-]{36}$/);
+        assert.equal(line.error, `internal error (errorId ${line.errorId as string}): ${INTERNAL_TAIL}`);
+        assert.equal((line.err as { message?: string }).message, raw, "the log line has the whole error");
+      }
+      assert.equal(done.error, last!.error, "the stored text is the last attempt's, its errorId finds the line");
+      assert.equal((last!.err as { detail?: string }).detail, "TypeError: ...", "and the thread's stack");
     });
 
     it("does not retry a permanent error", async () => {

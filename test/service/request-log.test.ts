@@ -17,6 +17,7 @@ interface Line {
 }
 
 const TRACE = "Root=1-67891233-abcdef012345678912345678";
+const TRACE_2 = "Root=1-67891234-abcdef012345678912345679";
 const pool: SumPool = { sum: async (n) => String((BigInt(n) * BigInt(n + 1)) / 2n), close: async () => {} };
 
 /** The real app at LOG_LEVEL=info, its lines captured, plus a route that fails like a bug would. */
@@ -77,12 +78,12 @@ describe("request logging at info: what a person needs, not a line per request",
     const { app, lines } = appWithLines({ ...quiet, perRequest: true });
     try {
       await app.inject({ url: "/", headers: { "x-amzn-trace-id": TRACE } });
-      await app.inject({ url: "/api/10", headers: { "x-amzn-trace-id": `${TRACE}-2` } });
+      await app.inject({ url: "/api/10", headers: { "x-amzn-trace-id": TRACE_2 } });
       assert.deepEqual(
         lines.map((l) => [l.level, l.msg, l.reqId, l.url, l.statusCode]),
         [
           [30, "request", TRACE, "/", 200],
-          [30, "request", `${TRACE}-2`, "/api/10", 200],
+          [30, "request", TRACE_2, "/api/10", 200],
         ],
       );
     } finally {
