@@ -1,7 +1,8 @@
 /**
  * The job worker's loop: claims up to `concurrency` jobs with a lease, runs each in a thread while a
  * lease keeper extends its lease, stores the result under a key that is the same for every attempt, and
- * completes, retries (jittered exponential backoff) or fails the job with guarded writes. `stop()` is the
+ * completes, retries (jittered exponential backoff) or fails the job with guarded writes; a job that runs
+ * past the job timeout ends failed after that one attempt. `stop()` is the
  * drain: no more claims, running jobs finish until the deadline; a job stopped by the deadline counts its
  * attempt (it is retried like a failure, so a job longer than the drain cannot restart forever on
  * instances that keep being replaced), one claimed but not yet started is given back uncounted.
@@ -213,7 +214,10 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       return;
     }
     const drained = err instanceof JobStopped && err.why === "drain";
-    const permanent = err instanceof RunError && err.permanent;
+    // A timeout is not retried: the same input on the same kind of worker will not get faster, and each
+    // retry would cost another JOBS_TIMEOUT_S of a worker slot.
+    const timedOut = err instanceof JobStopped && err.why === "timeout";
+    const permanent = timedOut || (err instanceof RunError && err.permanent);
     const message = drained
       ? `stopped by the worker's drain deadline after ${Math.round(ms / 1000)} s (WORKER_DRAIN_TIMEOUT_S): ` +
         `the attempt counts, so a job longer than the drain cannot restart forever`
