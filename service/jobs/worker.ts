@@ -15,7 +15,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { backoffDelay } from "../cluster";
 import type { JobBackend, Lease, LeaseStatus } from "./backend";
+import { KINDS } from "./kinds";
 import { startLeaseKeeper, type Clock } from "./lease-keeper";
+import { MemoryGate } from "./memory-gate";
 import { RunError, type JobRunner } from "./runner";
 import { HEARTBEATS_PER_LEASE, RETRY_BASE_MS, RETRY_MAX_MS } from "./timing";
 
@@ -81,8 +83,13 @@ export interface JobWorkerOptions {
   concurrency: number;
   /** Lease length (JOBS_VISIBILITY_TIMEOUT_S); the heartbeat extends it every third of it. */
   leaseMs: number;
-  /** An attempt running longer is stopped and counts as failed (JOBS_TIMEOUT_S). */
+  /** An attempt running longer is stopped and ends the job failed (JOBS_TIMEOUT_S). */
   jobTimeoutMs: number;
+  /**
+   * Bytes the runs may hold at once (memory-gate.ts): a run whose kind's memoryBytes would pass it waits
+   * for others to end. Absent: no bound.
+   */
+  memoryBudgetBytes?: number;
   log: Logger;
   /** Run until no job is claimable, then resolve `done` (`--once`). */
   once?: boolean;
@@ -113,6 +120,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const { backend, runner, concurrency, leaseMs, jobTimeoutMs, log, once = false, onBusyChange } = options;
   const { retryBaseMs = RETRY_BASE_MS, retryMaxMs = RETRY_MAX_MS, claimWaitMs = CLAIM_WAIT_MS } = options;
   const random = options.random ?? Math.random;
+  const memory = new MemoryGate(options.memoryBudgetBytes ?? Infinity);
   const stopping = new AbortController();
   /** By lease token: the same job may be claimed again (its lease ran out) while an older attempt ends. */
   const active = new Map<string, ActiveJob>();
@@ -168,11 +176,16 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       return;
     }
     entry.phase = "running";
-    const timeout = setTimeout(() => end("timeout"), jobTimeoutMs);
+    let timeout: NodeJS.Timeout | undefined;
+    let releaseMemory = () => {};
     const progress = throttledProgress((fraction) => backend.progress(lease, fraction), end, log.child(who));
     const startedMs = Date.now();
     log.info(who, JOB_LOG.started);
     try {
+      // The timeout is about the work: it starts once the run's memory is reserved.
+      const bytes = KINDS.get(job.kind)?.memoryBytes?.(job.input as never) ?? 0;
+      releaseMemory = await memory.acquire(bytes, stop.signal);
+      timeout = setTimeout(() => end("timeout"), jobTimeoutMs);
       const output = await runner.run(job.kind, job.input, stop.signal, progress);
       stop.signal.throwIfAborted();
       // The work is done: from here only storage can fail, and it is retried while the lease holds (the
@@ -197,6 +210,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       await settleFailure(lease, who, err, startedMs);
     } finally {
       clearTimeout(timeout);
+      releaseMemory();
       keeper.stop();
       progress.stop();
     }
