@@ -26,6 +26,11 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** What is logged about requests (service/request-log.ts); by default no line per request and no summary. */
   requestLog?: RequestLogOptions;
+  /**
+   * TRUST_PROXY: proxies in front that append to X-Forwarded-For; request.ip (the client that admission's
+   * quotas charge) is the address that many hops back. 0 or absent: the socket's address.
+   */
+  trustProxy?: number;
 }
 
 /** Seconds a client should wait before retrying a sum that ran past its deadline. */
@@ -35,6 +40,11 @@ const errorSchema = {
   type: "object",
   properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
 } as const;
+
+/** Trusts the nearest `hops` addresses of a request's path (the socket's peer first). */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
 
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -53,6 +63,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining
     // (with Connection: close) instead of being refused with Fastify's generic 503.
     return503OnClosing: false,
+    // A hop count, never `true`: trusting every hop would let a client name itself in X-Forwarded-For.
+    // Hop 0 is the socket's peer, then X-Forwarded-For from its right end; the first untrusted hop is the
+    // client (what proxy-addr does with a number). Fastify works request.ip out only when a route reads
+    // it (/api/:n, POST /jobs), not on every request.
+    trustProxy: options.trustProxy ? trustHops(options.trustProxy) : false,
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   app.decorate("draining", false);
@@ -132,7 +147,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (!reply.raw.writableFinished) gone.abort();
       });
       try {
-        return { n, sum: await options.pool.sum(n, gone.signal), pid: process.pid };
+        return { n, sum: await options.pool.sum(n, gone.signal, request.ip), pid: process.pid };
       } catch (err) {
         if (gone.signal.aborted) {
           requestLog.clientAborted(request, reply, "client went away; its computation was stopped");

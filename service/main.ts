@@ -112,7 +112,10 @@ if (cluster.isPrimary && role === "worker") {
     .then((backend) =>
       runWorker(config, {
         backend,
-        maxBacklog: jobs.maxBacklog,
+        maxBacklogS: jobs.maxBacklogS,
+        clientQuotaS: jobs.clientQuotaS,
+        jobTimeoutS: jobs.timeoutS,
+        maxWaiters: jobs.maxWaiters,
         workerSlots: jobs.workerConcurrency,
         resultsDir: jobs.backend === "sqlite" ? jobs.resultsDir : undefined,
       }),

@@ -135,6 +135,38 @@ describe("service app (inject)", () => {
     assert.equal((await first).statusCode, 200);
   });
 
+  it("GET /api/:n gives each client a share (API_CLIENT_QUOTA_MS) behind the ALB: a flood leaves another client admitted", async () => {
+    const shared = createSumPool({
+      threads: 1,
+      taskTimeoutMs: 20_000,
+      waitBudgetMs: 1_000,
+      msPerUnit: 1e-6,
+      clientQuotaMs: 500,
+    });
+    const behindAlb = buildApp({ apiMaxN: 5_000_000_000, pool: shared, logger: false, trustProxy: 1 });
+    const as = (client: string, n: number, spoof = "") =>
+      behindAlb.inject({
+        url: `/api/${n}`,
+        remoteAddress: "10.0.1.17",
+        headers: { "x-forwarded-for": `${spoof}${client}` },
+      });
+    try {
+      // 4e8 at 1 ns: 0.4 s of work each. A's first fits its 0.5 s share, its second would not.
+      const first = as("203.0.113.7", 400_000_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await as("203.0.113.7", 400_000_000, "198.51.100.99, ");
+      assert.equal(second.statusCode, 503, "the same client, whatever it wrote before the ALB's entry");
+      assert.match(second.json().message, /API_CLIENT_QUOTA_MS/);
+      assert.ok(Number(second.headers["retry-after"]) >= 1);
+      const other = await as("198.51.100.20", 400_000_000);
+      assert.equal(other.statusCode, 200, "another client waits 0.4 s, within the 1 s budget: admitted");
+      assert.equal((await first).statusCode, 200);
+    } finally {
+      await behindAlb.close();
+      await shared.close();
+    }
+  });
+
   it("unknown routes are a JSON 404", async () => {
     const res = await app.inject("/nope");
     assert.equal(res.statusCode, 404);
