@@ -82,6 +82,24 @@ describe("long-poll watch (fake backend)", function () {
     await watch.wait(job("a"), 50, new AbortController().signal);
   });
 
+  it("GET /jobs/:id?wait= from twenty clients reads the job about as often as from one", async () => {
+    const t = await buildJobsApp();
+    try {
+      const { job: queued } = await t.backend.enqueue({ kind: "sum", input: { n: 1 } });
+      let reads = 0;
+      const get = t.backend.get.bind(t.backend);
+      t.backend.get = (id) => (reads++, get(id));
+      await t.app.inject(`/jobs/${queued.id}?wait=1`);
+      const alone = reads;
+      reads = 0;
+      await Promise.all(Array.from({ length: 20 }, () => t.app.inject(`/jobs/${queued.id}?wait=1`)));
+      // Each request reads the job once itself before it waits; the re-reads are shared.
+      assert.ok(reads <= 20 + alone + 1, `20 waiters: ${reads} reads; one waiter: ${alone}`);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("GET /jobs/:id?wait= past JOBS_MAX_WAITERS answers 503 with Retry-After", async () => {
     const t = await buildJobsApp({ maxWaiters: 1 });
     try {
