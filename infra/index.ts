@@ -25,7 +25,7 @@ import { JobsTable } from "./jobs/jobsTable";
 import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
 import { Results } from "./jobs/results";
 import { webJobsPolicy } from "./jobs/jobsAccess";
-import { renderUserData, type FleetRole } from "./shared/userData";
+import { proxyHops, renderUserData, type FleetRole } from "./shared/userData";
 import {
   WorkerFleet,
   workerGroupName,
@@ -138,7 +138,7 @@ const userData = (role: FleetRole) =>
       resources,
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
-      ...(role === "web" ? { corsOrigins: config.web.corsOrigins } : {}),
+      ...(role === "web" ? { corsOrigins: config.web.corsOrigins, trustProxy: proxyHops(apiCdn !== undefined) } : {}),
       retentionS: config.jobs.retentionS,
       ...(role === "worker"
         ? {

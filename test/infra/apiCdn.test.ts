@@ -133,6 +133,12 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(rule.inputs.actions[0].type, "forward");
     });
 
+    it("tells the web instances TRUST_PROXY=2 (CloudFront, then the ALB, append to X-Forwarded-For), the workers nothing", () => {
+      const envs = all(r, T.lt).map((lt) => envFileOf(Buffer.from(lt.inputs.userData, "base64").toString()));
+      assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "web")!.get("TRUST_PROXY"), "2");
+      assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "worker")!.has("TRUST_PROXY"), false);
+    });
+
     it("has no CORS allowance on the results CDN and no CORS_ORIGINS on the web instances by default", () => {
       assert.equal(all(r, RHP).length, 0);
       assert.equal(one(r, T.cdn, "fleet-results").inputs.defaultCacheBehavior.responseHeadersPolicyId, undefined);
