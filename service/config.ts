@@ -145,6 +145,17 @@ export function parseCorsOrigins(env: Env): readonly string[] {
   );
 }
 
+/** TRUST_PROXY, with what the number means in its error: a hop too many lets a client name itself. */
+export function parseTrustProxy(env: Env): number {
+  try {
+    return integer(env, "TRUST_PROXY", 0, 0, MAX_TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(
+      `${(err as Error).message}: the number of proxies in front that append to X-Forwarded-For (1 behind the ALB, 2 behind CloudFront and the ALB; unset or 0 when clients connect directly)`,
+    );
+  }
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const cores = os.availableParallelism();
   const host = env.HOST?.trim() || "0.0.0.0";
@@ -188,7 +199,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     ),
     logLevel,
     corsOrigins: parseCorsOrigins(env),
-    trustProxy: integer(env, "TRUST_PROXY", 0, 0, MAX_TRUST_PROXY),
+    trustProxy: parseTrustProxy(env),
     apiClientQuotaMs: integer(env, "API_CLIENT_QUOTA_MS", DEFAULT_API_CLIENT_QUOTA_MS, 1, 3_600_000),
     logFormat,
     requestLog: {
