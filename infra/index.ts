@@ -138,7 +138,13 @@ const userData = (role: FleetRole) =>
       resources,
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
-      ...(role === "web" ? { corsOrigins: config.web.corsOrigins, trustProxy: proxyHops(apiCdn !== undefined) } : {}),
+      ...(role === "web"
+        ? {
+            corsOrigins: config.web.corsOrigins,
+            trustProxy: proxyHops(apiCdn !== undefined),
+            workerSlots: config.jobs.workerMaxSize * config.jobs.workerConcurrency,
+          }
+        : {}),
       retentionS: config.jobs.retentionS,
       ...(role === "worker"
         ? {

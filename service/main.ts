@@ -116,7 +116,7 @@ if (cluster.isPrimary && role === "worker") {
         clientQuotaS: jobs.clientQuotaS,
         jobTimeoutS: jobs.timeoutS,
         maxWaiters: jobs.maxWaiters,
-        workerSlots: jobs.workerConcurrency,
+        workerSlots: jobs.workerSlots,
         resultsDir: jobs.backend === "sqlite" ? jobs.resultsDir : undefined,
       }),
     )

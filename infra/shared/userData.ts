@@ -32,6 +32,8 @@ export interface InstanceEnvInput {
   retentionS?: number;
   /** Web only: TRUST_PROXY, the proxies in front that append to X-Forwarded-For (proxyHops). */
   trustProxy?: number;
+  /** Web only: JOBS_WORKER_SLOTS, the fleet's most jobs at once (workerMaxSize × workerConcurrency). */
+  workerSlots?: number;
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
 }
@@ -57,8 +59,10 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
   if ((input.role === "worker") !== (input.worker !== undefined)) {
     throw new Error(`instanceEnvironment: the worker settings belong to the worker role (role ${input.role})`);
   }
-  if (input.role !== "web" && input.trustProxy !== undefined) {
-    throw new Error(`instanceEnvironment: TRUST_PROXY belongs to the web role (role ${input.role})`);
+  if (input.role !== "web" && (input.trustProxy !== undefined || input.workerSlots !== undefined)) {
+    throw new Error(
+      `instanceEnvironment: TRUST_PROXY and JOBS_WORKER_SLOTS belong to the web role (role ${input.role})`,
+    );
   }
   if (input.role !== "web" && input.corsOrigins !== undefined) {
     throw new Error(`instanceEnvironment: CORS_ORIGINS belongs to the web role (role ${input.role})`);
@@ -75,6 +79,7 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
     ...(input.retentionS !== undefined ? [["JOBS_RETENTION_S", String(input.retentionS)] as [string, string]] : []),
   ];
   if (input.trustProxy !== undefined) env.push(["TRUST_PROXY", String(input.trustProxy)]);
+  if (input.workerSlots !== undefined) env.push(["JOBS_WORKER_SLOTS", String(input.workerSlots)]);
   if (input.corsOrigins !== undefined && input.corsOrigins.length > 0) {
     env.push(["CORS_ORIGINS", input.corsOrigins.join(",")]);
   }

@@ -34,3 +34,20 @@ export function backlogPerInstanceTarget(input: BacklogTargetInput): number {
   }
   return (input.maxWaitSeconds * input.jobsPerInstance) / input.jobSeconds;
 }
+
+export interface FullFleetInput {
+  /** The worker group's maximum size. */
+  maxInstances: number;
+  jobsPerInstance: number;
+  maxWaitSeconds: number;
+}
+
+/**
+ * The estimated seconds of work waiting when target tracking asks for the whole fleet: maxInstances ×
+ * the target (maxWait × jobsPerInstance / jobSeconds jobs each) × jobSeconds, which does not depend on
+ * jobSeconds. Admission's bound (JOBS_MAX_BACKLOG_S) must be at least this, or the web tier would refuse
+ * jobs before the queue is long enough for the fleet to grow to its maximum.
+ */
+export function fullFleetBacklogS(input: FullFleetInput): number {
+  return input.maxInstances * input.jobsPerInstance * input.maxWaitSeconds;
+}

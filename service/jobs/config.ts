@@ -98,6 +98,12 @@ export interface JobsConfig {
   clientQuotaS: number;
   /** JOBS_MAX_WAITERS: long polls one web process holds at once. */
   maxWaiters: number;
+  /**
+   * JOBS_WORKER_SLOTS: jobs the whole worker fleet runs at once, the rate the web tier's admission drains
+   * its estimate of the backlog at (default WORKER_CONCURRENCY: the one worker `npm start` runs; on AWS the
+   * stack writes the fleet's maximum, workerMaxSize × workerConcurrency).
+   */
+  workerSlots: number;
   workerConcurrency: number;
   /** JOBS_RETENTION_S: finished jobs, their keys and results are purged this long after they finish. */
   retentionS: number;
@@ -134,6 +140,8 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
   const defaults = state
     ? { db: path.join(state, "jobs.db"), results: path.join(state, "results") }
     : { db: DEFAULT_JOBS_DB, results: DEFAULT_JOBS_RESULTS_DIR };
+  // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
+  const workerConcurrency = integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4));
   return {
     backend,
     dbFile: filePath(env, "JOBS_DB", defaults.db, cwd),
@@ -151,8 +159,8 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
     clientQuotaS: integer(env, "JOBS_CLIENT_QUOTA_S", DEFAULT_CLIENT_QUOTA_S, 1, 1_000_000_000),
     maxWaiters: integer(env, "JOBS_MAX_WAITERS", DEFAULT_MAX_WAITERS, 1, 1_000_000),
     retentionS: integer(env, "JOBS_RETENTION_S", DEFAULT_JOBS_RETENTION_S, MIN_RETENTION_S, MAX_RETENTION_S),
-    // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
-    workerConcurrency: integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
+    workerConcurrency,
+    workerSlots: integer(env, "JOBS_WORKER_SLOTS", workerConcurrency, 1, 1_000_000),
   };
 }
 

@@ -135,7 +135,11 @@ for (const stack of ["dev", "prod"]) {
 
     it("tells the web instances TRUST_PROXY=2 (CloudFront, then the ALB, append to X-Forwarded-For), the workers nothing", () => {
       const envs = all(r, T.lt).map((lt) => envFileOf(Buffer.from(lt.inputs.userData, "base64").toString()));
-      assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "web")!.get("TRUST_PROXY"), "2");
+      const web = envs.find((e) => e.get("FLEET_ROLE") === "web")!;
+      assert.equal(web.get("TRUST_PROXY"), "2");
+      const values = readStackConfig(stack);
+      const { jobs } = parseFleetConfig((k) => values[`fleet:${k}`], new Date("2026-12-03T12:00:00Z"));
+      assert.equal(web.get("JOBS_WORKER_SLOTS"), String(jobs.workerMaxSize * jobs.workerConcurrency));
       assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "worker")!.has("TRUST_PROXY"), false);
     });
 

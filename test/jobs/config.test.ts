@@ -33,6 +33,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       clientQuotaS: DEFAULT_CLIENT_QUOTA_S,
       maxWaiters: DEFAULT_MAX_WAITERS,
       workerConcurrency: os.availableParallelism(),
+      workerSlots: os.availableParallelism(),
       retentionS: DEFAULT_JOBS_RETENTION_S,
     });
   });
@@ -92,6 +93,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
         JOBS_CLIENT_QUOTA_S: "20",
         JOBS_MAX_WAITERS: "7",
         WORKER_CONCURRENCY: "4",
+        JOBS_WORKER_SLOTS: "40",
         JOBS_RETENTION_S: "3600",
       },
       "/srv/fleet",
@@ -107,6 +109,7 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       clientQuotaS: 20,
       maxWaiters: 7,
       workerConcurrency: 4,
+      workerSlots: 40,
       retentionS: 3600,
     });
   });
