@@ -33,7 +33,10 @@ import {
   WORKER_REFRESH_PREFERENCES,
 } from "./jobs/workerFleet";
 import { WorkerScaling } from "./jobs/workerScaling";
+import { vcpusOf } from "./jobs/jobsConfig";
 import { DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
+import { clientQuotaForProcesses } from "../service/jobs/capacity";
+import { DEFAULT_CLIENT_QUOTA_S, DEFAULT_MAX_BACKLOG_S } from "../service/jobs/config";
 
 const fleetConfig = new pulumi.Config("fleet");
 // Every `fleet:` key the stack sets (allConfig() keys are "<namespace>:<key>"), so a mistyped one is an error.
@@ -143,6 +146,12 @@ const userData = (role: FleetRole) =>
             corsOrigins: config.web.corsOrigins,
             trustProxy: proxyHops(apiCdn !== undefined),
             workerSlots: config.jobs.workerMaxSize * config.jobs.workerConcurrency,
+            // A web process per vCPU (WEB_CONCURRENCY's default); a type whose size does not tell: the cap.
+            clientQuotaS: clientQuotaForProcesses(
+              DEFAULT_MAX_BACKLOG_S,
+              config.maxSize * (vcpusOf(config.instanceType) ?? 64),
+              DEFAULT_CLIENT_QUOTA_S,
+            ),
           }
         : {}),
       retentionS: config.jobs.retentionS,

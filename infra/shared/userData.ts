@@ -34,6 +34,8 @@ export interface InstanceEnvInput {
   trustProxy?: number;
   /** Web only: JOBS_WORKER_SLOTS, the fleet's most jobs at once (workerMaxSize × workerConcurrency). */
   workerSlots?: number;
+  /** Web only: JOBS_CLIENT_QUOTA_S, sized to the web group's processes (clientQuotaForProcesses). */
+  clientQuotaS?: number;
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
 }
@@ -80,6 +82,7 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
   ];
   if (input.trustProxy !== undefined) env.push(["TRUST_PROXY", String(input.trustProxy)]);
   if (input.workerSlots !== undefined) env.push(["JOBS_WORKER_SLOTS", String(input.workerSlots)]);
+  if (input.clientQuotaS !== undefined) env.push(["JOBS_CLIENT_QUOTA_S", String(input.clientQuotaS)]);
   if (input.corsOrigins !== undefined && input.corsOrigins.length > 0) {
     env.push(["CORS_ORIGINS", input.corsOrigins.join(",")]);
   }

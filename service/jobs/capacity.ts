@@ -51,3 +51,15 @@ export interface FullFleetInput {
 export function fullFleetBacklogS(input: FullFleetInput): number {
   return input.maxInstances * input.jobsPerInstance * input.maxWaitSeconds;
 }
+
+/**
+ * JOBS_CLIENT_QUOTA_S for a web group of `webProcesses` processes at its largest: each process counts only
+ * the jobs it admitted, so one client spread over every process holds up to processes × quota; that must
+ * stay within the backlog's bound for other clients to keep being admitted. Never above `defaultQuotaS`,
+ * never below 1 s (a client with nothing outstanding is still admitted one job of any size).
+ */
+export function clientQuotaForProcesses(maxBacklogS: number, webProcesses: number, defaultQuotaS: number): number {
+  if (!(Number.isInteger(webProcesses) && webProcesses >= 1))
+    throw new RangeError(`webProcesses must be a whole number of at least 1, got ${webProcesses}`);
+  return Math.max(1, Math.min(defaultQuotaS, Math.floor(maxBacklogS / webProcesses)));
+}

@@ -6,6 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { readStackConfig, synth, type SynthResult } from "../../scripts/synth";
+import { vcpusOf } from "../../infra/jobs/jobsConfig";
+import { DEFAULT_CLIENT_QUOTA_S, DEFAULT_MAX_BACKLOG_S } from "../../service/jobs/config";
 import { FleetConfigError, parseFleetConfig } from "../../infra/shared/config";
 import {
   ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
@@ -140,6 +142,11 @@ for (const stack of ["dev", "prod"]) {
       const values = readStackConfig(stack);
       const { jobs } = parseFleetConfig((k) => values[`fleet:${k}`], new Date("2026-12-03T12:00:00Z"));
       assert.equal(web.get("JOBS_WORKER_SLOTS"), String(jobs.workerMaxSize * jobs.workerConcurrency));
+      // One client spread over every web process of the group at its largest stays within the backlog's bound.
+      const { maxSize, instanceType } = parseFleetConfig((k) => values[`fleet:${k}`], new Date("2026-12-03T12:00:00Z"));
+      const quotaS = Number(web.get("JOBS_CLIENT_QUOTA_S"));
+      assert.ok(quotaS >= 1 && quotaS <= DEFAULT_CLIENT_QUOTA_S, `JOBS_CLIENT_QUOTA_S=${quotaS}`);
+      assert.ok(quotaS * maxSize * vcpusOf(instanceType)! <= DEFAULT_MAX_BACKLOG_S);
       assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "worker")!.has("TRUST_PROXY"), false);
     });
 

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { architectureOf, FleetConfigError, parseFleetConfig } from "../../infra/shared/config";
 import { JOBS_CONFIG_KEYS, JOBS_DEFAULTS, parseJobsConfig, vcpusOf } from "../../infra/jobs/jobsConfig";
 import { readStackConfig } from "../../scripts/synth";
-import { backlogPerInstanceTarget, fullFleetBacklogS } from "../../service/jobs/capacity";
+import { backlogPerInstanceTarget, clientQuotaForProcesses, fullFleetBacklogS } from "../../service/jobs/capacity";
 import { DEFAULT_MAX_BACKLOG_S } from "../../service/jobs/config";
 import { DEFAULT_MAX_ATTEMPTS } from "../../service/jobs/timing";
 
@@ -164,4 +164,13 @@ describe("infra config: admission's bound lets the worker fleet grow to its maxi
       assert.ok(DEFAULT_MAX_BACKLOG_S >= fullS, `${DEFAULT_MAX_BACKLOG_S} s < ${fullS} s`);
     });
   }
+});
+
+describe("JOBS_CLIENT_QUOTA_S for a web group: one client over every process stays within the bound", () => {
+  it("divides the bound among the processes, never above the default or below a second", () => {
+    assert.equal(clientQuotaForProcesses(36_000, 4, 3_600), 3_600, "dev: 2 instances × 2 processes");
+    assert.equal(clientQuotaForProcesses(36_000, 24, 3_600), 1_500, "prod: 12 × 2");
+    assert.equal(clientQuotaForProcesses(10, 1_000, 3_600), 1);
+    assert.throws(() => clientQuotaForProcesses(36_000, 0, 3_600), /webProcesses/);
+  });
 });
