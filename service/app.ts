@@ -41,9 +41,18 @@ const errorSchema = {
   properties: { statusCode: { type: "integer" }, error: { type: "string" }, message: { type: "string" } },
 } as const;
 
-/** Trusts the nearest `hops` addresses of a request's path (the socket's peer first). */
-function trustHops(hops: number): (address: string, hop: number) => boolean {
-  return (_address, hop) => hop < hops;
+/** Private (RFC 1918, RFC 4193) and loopback addresses: where a proxy in front of the service lives. */
+const PRIVATE_ADDRESS =
+  /^(?:::ffff:)?(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)|^(?:::1$|f[cd][0-9a-f]{2}:)/i;
+
+/**
+ * Trusts the nearest `hops` addresses of a request's path (the socket's peer first), and the peer only
+ * when it is a private address (the ALB's nodes are in the VPC): a client that reached the service
+ * directly from outside, were the security group ever opened, could not name itself through hops. A bare
+ * hop count (Fastify's number form) cannot check the peer, which is why Fastify refuses it.
+ */
+export function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (address, hop) => hop < hops && (hop > 0 || PRIVATE_ADDRESS.test(address));
 }
 
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */

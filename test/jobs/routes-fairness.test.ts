@@ -67,6 +67,19 @@ describe("jobs API: per-client fairness behind the ALB (TRUST_PROXY=1)", functio
     assert.equal(refusal?.statusCode, 429);
   });
 
+  it("trusts X-Forwarded-For only from a private peer: a direct client from outside is its socket's address", async () => {
+    t = await buildJobsApp({ trustProxy: 1, maxBacklogS: 10_000, clientQuotaS: 1_000, now: () => 0 });
+    let i = 0;
+    // Were the security group ever opened, a client would connect from its public address itself.
+    const direct = async () => {
+      const res = await post(`198.51.100.${++i}`, "203.0.113.99");
+      return res;
+    };
+    let admitted = 0;
+    while (admitted < 30 && (await direct()).statusCode === 202) admitted++;
+    assert.equal(admitted, 10, "counted as 203.0.113.99 whatever X-Forwarded-For said");
+  });
+
   it("behind CloudFront and the ALB (TRUST_PROXY=2) counts the viewer CloudFront appended, not the edge", async () => {
     t = await buildJobsApp({ trustProxy: 2, maxBacklogS: 10_000, clientQuotaS: 1_000, now: () => 0 });
     let i = 0;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildJobsApp } from "../jobs/helpers";
-import { buildApp } from "../../service/app";
+import { buildApp, trustHops } from "../../service/app";
 import { createSumPool, type SumPool } from "../../service/sum-pool";
 
 describe("service app (inject)", () => {
@@ -252,5 +252,26 @@ describe("request bodies", () => {
     } finally {
       await jobs.close();
     }
+  });
+});
+
+describe("trustHops (TRUST_PROXY)", () => {
+  it("trusts the nearest hops, the socket's peer only when private or loopback", () => {
+    const trust = trustHops(2);
+    for (const peer of [
+      "10.0.1.17",
+      "172.16.0.1",
+      "172.31.255.1",
+      "192.168.1.1",
+      "127.0.0.1",
+      "::1",
+      "::ffff:10.0.1.17",
+      "fd12:3456::1",
+    ])
+      assert.ok(trust(peer, 0), peer);
+    for (const peer of ["203.0.113.7", "172.32.0.1", "11.0.0.1", "::ffff:198.51.100.1", "2001:db8::1"])
+      assert.ok(!trust(peer, 0), peer);
+    assert.ok(trust("130.176.0.5", 1), "the hop the ALB appended (a CloudFront edge) is trusted by count");
+    assert.ok(!trust("10.0.0.1", 2), "past the count nothing is trusted");
   });
 });
