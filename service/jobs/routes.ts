@@ -3,6 +3,10 @@
  * GET /jobs/:id shows it (long-polling with ?wait=), DELETE /jobs/:id cancels it, and, for the embedded
  * backend, /results/* serves the files jobs produced. The web tier never runs job work: it only talks to
  * the backend. One error handler maps JobError codes to statuses.
+ *
+ * Bounded work (docs/security.md): an input estimated past the job timeout is refused (400); jobs are
+ * admitted by estimated seconds of work, with a share per client (the address TRUST_PROXY names), not by
+ * count; long polls share one poller per job (watch.ts).
  */
 import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
