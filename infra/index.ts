@@ -26,7 +26,7 @@ import { JobsTable } from "./jobs/jobsTable";
 import { JOBS_TABLE } from "../service/jobs/aws/table-schema";
 import { Results } from "./jobs/results";
 import { webJobsPolicy } from "./jobs/jobsAccess";
-import { renderUserData, type FleetRole } from "./shared/userData";
+import { proxyHops, renderUserData, type FleetRole } from "./shared/userData";
 import {
   WorkerFleet,
   workerGroupName,
@@ -34,7 +34,10 @@ import {
   WORKER_REFRESH_PREFERENCES,
 } from "./jobs/workerFleet";
 import { WorkerScaling } from "./jobs/workerScaling";
+import { vcpusOf } from "./jobs/jobsConfig";
 import { DEFAULT_VISIBILITY_TIMEOUT_S } from "../service/jobs/timing";
+import { clientQuotaForProcesses } from "../service/jobs/capacity";
+import { DEFAULT_CLIENT_QUOTA_S, DEFAULT_MAX_BACKLOG_S } from "../service/jobs/config";
 
 const fleetConfig = new pulumi.Config("fleet");
 // Every `fleet:` key the stack sets (allConfig() keys are "<namespace>:<key>"), so a mistyped one is an error.
@@ -151,7 +154,19 @@ const userData = (role: FleetRole) =>
       resources,
       maxAttempts: config.jobs.maxAttempts,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
-      ...(role === "web" ? { corsOrigins: config.web.corsOrigins } : {}),
+      ...(role === "web"
+        ? {
+            corsOrigins: config.web.corsOrigins,
+            trustProxy: proxyHops(apiCdn !== undefined),
+            workerSlots: config.jobs.workerMaxSize * config.jobs.workerConcurrency,
+            // A web process per vCPU (WEB_CONCURRENCY's default); a type whose size does not tell: the cap.
+            clientQuotaS: clientQuotaForProcesses(
+              DEFAULT_MAX_BACKLOG_S,
+              config.maxSize * (vcpusOf(config.instanceType) ?? 64),
+              DEFAULT_CLIENT_QUOTA_S,
+            ),
+          }
+        : {}),
       retentionS: config.jobs.retentionS,
       ...(role === "worker"
         ? {

@@ -5,6 +5,11 @@
  * estimate it learns from observed run times, and answers admit or refuse, with the estimated wait and a
  * Retry-After derived from it. It knows nothing about HTTP, threads or sums, and takes a clock, so tests
  * drive it with made-up times.
+ *
+ * Fairness: work may be charged to a client (its address); with `clientQuotaMs` a client whose admitted,
+ * unfinished work would pass the quota is refused while others are still admitted, so one client fills
+ * its share of the budget, not all of it. A client with nothing outstanding is never refused by the
+ * quota (one unit bigger than the quota is still served, one at a time).
  */
 
 export interface AdmissionOptions {
@@ -23,12 +28,26 @@ export interface AdmissionOptions {
   smoothing?: number;
   /** Work shorter than this (ms, estimated and measured) is too short to time and does not teach the estimate. */
   minObservedMs?: number;
+  /** Most estimated work one client may have admitted and unfinished at once, ms; absent: no quota. */
+  clientQuotaMs?: number;
+  /**
+   * Forget admitted work at its estimated end instead of waiting for done(): for work that runs elsewhere
+   * (the job fleet) and whose end this process never hears of.
+   */
+  forgetAtEstimatedEnd?: boolean;
   now?: () => number;
 }
+
+export const REFUSAL_REASONS = ["busy", "client-quota"] as const;
+/** busy: the work admitted from everyone is past the budget; client-quota: this client's share is full. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Why a unit of work was refused, with what the client should be told. */
 export interface Refusal {
   admitted: false;
+  reason: RefusalReason;
+  /** The client's admitted, unfinished work, ms (0 without a client). */
+  clientMs: number;
   /** The estimated wait before this work could have started, ms. */
   waitMs: number;
   /** Whole seconds after which the work admitted now is estimated to be done: the Retry-After header. */
@@ -47,6 +66,7 @@ export type Verdict = Ticket | Refusal;
 
 interface Admitted {
   units: number;
+  client?: string;
   costMs: number;
   /** When it was predicted to start: admission time + the wait estimated then. */
   startAtMs: number;
@@ -59,7 +79,11 @@ export class Admission {
   readonly #smoothing: number;
   readonly #minObservedMs: number;
   readonly #now: () => number;
+  readonly #clientQuotaMs: number;
+  readonly #forget: boolean;
   readonly #admitted = new Set<Admitted>();
+  /** Each client's unfinished work, ms, and its entries (a client leaves the map with its last entry). */
+  readonly #clients = new Map<string, { ms: number; entries: Set<Admitted> }>();
   #msPerUnit: number;
 
   constructor(options: AdmissionOptions) {
@@ -72,6 +96,10 @@ export class Admission {
     this.#trivialMs = options.trivialMs ?? 0;
     this.#smoothing = options.smoothing ?? 0.2;
     this.#minObservedMs = options.minObservedMs ?? 5;
+    if (options.clientQuotaMs !== undefined && !(options.clientQuotaMs > 0))
+      throw new RangeError(`clientQuotaMs must be above 0; got ${options.clientQuotaMs}`);
+    this.#clientQuotaMs = options.clientQuotaMs ?? Infinity;
+    this.#forget = options.forgetAtEstimatedEnd ?? false;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -98,20 +126,52 @@ export class Admission {
   waitMs(): number {
     const now = this.#now();
     let remaining = 0;
-    for (const a of this.#admitted) remaining += Math.max(0, a.costMs - Math.max(0, now - a.startAtMs));
+    for (const a of this.#admitted) {
+      const left = Math.max(0, a.costMs - Math.max(0, now - a.startAtMs));
+      if (left === 0 && this.#forget && now >= a.startAtMs) this.#remove(a);
+      remaining += left;
+    }
     return remaining / this.#servers;
   }
 
-  /** Admit or refuse work of `units` (≥ 0). */
-  admit(units: number): Verdict {
+  /** A client's admitted, unfinished work, ms (what its quota is measured against). */
+  outstandingMs(client: string): number {
+    this.waitMs(); // forgets work past its estimated end first
+    return this.#clients.get(client)?.ms ?? 0;
+  }
+
+  /**
+   * Admit or refuse work of `units` (≥ 0), charged to `client` when given. `elsewhereMs` is work known to
+   * be waiting that this process did not admit (a shared queue's backlog): the wait is the larger of the
+   * two, since the process's own work is part of the shared backlog.
+   */
+  admit(units: number, client?: string, elsewhereMs = 0): Verdict {
     const costMs = this.estimateMs(units);
-    const waitMs = this.waitMs();
+    const waitMs = Math.max(this.waitMs(), elsewhereMs / this.#servers);
+    const clientMs = client === undefined ? 0 : (this.#clients.get(client)?.ms ?? 0);
     if (waitMs > this.#budgetMs && costMs > this.#trivialMs) {
       // Retry once the backlog seen now has drained; at least 1 s, since 0 means "now" to a client.
-      return { admitted: false, waitMs, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
+      return { admitted: false, reason: "busy", clientMs, waitMs, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
     }
-    const entry: Admitted = { units, costMs, startAtMs: this.#now() + waitMs };
+    if (clientMs > 0 && clientMs + costMs > this.#clientQuotaMs && costMs > this.#trivialMs) {
+      // The client's own work must drain first; it runs no faster than one server would run it.
+      const excessMs = clientMs + costMs - this.#clientQuotaMs;
+      return {
+        admitted: false,
+        reason: "client-quota",
+        clientMs,
+        waitMs,
+        retryAfterS: Math.max(1, Math.ceil((waitMs + excessMs) / 1000)),
+      };
+    }
+    const entry: Admitted = { units, client, costMs, startAtMs: this.#now() + waitMs };
     this.#admitted.add(entry);
+    if (client !== undefined) {
+      const mine = this.#clients.get(client) ?? { ms: 0, entries: new Set<Admitted>() };
+      mine.ms += costMs;
+      mine.entries.add(entry);
+      this.#clients.set(client, mine);
+    }
     let finished = false;
     return {
       admitted: true,
@@ -120,11 +180,19 @@ export class Admission {
       done: (observedRunMs?: number) => {
         if (finished) return;
         finished = true;
-        this.#admitted.delete(entry);
+        this.#remove(entry);
         // Stryker disable next-line ConditionalExpression: equivalent, observe() drops an undefined run time itself
         if (observedRunMs !== undefined) this.observe(units, observedRunMs);
       },
     };
+  }
+
+  #remove(entry: Admitted): void {
+    if (!this.#admitted.delete(entry) || entry.client === undefined) return;
+    const mine = this.#clients.get(entry.client)!;
+    mine.entries.delete(entry);
+    mine.ms -= entry.costMs;
+    if (mine.entries.size === 0) this.#clients.delete(entry.client);
   }
 
   /**

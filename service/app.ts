@@ -29,6 +29,11 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** What is logged about requests (service/request-log.ts); by default no line per request and no summary. */
   requestLog?: RequestLogOptions;
+  /**
+   * TRUST_PROXY: proxies in front that append to X-Forwarded-For; request.ip (the client that admission's
+   * quotas charge) is the address that many hops back. 0 or absent: the socket's address.
+   */
+  trustProxy?: number;
 }
 
 /** Seconds a client should wait before retrying a sum that ran past its deadline. */
@@ -43,6 +48,20 @@ const errorSchema = {
     requestId: { type: "string" },
   },
 } as const;
+
+/** Private (RFC 1918, RFC 4193) and loopback addresses: where a proxy in front of the service lives. */
+const PRIVATE_ADDRESS =
+  /^(?:::ffff:)?(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)|^(?:::1$|f[cd][0-9a-f]{2}:)/i;
+
+/**
+ * Trusts the nearest `hops` addresses of a request's path (the socket's peer first), and the peer only
+ * when it is a private address (the ALB's nodes are in the VPC): a client that reached the service
+ * directly from outside, were the security group ever opened, could not name itself through hops. A bare
+ * hop count (Fastify's number form) cannot check the peer, which is why Fastify refuses it.
+ */
+export function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (address, hop) => hop < hops && (hop > 0 || PRIVATE_ADDRESS.test(address));
+}
 
 /** Builds the Fastify app; it does not listen, so tests drive it with inject(). */
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -61,6 +80,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // In-flight requests, and new ones on already-open keep-alive sockets, are served while draining
     // (with Connection: close) instead of being refused with Fastify's generic 503.
     return503OnClosing: false,
+    // A hop count, never `true`: trusting every hop would let a client name itself in X-Forwarded-For.
+    // Hop 0 is the socket's peer, then X-Forwarded-For from its right end; the first untrusted hop is the
+    // client (what proxy-addr does with a number). Fastify works request.ip out only when a route reads
+    // it (/api/:n, POST /jobs), not on every request.
+    trustProxy: options.trustProxy ? trustHops(options.trustProxy) : false,
   });
   app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   // A request's logger is built only if it logs: at info almost none does (service/request-log.ts). Not on
@@ -177,7 +201,7 @@ function sumRoute(app: FastifyInstance, options: AppOptions, requestLog: Request
         if (!reply.raw.writableFinished) gone.abort();
       });
       try {
-        return { n, sum: await options.pool.sum(n, gone.signal), pid: process.pid };
+        return { n, sum: await options.pool.sum(n, gone.signal, request.ip), pid: process.pid };
       } catch (err) {
         if (gone.signal.aborted) {
           requestLog.clientAborted(request, reply, "client went away; its computation was stopped");

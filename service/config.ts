@@ -19,7 +19,23 @@ export interface ServiceConfig {
   logFormat: LogFormatSetting;
   /** What is logged about requests: a line each (LOG_REQUESTS=1 or LOG_LEVEL=debug/trace), slow ones, a summary. */
   requestLog: RequestLogOptions;
+  /**
+   * TRUST_PROXY: how many proxies in front of the service append to X-Forwarded-For (the ALB: 1;
+   * CloudFront then the ALB: 2). The client is the address that many hops back; 0 (unset): the socket's.
+   */
+  trustProxy: number;
+  /** API_CLIENT_QUOTA_MS: estimated ms of /api/:n work one client may have admitted at once per process. */
+  apiClientQuotaMs: number;
 }
+
+/** TRUST_PROXY's most: no deployment puts more proxies than this in front of the service. */
+export const MAX_TRUST_PROXY = 5;
+
+/**
+ * API_CLIENT_QUOTA_MS default: half the pool's wait budget (WAIT_BUDGET_MS, 1 s): one client's sums can
+ * never by themselves make another's wait past the budget, so another client is still admitted.
+ */
+export const DEFAULT_API_CLIENT_QUOTA_MS = 500;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -129,6 +145,17 @@ export function parseCorsOrigins(env: Env): readonly string[] {
   );
 }
 
+/** TRUST_PROXY, with what the number means in its error: a hop too many lets a client name itself. */
+export function parseTrustProxy(env: Env): number {
+  try {
+    return integer(env, "TRUST_PROXY", 0, 0, MAX_TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(
+      `${(err as Error).message}: the number of proxies in front that append to X-Forwarded-For (1 behind the ALB, 2 behind CloudFront and the ALB; unset or 0 when clients connect directly)`,
+    );
+  }
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const cores = os.availableParallelism();
   const host = env.HOST?.trim() || "0.0.0.0";
@@ -172,6 +199,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     ),
     logLevel,
     corsOrigins: parseCorsOrigins(env),
+    trustProxy: parseTrustProxy(env),
+    apiClientQuotaMs: integer(env, "API_CLIENT_QUOTA_MS", DEFAULT_API_CLIENT_QUOTA_MS, 1, 3_600_000),
     logFormat,
     requestLog: {
       perRequest: logRequests === "1" || logLevel === "debug" || logLevel === "trace",

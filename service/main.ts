@@ -117,8 +117,11 @@ if (cluster.isPrimary && role === "worker") {
     .then((backend) =>
       runWorker(config, {
         backend,
-        maxBacklog: jobs.maxBacklog,
-        workerSlots: jobs.workerConcurrency,
+        maxBacklogS: jobs.maxBacklogS,
+        clientQuotaS: jobs.clientQuotaS,
+        jobTimeoutS: jobs.timeoutS,
+        maxWaiters: jobs.maxWaiters,
+        workerSlots: jobs.workerSlots,
         resultsDir: jobs.backend === "sqlite" ? jobs.resultsDir : undefined,
       }),
     )

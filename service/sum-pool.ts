@@ -36,12 +36,20 @@ export interface SumPoolOptions {
   msPerUnit?: number;
   /** Sums estimated at or under this many ms run on the calling thread (default TRIVIAL_MS). */
   trivialMs?: number;
+  /**
+   * Most estimated work one client may have admitted and unfinished, ms (API_CLIENT_QUOTA_MS); absent: no
+   * quota. A client with nothing running is always admitted (within the budget).
+   */
+  clientQuotaMs?: number;
   now?: () => number;
 }
 
 export interface SumPool {
-  /** The exact decimal sum 0..n. Rejects with PoolBusyError, TaskTimeoutError, or the caller's abort. */
-  sum(n: number, signal?: AbortSignal): Promise<string>;
+  /**
+   * The exact decimal sum 0..n, charged to `client` (its address) when given. Rejects with PoolBusyError,
+   * TaskTimeoutError, or the caller's abort.
+   */
+  sum(n: number, signal?: AbortSignal, client?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -89,16 +97,19 @@ export function createSumPool(options: SumPoolOptions): SumPool {
     budgetMs: options.waitBudgetMs ?? WAIT_BUDGET_MS,
     msPerUnit: options.msPerUnit ?? measureMsPerUnit(),
     trivialMs: options.trivialMs ?? TRIVIAL_MS,
+    clientQuotaMs: options.clientQuotaMs,
     now: options.now,
   });
 
   return {
-    async sum(n, signal) {
+    async sum(n, signal, client) {
       if (admission.isTrivial(n)) return sumRange(0, n).toString();
-      const verdict = admission.admit(n);
+      const verdict = admission.admit(n, client);
       if (!verdict.admitted) {
         throw new PoolBusyError(
-          `the sums already admitted would make this one wait about ${Math.round(verdict.waitMs)} ms, past the ${options.waitBudgetMs ?? WAIT_BUDGET_MS} ms budget`,
+          verdict.reason === "client-quota"
+            ? `your sums already running here are estimated at ${Math.round(verdict.clientMs)} ms, and this one would take you past the ${options.clientQuotaMs} ms each client may have at once (API_CLIENT_QUOTA_MS)`
+            : `the sums already admitted would make this one wait about ${Math.round(verdict.waitMs)} ms, past the ${options.waitBudgetMs ?? WAIT_BUDGET_MS} ms budget`,
           verdict.retryAfterS,
         );
       }

@@ -24,7 +24,7 @@ export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions)
   // Workers × threads stay within the cores (one thread per worker once workers reach the cores), or
   // CPU work starves every event loop.
   const threads = Math.max(1, Math.floor(os.availableParallelism() / config.webConcurrency));
-  const pool = createSumPool({ threads, taskTimeoutMs: LONGEST_REQUEST_MS });
+  const pool = createSumPool({ threads, taskTimeoutMs: LONGEST_REQUEST_MS, clientQuotaMs: config.apiClientQuotaMs });
   const app = buildApp({
     apiMaxN: config.apiMaxN,
     pool,
@@ -36,6 +36,7 @@ export async function runWorker(config: ServiceConfig, jobs?: JobsRoutesOptions)
     requestLog: config.requestLog,
     jobs,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
   });
   drainOnRequest(
     async () => {

@@ -39,7 +39,8 @@ async function explain(res) {
     const label = field ? $(field).closest("label").firstChild.textContent.trim() : "Your input";
     return { text: `${label}: ${message.replace(/^body\/input\/\w+ /, "")} (the API said: ${message})` };
   }
-  if (res.status === 503) {
+  // 503: the service is busy; 429: this address already has its share of work queued. Both say when.
+  if (res.status === 503 || res.status === 429) {
     const retryAfterS = Math.max(1, Number(res.headers.get("retry-after")) || 5);
     return { text: `The service is busy (${message}).`, retryAfterS };
   }
@@ -81,6 +82,12 @@ async function follow(job) {
     bar.value = job.progress ?? 0;
     say(job.status === "queued" ? "Waiting for a worker…" : `Rendering… ${Math.round((job.progress ?? 0) * 100)} %`);
     const res = await fetch(`${config.jobsUrl}/${job.id}?wait=${WAIT_S}`);
+    if (res.status === 503) {
+      // Too many long polls on that server for now: ask again after its Retry-After.
+      const why = await explain(res);
+      await countdown(why.retryAfterS, why.text);
+      continue;
+    }
     if (!res.ok) {
       say((await explain(res)).text, true);
       return null;

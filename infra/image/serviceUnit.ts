@@ -44,6 +44,7 @@ function stopAndRestart(timeoutStopS: number): string[] {
     "Restart=on-failure",
     "RestartSec=2",
     "LimitNOFILE=65536",
+    `MemoryMax=${UNIT_MEMORY_MAX_PERCENT}%`,
   ];
 }
 
@@ -108,6 +109,17 @@ function preamble(description: string): string[] {
     "Environment=NODE_ENV=production",
   ];
 }
+
+/**
+ * MemoryMax= of both units, as a share of the instance's memory (systemd reads "N%" relative to the
+ * installed physical memory: https://www.freedesktop.org/software/systemd/man/latest/systemd.resource-control.html#MemoryMax=bytes),
+ * so one figure fits every instance type. The rest (on the default t3.small's 2 GiB, about 410 MB) is the
+ * kernel's, the SSM and CloudWatch agents' and the page cache's: past the limit the kernel kills inside the
+ * unit (systemd restarts it) instead of the instance thrashing until the health check fails. The job
+ * worker derives its render budget from this same limit at run time (service/jobs/memory-gate.ts reads
+ * the cgroup's limit), so a larger instance gets more renders in flight with no other setting.
+ */
+export const UNIT_MEMORY_MAX_PERCENT = 80;
 
 /** What both units may not do: no privileges, a read-only system, no kernel or device access. */
 const SANDBOX = [

@@ -30,14 +30,41 @@ export interface InstanceEnvInput {
   corsOrigins?: readonly string[];
   /** JOBS_RETENTION_S; omitted: the service's default (7 days). */
   retentionS?: number;
+  /** Web only: TRUST_PROXY, the proxies in front that append to X-Forwarded-For (proxyHops). */
+  trustProxy?: number;
+  /** Web only: JOBS_WORKER_SLOTS, the fleet's most jobs at once (workerMaxSize × workerConcurrency). */
+  workerSlots?: number;
+  /** Web only: JOBS_CLIENT_QUOTA_S, sized to the web group's processes (clientQuotaForProcesses). */
+  clientQuotaS?: number;
   /** Worker only: WORKER_CONCURRENCY, the group's name and its termination hook. */
   worker?: { concurrency: number; groupName: string; lifecycleHookName: string };
+}
+
+/**
+ * TRUST_PROXY for the web instances: how many proxies append to X-Forwarded-For before the service, so it
+ * takes the address that many entries from the right as the client's (what its per-client quotas count).
+ *  - The ALB, in its default `append` mode, appends the address of the client it heard from
+ *    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html#x-forwarded-for-append):
+ *    one hop when clients reach the ALB directly (a stack with a certificate).
+ *  - CloudFront in front (infra/web/apiCdn.ts) first appends the viewer's address
+ *    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html#RequestCustomIPAddresses),
+ *    then the ALB appends the CloudFront edge server's: two hops. The ALB there admits only CloudFront's
+ *    origin-facing addresses carrying the secret header, so no request reaches it around CloudFront with
+ *    one hop fewer; everything left of the viewer's entry is whatever the client sent, never trusted.
+ */
+export function proxyHops(behindCloudFront: boolean): number {
+  return behindCloudFront ? 2 : 1;
 }
 
 /** The environment file's variables, in a stable order. */
 export function instanceEnvironment(input: InstanceEnvInput): Array<[string, string]> {
   if ((input.role === "worker") !== (input.worker !== undefined)) {
     throw new Error(`instanceEnvironment: the worker settings belong to the worker role (role ${input.role})`);
+  }
+  if (input.role !== "web" && (input.trustProxy !== undefined || input.workerSlots !== undefined)) {
+    throw new Error(
+      `instanceEnvironment: TRUST_PROXY and JOBS_WORKER_SLOTS belong to the web role (role ${input.role})`,
+    );
   }
   if (input.role !== "web" && input.corsOrigins !== undefined) {
     throw new Error(`instanceEnvironment: CORS_ORIGINS belongs to the web role (role ${input.role})`);
@@ -53,6 +80,9 @@ export function instanceEnvironment(input: InstanceEnvInput): Array<[string, str
     ["JOBS_VISIBILITY_TIMEOUT_S", String(input.visibilityTimeoutS)],
     ...(input.retentionS !== undefined ? [["JOBS_RETENTION_S", String(input.retentionS)] as [string, string]] : []),
   ];
+  if (input.trustProxy !== undefined) env.push(["TRUST_PROXY", String(input.trustProxy)]);
+  if (input.workerSlots !== undefined) env.push(["JOBS_WORKER_SLOTS", String(input.workerSlots)]);
+  if (input.clientQuotaS !== undefined) env.push(["JOBS_CLIENT_QUOTA_S", String(input.clientQuotaS)]);
   if (input.corsOrigins !== undefined && input.corsOrigins.length > 0) {
     env.push(["CORS_ORIGINS", input.corsOrigins.join(",")]);
   }

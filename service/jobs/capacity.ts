@@ -34,3 +34,32 @@ export function backlogPerInstanceTarget(input: BacklogTargetInput): number {
   }
   return (input.maxWaitSeconds * input.jobsPerInstance) / input.jobSeconds;
 }
+
+export interface FullFleetInput {
+  /** The worker group's maximum size. */
+  maxInstances: number;
+  jobsPerInstance: number;
+  maxWaitSeconds: number;
+}
+
+/**
+ * The estimated seconds of work waiting when target tracking asks for the whole fleet: maxInstances ×
+ * the target (maxWait × jobsPerInstance / jobSeconds jobs each) × jobSeconds, which does not depend on
+ * jobSeconds. Admission's bound (JOBS_MAX_BACKLOG_S) must be at least this, or the web tier would refuse
+ * jobs before the queue is long enough for the fleet to grow to its maximum.
+ */
+export function fullFleetBacklogS(input: FullFleetInput): number {
+  return input.maxInstances * input.jobsPerInstance * input.maxWaitSeconds;
+}
+
+/**
+ * JOBS_CLIENT_QUOTA_S for a web group of `webProcesses` processes at its largest: each process counts only
+ * the jobs it admitted, so one client spread over every process holds up to processes × quota; that must
+ * stay within the backlog's bound for other clients to keep being admitted. Never above `defaultQuotaS`,
+ * never below 1 s (a client with nothing outstanding is still admitted one job of any size).
+ */
+export function clientQuotaForProcesses(maxBacklogS: number, webProcesses: number, defaultQuotaS: number): number {
+  if (!(Number.isInteger(webProcesses) && webProcesses >= 1))
+    throw new RangeError(`webProcesses must be a whole number of at least 1, got ${webProcesses}`);
+  return Math.max(1, Math.min(defaultQuotaS, Math.floor(maxBacklogS / webProcesses)));
+}

@@ -47,11 +47,32 @@ export function stateDirectory(env: Env): string | undefined {
 }
 
 /**
- * JOBS_MAX_BACKLOG default: above it POST /jobs answers 503. Ten thousand trivial jobs drain in about a
- * second; of minute-long ones on one 2-core machine, ten thousand is days of work, a queue no client
- * waits for. The limit keeps a flood from filling the disk instead of being refused.
+ * JOBS_MAX_BACKLOG_S default: POST /jobs answers 503 once the work waiting is estimated past this many
+ * seconds (on one core, each job by its kind's estimate). Ten core-hours: on one 2-core machine five hours
+ * of queue, already past what a client waits for; on the fleet at its maximum, minutes. It bounds the
+ * queue by the work it holds, so a flood of the largest jobs is refused as early as a flood of small ones.
  */
-export const DEFAULT_MAX_BACKLOG = 10_000;
+export const DEFAULT_MAX_BACKLOG_S = 36_000;
+
+/**
+ * A job counts at least this many seconds, whatever its estimate: its queue and table writes, its claim
+ * and completion cost a worker slot that much. It also bounds the jobs the backlog holds at its limit to
+ * JOBS_MAX_BACKLOG_S (36,000 by default, a count like the one the scaling target is set in).
+ */
+export const JOB_MIN_COST_S = 1;
+
+/**
+ * JOBS_CLIENT_QUOTA_S default: the estimated seconds of work one client (one address) may have waiting or
+ * running through one web process: a tenth of the backlog, four of the longest jobs the timeout allows.
+ */
+export const DEFAULT_CLIENT_QUOTA_S = 3_600;
+
+/**
+ * JOBS_MAX_WAITERS default: long polls (`GET /jobs/:id?wait=`) one web process holds at once; past it
+ * such a request answers 503 with Retry-After. Each holds a socket and a timer; their reads are bounded
+ * apart from it (service/jobs/watch.ts).
+ */
+export const DEFAULT_MAX_WAITERS = 1_000;
 
 /** SQS's longest visibility timeout (12 h): a longer lease could not be the same on both backends. */
 const MAX_VISIBILITY_TIMEOUT_S = 43_200;
@@ -72,7 +93,18 @@ export interface JobsConfig {
   maxAttempts: number;
   visibilityTimeoutS: number;
   timeoutS: number;
-  maxBacklog: number;
+  /** JOBS_MAX_BACKLOG_S: estimated seconds of waiting work above which POST /jobs answers 503. */
+  maxBacklogS: number;
+  /** JOBS_CLIENT_QUOTA_S: estimated seconds of work one client may have outstanding per web process. */
+  clientQuotaS: number;
+  /** JOBS_MAX_WAITERS: long polls one web process holds at once. */
+  maxWaiters: number;
+  /**
+   * JOBS_WORKER_SLOTS: jobs the whole worker fleet runs at once, the rate the web tier's admission drains
+   * its estimate of the backlog at (default WORKER_CONCURRENCY: the one worker `npm start` runs; on AWS the
+   * stack writes the fleet's maximum, workerMaxSize × workerConcurrency).
+   */
+  workerSlots: number;
   workerConcurrency: number;
   /** JOBS_RETENTION_S: finished jobs, their keys and results are purged this long after they finish. */
   retentionS: number;
@@ -97,12 +129,20 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
       `JOBS_BACKEND=${JSON.stringify(env.JOBS_BACKEND)} is invalid: expected one of ${JOBS_BACKENDS.join(", ")}`,
     );
   }
+  if (env.JOBS_MAX_BACKLOG !== undefined) {
+    // A count cannot tell ten tiny jobs from ten of the longest: the bound is in seconds of work.
+    throw new ConfigError(
+      `JOBS_MAX_BACKLOG=${JSON.stringify(env.JOBS_MAX_BACKLOG)} is not read: the backlog is bounded in estimated seconds of work; set JOBS_MAX_BACKLOG_S instead (default ${DEFAULT_MAX_BACKLOG_S})`,
+    );
+  }
   const cores = os.availableParallelism();
   // Under systemd the defaults live in the unit's state directory: the working directory is read-only there.
   const state = stateDirectory(env);
   const defaults = state
     ? { db: path.join(state, "jobs.db"), results: path.join(state, "results") }
     : { db: DEFAULT_JOBS_DB, results: DEFAULT_JOBS_RESULTS_DIR };
+  // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
+  const workerConcurrency = integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4));
   return {
     backend,
     dbFile: filePath(env, "JOBS_DB", defaults.db, cwd),
@@ -116,10 +156,12 @@ export function loadJobsConfig(env: Env = process.env, cwd = process.cwd()): Job
       MAX_VISIBILITY_TIMEOUT_S,
     ),
     timeoutS: integer(env, "JOBS_TIMEOUT_S", DEFAULT_JOB_TIMEOUT_S, 1, MAX_JOB_TIMEOUT_S),
-    maxBacklog: integer(env, "JOBS_MAX_BACKLOG", DEFAULT_MAX_BACKLOG, 1, 1_000_000_000),
+    maxBacklogS: integer(env, "JOBS_MAX_BACKLOG_S", DEFAULT_MAX_BACKLOG_S, 1, 1_000_000_000),
+    clientQuotaS: integer(env, "JOBS_CLIENT_QUOTA_S", DEFAULT_CLIENT_QUOTA_S, 1, 1_000_000_000),
+    maxWaiters: integer(env, "JOBS_MAX_WAITERS", DEFAULT_MAX_WAITERS, 1, 1_000_000),
     retentionS: integer(env, "JOBS_RETENTION_S", DEFAULT_JOBS_RETENTION_S, MIN_RETENTION_S, MAX_RETENTION_S),
-    // Each job runs on a thread: more than a few per core only queues them in the OS instead of the backlog.
-    workerConcurrency: integer(env, "WORKER_CONCURRENCY", cores, 1, Math.max(64, cores * 4)),
+    workerConcurrency,
+    workerSlots: integer(env, "JOBS_WORKER_SLOTS", workerConcurrency, 1, 1_000_000),
   };
 }
 

@@ -3,7 +3,14 @@
  */
 
 export type JobErrorCode =
-  "JOB_NOT_FOUND" | "JOB_STATE" | "IDEMPOTENCY_CONFLICT" | "BACKLOG_FULL" | "JOB_PERMANENT" | "JOB_TIMEOUT";
+  | "JOB_NOT_FOUND"
+  | "JOB_STATE"
+  | "IDEMPOTENCY_CONFLICT"
+  | "BACKLOG_FULL"
+  | "CLIENT_QUOTA"
+  | "WAITERS_FULL"
+  | "JOB_PERMANENT"
+  | "JOB_TIMEOUT";
 
 export abstract class JobError extends Error {
   abstract readonly code: JobErrorCode;

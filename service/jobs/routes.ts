@@ -3,10 +3,13 @@
  * GET /jobs/:id shows it (long-polling with ?wait=), DELETE /jobs/:id cancels it, and, for the embedded
  * backend, /results/* serves the files jobs produced. The web tier never runs job work: it only talks to
  * the backend. One error handler maps JobError codes to statuses.
+ *
+ * Bounded work (docs/security.md): an input estimated past the job timeout is refused (400); jobs are
+ * admitted by estimated seconds of work, with a share per client (the address TRUST_PROXY names), not by
+ * count; long polls share one poller per job (watch.ts).
  */
 import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { FINISHED_STATES, type JobBackend, type JobRecord } from "./backend";
 import { JobError, type JobErrorCode } from "./errors";
@@ -29,27 +32,33 @@ import {
   type PostJobBody,
   type SchemaError,
 } from "./schemas";
-import { MAX_JOB_BODY_BYTES } from "./timing";
+import { Admission } from "../admission";
+import { DEFAULT_CLIENT_QUOTA_S, DEFAULT_MAX_WAITERS, JOB_MIN_COST_S } from "./config";
+import { DEFAULT_JOB_TIMEOUT_S, MAX_JOB_BODY_BYTES } from "./timing";
+import { JobWatch, WaitersFullError } from "./watch";
 
 export interface JobsRoutesOptions {
   backend: JobBackend;
-  /** JOBS_MAX_BACKLOG: above this many jobs waiting, POST /jobs answers 503 with Retry-After. */
-  maxBacklog: number;
-  /** Jobs the worker fleet runs at once (WORKER_CONCURRENCY × workers): Retry-After divides by it. */
+  /** JOBS_MAX_BACKLOG_S: above this many estimated seconds of work waiting, POST /jobs answers 503. */
+  maxBacklogS: number;
+  /** JOBS_CLIENT_QUOTA_S: estimated seconds of work one client may have outstanding here (429 past it). */
+  clientQuotaS?: number;
+  /** JOBS_TIMEOUT_S: an input estimated to run longer is refused with 400 (it could never finish). */
+  jobTimeoutS?: number;
+  /** JOBS_MAX_WAITERS: long polls this process holds at once (503 past it). */
+  maxWaiters?: number;
+  /** Jobs the worker fleet runs at once (WORKER_CONCURRENCY × workers): the backlog drains this much faster. */
   workerSlots: number;
   /** Serve the results directory under /results/ (the embedded backend); omit on AWS (the CDN serves). */
   resultsDir?: string;
+  /** The admission clock (ms); tests move it. */
+  now?: () => number;
 }
 
 /** The backlog is counted at most this often; admissions in between are added to the count. */
 const BACKLOG_REFRESH_MS = 200;
 
-/** Long-poll: the first re-read after this, then doubling up to the cap (each read is a backend query). */
-const POLL_FIRST_MS = 25;
-const POLL_MAX_MS = 500;
-
 /** Retry-After stays within these bounds whatever the estimate. */
-const RETRY_AFTER_MIN_S = 1;
 const RETRY_AFTER_MAX_S = 3_600;
 
 /** Weight of the newest job in the running average of estimated job seconds. */
@@ -60,31 +69,46 @@ const STATUS_BY_CODE: Record<JobErrorCode, number> = {
   JOB_STATE: 409,
   IDEMPOTENCY_CONFLICT: 409,
   BACKLOG_FULL: 503,
+  CLIENT_QUOTA: 429,
+  WAITERS_FULL: 503,
   JOB_PERMANENT: 500,
   JOB_TIMEOUT: 500,
 };
 
-/** Too many jobs wait already: the client should come back after `retryAfterS`. */
+/** The work waiting is estimated past the bound: the client should come back after `retryAfterS`. */
 export class BacklogFullError extends JobError {
   override name = "BacklogFullError";
   readonly code = "BACKLOG_FULL";
   constructor(
-    readonly backlog: number,
-    readonly maxBacklog: number,
+    readonly backlogS: number,
+    readonly maxBacklogS: number,
     readonly retryAfterS: number,
   ) {
-    super(`${backlog} jobs are waiting, the most this service queues (JOBS_MAX_BACKLOG=${maxBacklog}); retry later`);
+    super(
+      `the jobs waiting are estimated at ${Math.round(backlogS)} s of work, past the most this service queues (JOBS_MAX_BACKLOG_S=${maxBacklogS}); retry later`,
+    );
   }
 }
 
-/**
- * Seconds until the backlog is back under the limit: the jobs above it, at the average estimated cost,
- * shared among the worker slots.
- */
-export function retryAfterSeconds(backlog: number, maxBacklog: number, jobSeconds: number, slots: number): number {
-  const excess = Math.max(1, backlog - maxBacklog + 1);
-  const seconds = Math.ceil((excess * jobSeconds) / Math.max(1, slots));
-  return Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, seconds));
+/** This client's own jobs already fill its share: others are still admitted. */
+export class ClientQuotaError extends JobError {
+  override name = "ClientQuotaError";
+  readonly code = "CLIENT_QUOTA";
+  constructor(
+    readonly outstandingS: number,
+    readonly quotaS: number,
+    readonly retryAfterS: number,
+  ) {
+    super(
+      `your jobs waiting or running are estimated at ${Math.round(outstandingS)} s of work; with this one they would pass the ${quotaS} s one client may have at once (JOBS_CLIENT_QUOTA_S); retry once some have finished`,
+    );
+  }
+}
+
+/** The seconds a job counts for in admission: its kind's estimate, at least JOB_MIN_COST_S. */
+export function jobCostS(kind: string, input: unknown): number {
+  const estimate = KINDS.get(kind)?.estimateSeconds?.(input as never);
+  return estimate !== undefined && Number.isFinite(estimate) ? Math.max(JOB_MIN_COST_S, estimate) : JOB_MIN_COST_S;
 }
 
 /** Canonical JSON (sorted keys): the same request body in any key order has the same fingerprint. */
@@ -112,32 +136,54 @@ function paramsErrorFormatter(errors: unknown[], dataVar: string): Error {
 }
 
 export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Promise<void> {
-  const { backend, maxBacklog, workerSlots } = options;
+  const { backend, maxBacklogS, workerSlots } = options;
+  const clientQuotaS = options.clientQuotaS ?? DEFAULT_CLIENT_QUOTA_S;
+  const jobTimeoutS = options.jobTimeoutS ?? DEFAULT_JOB_TIMEOUT_S;
   let backlogCount = 0;
   let backlogReadMs = -Infinity;
-  let averageJobSeconds = 1;
+  let averageJobSeconds = JOB_MIN_COST_S;
   const sentBodies = new WeakMap<object, unknown>();
+  /**
+   * The work this process admitted, in estimated seconds (units of 1000 ms), draining over the worker
+   * slots and forgotten at its estimated end (the web tier never hears when a job ends): the backlog's
+   * bound and each client's quota are measured against it, the shared backlog's count (times the average
+   * job) standing in for what other processes admitted.
+   */
+  const admission = new Admission({
+    servers: Math.max(1, workerSlots),
+    budgetMs: (maxBacklogS * 1000) / Math.max(1, workerSlots),
+    msPerUnit: 1000,
+    clientQuotaMs: clientQuotaS * 1000,
+    forgetAtEstimatedEnd: true,
+    now: options.now,
+  });
+  const watch = new JobWatch({
+    read: (id) => backend.get(id),
+    maxWaiters: options.maxWaiters ?? DEFAULT_MAX_WAITERS,
+    stopped: () => app.draining,
+  });
 
-  async function admit(): Promise<void> {
+  /** Admits a job of `costS` for `client`, or throws BacklogFullError / ClientQuotaError. */
+  async function admit(costS: number, client: string): Promise<void> {
     if (Date.now() - backlogReadMs >= BACKLOG_REFRESH_MS) {
       backlogCount = await backend.backlog();
       backlogReadMs = Date.now();
     }
-    if (backlogCount >= maxBacklog) {
-      throw new BacklogFullError(
-        backlogCount,
-        maxBacklog,
-        retryAfterSeconds(backlogCount, maxBacklog, averageJobSeconds, workerSlots),
-      );
-    }
+    const verdict = admission.admit(costS, client, backlogCount * averageJobSeconds * 1000);
+    if (verdict.admitted) return;
+    const retryAfterS = Math.min(RETRY_AFTER_MAX_S, verdict.retryAfterS);
+    if (verdict.reason === "client-quota")
+      throw new ClientQuotaError(verdict.clientMs / 1000, clientQuotaS, retryAfterS);
+    throw new BacklogFullError((verdict.waitMs * Math.max(1, workerSlots)) / 1000, maxBacklogS, retryAfterS);
   }
 
   app.setErrorHandler((err: FastifyError, _request, reply) => {
     if (err instanceof JobError) {
       const statusCode = STATUS_BY_CODE[err.code];
-      // A 5xx other than a full backlog is the app's quiet answer (service/error-handler.ts).
-      if (statusCode >= 500 && !(err instanceof BacklogFullError)) throw err;
-      if (err instanceof BacklogFullError) reply.header("retry-after", String(err.retryAfterS));
+      if (err instanceof BacklogFullError || err instanceof ClientQuotaError || err instanceof WaitersFullError)
+        reply.header("retry-after", String(err.retryAfterS));
+      // A 5xx other than a full backlog or a full waiters' list is the app's quiet answer (service/error-handler.ts).
+      if (statusCode >= 500 && !(err instanceof BacklogFullError) && !(err instanceof WaitersFullError)) throw err;
       return reply
         .code(statusCode)
         .send({ statusCode, error: STATUS_CODES[statusCode], code: err.code, message: err.message });
@@ -194,6 +240,16 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
         );
       }
       const { kind, input } = request.body;
+      const definition = KINDS.get(kind)!;
+      const estimateS = definition.estimateSeconds?.(input as never);
+      if (estimateS !== undefined && estimateS > jobTimeoutS) {
+        // It could never finish: refused here rather than run for JOBS_TIMEOUT_S and then failed.
+        const limit = definition.describeLimit?.(jobTimeoutS) ?? "body/input must be smaller";
+        return badRequest(
+          reply,
+          `${limit} (an estimated ${jobTimeoutS} s, the job timeout JOBS_TIMEOUT_S): this input is estimated at ${Math.ceil(estimateS)} s`,
+        );
+      }
       const idempotencyKey = request.headers["idempotency-key"];
       if (Array.isArray(idempotencyKey)) return badRequest(reply, "headers/idempotency-key must be given once");
       if (idempotencyKey && !IDEMPOTENCY_KEY.test(idempotencyKey))
@@ -204,16 +260,15 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
       // A retry whose key already names a job is answered with it (or 409) before any admission check:
       // a full backlog must not turn an accepted job's retry into a 503.
       const replay = idempotencyKey ? await backend.findByKey(idempotencyKey, fingerprint!) : undefined;
-      if (!replay) await admit();
+      const costS = jobCostS(kind, input);
+      // The client is the address TRUST_PROXY's hops say (service/app.ts); read here, never on other routes.
+      if (!replay) await admit(costS, request.ip);
       const { job, created } = replay
         ? { job: replay, created: false }
         : await backend.enqueue({ kind, input, idempotencyKey: idempotencyKey || undefined, fingerprint });
       if (created) {
         backlogCount++;
-        const estimate = KINDS.get(kind)!.estimateSeconds?.(input as never);
-        if (estimate !== undefined && Number.isFinite(estimate)) {
-          averageJobSeconds += COST_AVERAGE_WEIGHT * (estimate - averageJobSeconds);
-        }
+        averageJobSeconds += COST_AVERAGE_WEIGHT * (costS - averageJobSeconds);
       } else reply.header("idempotent-replayed", "true");
       reply.header("location", `/jobs/${job.id}`);
       return reply.code(202).send(view(job));
@@ -226,7 +281,7 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
       schema: {
         params: jobParamsSchema,
         querystring: waitQuerySchema,
-        response: { 200: jobSchema, "4xx": errorSchema },
+        response: { 200: jobSchema, "4xx": errorSchema, 503: errorSchema },
       },
       schemaErrorFormatter: paramsErrorFormatter,
     },
@@ -237,34 +292,18 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
       if (!job) return notFound(reply, id);
       const waitMs = (request.query.wait ?? 0) * 1000;
       if (waitMs > 0 && !FINISHED_STATES.includes(job.status)) {
-        job = await waitForChange(job, waitMs, reply);
+        const gone = new AbortController();
+        const onClose = () => gone.abort();
+        reply.raw.once("close", onClose);
+        try {
+          job = await watch.wait(job, waitMs, gone.signal);
+        } finally {
+          reply.raw.off("close", onClose);
+        }
       }
       return view(job);
     },
   );
-
-  /** Re-reads the job until its status or progress moves, the time is up, the client leaves or we drain. */
-  async function waitForChange(seen: JobRecord, waitMs: number, reply: FastifyReply): Promise<JobRecord> {
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    reply.raw.once("close", onClose);
-    const deadline = Date.now() + waitMs;
-    let pauseMs = POLL_FIRST_MS;
-    try {
-      while (!gone.signal.aborted && !app.draining) {
-        const left = deadline - Date.now();
-        if (left <= 0) break;
-        await sleep(Math.min(pauseMs, left), undefined, { signal: gone.signal }).catch(() => {});
-        pauseMs = Math.min(POLL_MAX_MS, pauseMs * 2);
-        const now = await backend.get(seen.id);
-        if (!now) break;
-        if (now.status !== seen.status || now.progress !== seen.progress) return now;
-      }
-      return seen;
-    } finally {
-      reply.raw.off("close", onClose);
-    }
-  }
 
   app.delete<{ Params: { id: string } }>(
     "/jobs/:id",

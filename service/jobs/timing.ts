@@ -13,8 +13,9 @@ export const HEARTBEATS_PER_LEASE = 3;
 /** JOBS_MAX_ATTEMPTS default: attempts before a job ends failed (and, on AWS, its message in the DLQ). */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-/** JOBS_TIMEOUT_S default: an attempt running longer is stopped and counts as failed. `sum` of 1e11 takes
- * about two minutes on one core; a render of 8192² at 10,000 iterations can take longer. */
+/** JOBS_TIMEOUT_S default: an attempt running longer is stopped and ends the job failed (not retried).
+ * `sum` of 1e11 takes about two minutes on one core; an input its kind estimates past this (a render of
+ * 8192² at 10,000 iterations, ~2,240 s) is refused at POST /jobs. */
 export const DEFAULT_JOB_TIMEOUT_S = 900;
 
 /** First retry delay; later ones double (jittered), up to the cap. */

@@ -6,6 +6,8 @@
 import type { Logger } from "pino";
 import { ConfigError, integer, type Env } from "../config";
 import type { JobBackend } from "./backend";
+import os from "node:os";
+import { processMemoryLimit, runMemoryBudget } from "./memory-gate";
 import { createThreadRunner } from "./runner";
 import type { JobSchedule } from "./schedules";
 import { ScheduleTicker } from "./ticker";
@@ -107,7 +109,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const warmStartedMs = Date.now();
   await runner.warmUp?.();
   const warmUpMs = Date.now() - warmStartedMs;
-  if (!stopReason) worker = startJobWorker({ ...options, runner });
+  // The runs' memory bound follows the unit's MemoryMax= (the cgroup limit), or the machine's memory.
+  const memoryBudgetBytes = runMemoryBudget(processMemoryLimit(process.constrainedMemory(), os.totalmem()));
+  if (!stopReason) worker = startJobWorker({ ...options, runner, memoryBudgetBytes });
   const ticker =
     worker && !options.once && options.schedules && options.schedules.list.length > 0
       ? new ScheduleTicker({
@@ -127,6 +131,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
         backend: backend.capabilities.name,
         once: options.once,
         warmUpMs,
+        memoryBudgetMB: Math.round(memoryBudgetBytes / 2 ** 20),
       },
       "job worker ready",
     );

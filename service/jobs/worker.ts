@@ -1,7 +1,8 @@
 /**
  * The job worker's loop: claims up to `concurrency` jobs with a lease, runs each in a thread while a
  * lease keeper extends its lease, stores the result under a key that is the same for every attempt, and
- * completes, retries (jittered exponential backoff) or fails the job with guarded writes. `stop()` is the
+ * completes, retries (jittered exponential backoff) or fails the job with guarded writes; a job that runs
+ * past the job timeout ends failed after that one attempt. `stop()` is the
  * drain: no more claims, running jobs finish until the deadline; a job stopped by the deadline counts its
  * attempt (it is retried like a failure, so a job longer than the drain cannot restart forever on
  * instances that keep being replaced), one claimed but not yet started is given back uncounted.
@@ -14,8 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { backoffDelay } from "../cluster";
 import type { JobBackend, Lease, LeaseStatus } from "./backend";
+import { KINDS } from "./kinds";
 import { startLeaseKeeper, type Clock } from "./lease-keeper";
 import { publicFailure } from "./public-error";
+import { MemoryGate } from "./memory-gate";
 import { RunError, type JobRunner } from "./runner";
 import { HEARTBEATS_PER_LEASE, RETRY_BASE_MS, RETRY_MAX_MS } from "./timing";
 
@@ -81,8 +84,13 @@ export interface JobWorkerOptions {
   concurrency: number;
   /** Lease length (JOBS_VISIBILITY_TIMEOUT_S); the heartbeat extends it every third of it. */
   leaseMs: number;
-  /** An attempt running longer is stopped and counts as failed (JOBS_TIMEOUT_S). */
+  /** An attempt running longer is stopped and ends the job failed (JOBS_TIMEOUT_S). */
   jobTimeoutMs: number;
+  /**
+   * Bytes the runs may hold at once (memory-gate.ts): a run whose kind's memoryBytes would pass it waits
+   * for others to end. Absent: no bound.
+   */
+  memoryBudgetBytes?: number;
   log: Logger;
   /** Run until no job is claimable, then resolve `done` (`--once`). */
   once?: boolean;
@@ -113,6 +121,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const { backend, runner, concurrency, leaseMs, jobTimeoutMs, log, once = false, onBusyChange } = options;
   const { retryBaseMs = RETRY_BASE_MS, retryMaxMs = RETRY_MAX_MS, claimWaitMs = CLAIM_WAIT_MS } = options;
   const random = options.random ?? Math.random;
+  const memory = new MemoryGate(options.memoryBudgetBytes ?? Infinity);
   const stopping = new AbortController();
   /** By lease token: the same job may be claimed again (its lease ran out) while an older attempt ends. */
   const active = new Map<string, ActiveJob>();
@@ -168,11 +177,16 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       return;
     }
     entry.phase = "running";
-    const timeout = setTimeout(() => end("timeout"), jobTimeoutMs);
+    let timeout: NodeJS.Timeout | undefined;
+    let releaseMemory = () => {};
     const progress = throttledProgress((fraction) => backend.progress(lease, fraction), end, log.child(who));
     const startedMs = Date.now();
     log.info(who, JOB_LOG.started);
     try {
+      // The timeout is about the work: it starts once the run's memory is reserved.
+      const bytes = KINDS.get(job.kind)?.memoryBytes?.(job.input as never) ?? 0;
+      releaseMemory = await memory.acquire(bytes, stop.signal);
+      timeout = setTimeout(() => end("timeout"), jobTimeoutMs);
       const output = await runner.run(job.kind, job.input, stop.signal, progress);
       stop.signal.throwIfAborted();
       // The work is done: from here only storage can fail, and it is retried while the lease holds (the
@@ -197,6 +211,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       await settleFailure(lease, who, err, startedMs);
     } finally {
       clearTimeout(timeout);
+      releaseMemory();
       keeper.stop();
       progress.stop();
     }
@@ -214,7 +229,10 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       return;
     }
     const drained = err instanceof JobStopped && err.why === "drain";
-    const permanent = err instanceof RunError && err.permanent;
+    // A timeout is not retried: the same input on the same kind of worker will not get faster, and each
+    // retry would cost another JOBS_TIMEOUT_S of a worker slot.
+    const timedOut = err instanceof JobStopped && err.why === "timeout";
+    const permanent = timedOut || (err instanceof RunError && err.permanent);
     // What the job's public `error` says (service/jobs/public-error.ts); the log line gets the whole error.
     const { text: message, errorId } = drained
       ? {

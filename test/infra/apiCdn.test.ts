@@ -6,6 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { readStackConfig, synth, type SynthResult } from "../../scripts/synth";
+import { vcpusOf } from "../../infra/jobs/jobsConfig";
+import { DEFAULT_CLIENT_QUOTA_S, DEFAULT_MAX_BACKLOG_S } from "../../service/jobs/config";
 import { FleetConfigError, parseFleetConfig } from "../../infra/shared/config";
 import {
   ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
@@ -131,6 +133,21 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(cond.httpHeader.httpHeaderName, ORIGIN_SECRET_HEADER);
       assert.deepEqual(cond.httpHeader.values, [one(r, T.cdn, "fleet-api").inputs.origins[0].customHeaders[0].value]);
       assert.equal(rule.inputs.actions[0].type, "forward");
+    });
+
+    it("tells the web instances TRUST_PROXY=2 (CloudFront, then the ALB, append to X-Forwarded-For), the workers nothing", () => {
+      const envs = all(r, T.lt).map((lt) => envFileOf(Buffer.from(lt.inputs.userData, "base64").toString()));
+      const web = envs.find((e) => e.get("FLEET_ROLE") === "web")!;
+      assert.equal(web.get("TRUST_PROXY"), "2");
+      const values = readStackConfig(stack);
+      const { jobs } = parseFleetConfig((k) => values[`fleet:${k}`], new Date("2026-12-03T12:00:00Z"));
+      assert.equal(web.get("JOBS_WORKER_SLOTS"), String(jobs.workerMaxSize * jobs.workerConcurrency));
+      // One client spread over every web process of the group at its largest stays within the backlog's bound.
+      const { maxSize, instanceType } = parseFleetConfig((k) => values[`fleet:${k}`], new Date("2026-12-03T12:00:00Z"));
+      const quotaS = Number(web.get("JOBS_CLIENT_QUOTA_S"));
+      assert.ok(quotaS >= 1 && quotaS <= DEFAULT_CLIENT_QUOTA_S, `JOBS_CLIENT_QUOTA_S=${quotaS}`);
+      assert.ok(quotaS * maxSize * vcpusOf(instanceType)! <= DEFAULT_MAX_BACKLOG_S);
+      assert.equal(envs.find((e) => e.get("FLEET_ROLE") === "worker")!.has("TRUST_PROXY"), false);
     });
 
     it("has no CORS allowance on the results CDN and no CORS_ORIGINS on the web instances by default", () => {

@@ -4,8 +4,10 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderServiceUnit, renderWorkerUnit, LAYOUT } from "../../infra/image/serviceUnit";
+import { renderServiceUnit, renderWorkerUnit, LAYOUT, UNIT_MEMORY_MAX_PERCENT } from "../../infra/image/serviceUnit";
 import { BundlePinError, bundleSha256Hex, renderImageComponent } from "../../infra/image/imageComponent";
+import { RENDER_MAX_SIDE, renderBytes } from "../../service/jobs/kinds/render";
+import { runMemoryBudget } from "../../service/jobs/memory-gate";
 import { NODE_SHA256, NODE_VERSION, nodeTarball } from "../../infra/image/nodeRelease";
 import { cloudWatchAgentConfig, MIN_AGENT_VERSION } from "../../infra/observability/agentConfig";
 import { unitSection } from "./helpers";
@@ -158,6 +160,14 @@ describe("infra image: systemd unit", () => {
       assert.deepEqual(s.get("WorkingDirectory"), [LAYOUT.installDir]);
     }
     assert.equal(LAYOUT.stateDir, `/var/lib/${LAYOUT.stateDirectoryName}`);
+  });
+
+  it("bounds both units' memory with MemoryMax= as a share of the instance, which holds the largest render", () => {
+    const worker = section(renderWorkerUnit(), "Service");
+    for (const s of [svc, worker]) assert.deepEqual(s.get("MemoryMax"), [`${UNIT_MEMORY_MAX_PERCENT}%`]);
+    // The default instance type (t3.small, 2 GiB): the worker's run budget at this limit fits one 8192² render.
+    const unitBytes = (2 * 2 ** 30 * UNIT_MEMORY_MAX_PERCENT) / 100;
+    assert.ok(runMemoryBudget(unitBytes) >= renderBytes(RENDER_MAX_SIDE, RENDER_MAX_SIDE));
   });
 
   it("is sandboxed", () => {

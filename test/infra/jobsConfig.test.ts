@@ -3,7 +3,9 @@ import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { architectureOf, FleetConfigError, parseFleetConfig } from "../../infra/shared/config";
 import { JOBS_CONFIG_KEYS, JOBS_DEFAULTS, parseJobsConfig, vcpusOf } from "../../infra/jobs/jobsConfig";
-import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
+import { readStackConfig } from "../../scripts/synth";
+import { backlogPerInstanceTarget, clientQuotaForProcesses, fullFleetBacklogS } from "../../service/jobs/capacity";
+import { DEFAULT_MAX_BACKLOG_S } from "../../service/jobs/config";
 import { DEFAULT_MAX_ATTEMPTS } from "../../service/jobs/timing";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
@@ -141,5 +143,34 @@ describe("infra config: jobs and the worker fleet (fleet:worker*, fleet:job*)", 
   it("accepts a Graviton worker type when the web fleet is Graviton too", () => {
     const j = parse({ instanceType: "c7g.large", workerInstanceType: "c7g.2xlarge" });
     assert.equal(j.workerConcurrency, 8);
+  });
+});
+
+describe("infra config: admission's bound lets the worker fleet grow to its maximum", () => {
+  for (const stack of ["dev", "prod"]) {
+    it(`${stack}: JOBS_MAX_BACKLOG_S holds at least the work at which scaling asks for the whole fleet`, () => {
+      const values = readStackConfig(stack);
+      const get = (key: string) => values[`fleet:${key}`];
+      const { jobs } = parseFleetConfig(get, new Date("2026-12-03T12:00:00Z"));
+      const fullS = fullFleetBacklogS({
+        maxInstances: jobs.workerMaxSize,
+        jobsPerInstance: jobs.workerConcurrency,
+        maxWaitSeconds: jobs.jobMaxWaitSeconds,
+      });
+      // Scaling counts jobs (messages per instance); at the target on every instance, that many jobs of
+      // jobSeconds each are this much work, whatever jobSeconds is.
+      const jobsAtFull = jobs.workerMaxSize * jobs.backlogPerInstanceTarget;
+      assert.ok(Math.abs(jobsAtFull * jobs.jobSeconds - fullS) < 1e-6);
+      assert.ok(DEFAULT_MAX_BACKLOG_S >= fullS, `${DEFAULT_MAX_BACKLOG_S} s < ${fullS} s`);
+    });
+  }
+});
+
+describe("JOBS_CLIENT_QUOTA_S for a web group: one client over every process stays within the bound", () => {
+  it("divides the bound among the processes, never above the default or below a second", () => {
+    assert.equal(clientQuotaForProcesses(36_000, 4, 3_600), 3_600, "dev: 2 instances × 2 processes");
+    assert.equal(clientQuotaForProcesses(36_000, 24, 3_600), 1_500, "prod: 12 × 2");
+    assert.equal(clientQuotaForProcesses(10, 1_000, 3_600), 1);
+    assert.throws(() => clientQuotaForProcesses(36_000, 0, 3_600), /webProcesses/);
   });
 });

@@ -12,7 +12,16 @@ import {
   WORKER_SYSTEMD_TIMEOUT_STOP_S,
 } from "../../service/jobs/timing";
 import { LAYOUT, renderServiceUnit, renderWorkerUnit } from "../../infra/image/serviceUnit";
-import { instanceEnvironment, renderEnvFile, renderUserData, type InstanceEnvInput } from "../../infra/shared/userData";
+import {
+  instanceEnvironment,
+  proxyHops,
+  renderEnvFile,
+  renderUserData,
+  type InstanceEnvInput,
+} from "../../infra/shared/userData";
+import { buildApp } from "../../service/app";
+import { loadConfig } from "../../service/config";
+import type { SumPool } from "../../service/sum-pool";
 import { envFileOf, unitSection } from "./helpers";
 
 const RESOURCES = {
@@ -133,4 +142,36 @@ describe("infra user data: CORS_ORIGINS for the web instances (fleet:corsOrigins
     assert.equal(envFileOf(renderUserData({ ...WEB, corsOrigins: [] })).has("CORS_ORIGINS"), false);
     assert.equal(envFileOf(renderUserData(WEB)).has("CORS_ORIGINS"), false);
   });
+});
+
+describe("infra user data: TRUST_PROXY for the web instances", () => {
+  it("counts one hop for the ALB alone, two with CloudFront in front; only the web role is told", () => {
+    assert.equal(proxyHops(false), 1);
+    assert.equal(proxyHops(true), 2);
+    assert.equal(envFileOf(renderUserData({ ...WEB, trustProxy: 2 })).get("TRUST_PROXY"), "2");
+    assert.throws(() => instanceEnvironment({ ...WORKER, trustProxy: 1 }), /web role/);
+  });
+
+  for (const behindCloudFront of [false, true]) {
+    it(`makes the service see the viewer, not a spoofed entry or a proxy (${behindCloudFront ? "CloudFront + ALB" : "ALB"})`, async () => {
+      const env = envFileOf(renderUserData({ ...WEB, trustProxy: proxyHops(behindCloudFront) }));
+      const config = loadConfig(Object.fromEntries(env));
+      const clients: Array<string | undefined> = [];
+      const pool: SumPool = { sum: async (_n, _s, client) => (clients.push(client), "0"), close: async () => {} };
+      const app = buildApp({ apiMaxN: 10, pool, logger: false, trustProxy: config.trustProxy });
+      try {
+        // The viewer 203.0.113.7 sent a forged entry; CloudFront appends the viewer, the ALB whom it heard from.
+        const viaCloudFront = ["192.0.2.66", "203.0.113.7", "130.176.1.2"];
+        const viaAlb = ["192.0.2.66", "203.0.113.7"];
+        await app.inject({
+          url: "/api/1",
+          remoteAddress: "10.0.1.17",
+          headers: { "x-forwarded-for": (behindCloudFront ? viaCloudFront : viaAlb).join(", ") },
+        });
+        assert.deepEqual(clients, ["203.0.113.7"]);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });

@@ -10,9 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { JobBackend, JobRecord, Lease } from "../../service/jobs/backend";
 import pino from "pino";
+import type { JobBackend, JobRecord, Lease } from "../../service/jobs/backend";
 import { IdempotencyConflictError, JobNotFoundError, JobStateError } from "../../service/jobs/errors";
+import type { JobRunner } from "../../service/jobs/runner";
 import { startJobWorker } from "../../service/jobs/worker";
 
 export interface ContractBackendOptions {
@@ -387,6 +388,37 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         assert.equal(failed.status, "failed");
         assert.match(failed.error ?? "", /^internal error \(errorId [0-9a-f-]{36}\): /);
         assert.ok(!/arn:|123456789012|authorized/.test(JSON.stringify(failed)), failed.error);
+      });
+
+      it("ends a job that runs past the job timeout failed after one attempt, whatever attempts remain", async () => {
+        const b = await backend(3);
+        const { job } = await b.enqueue({ kind: "sum", input: { n: 3 } });
+        // A run that never ends by itself: only the worker's timeout stops it.
+        const never: JobRunner = {
+          run: (_kind, _input, signal) =>
+            new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+          close: async () => {},
+        };
+        const worker = startJobWorker({
+          backend: b,
+          runner: never,
+          concurrency: 1,
+          leaseMs: longLeaseMs(b),
+          jobTimeoutMs: 300,
+          log: pino({ level: "silent" }),
+          retryBaseMs: 0,
+          retryMaxMs: 0,
+          claimWaitMs: 200,
+        });
+        try {
+          await eventually("the timed-out job to end", async () => (await status(b, job.id)).status === "failed");
+          const failed = await status(b, job.id);
+          assert.equal(failed.attempts, 1);
+          assert.match(failed.error!, /job timeout/);
+          await nothingToClaim(b);
+        } finally {
+          await worker.stop(0);
+        }
       });
 
       for (const maxAttempts of [1, 2, 3]) {

@@ -3,7 +3,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "../../service/config";
-import { DataDirError, ensureDataDirs, loadJobSchedules, loadJobsConfig } from "../../service/jobs/config";
+import {
+  DataDirError,
+  DEFAULT_CLIENT_QUOTA_S,
+  DEFAULT_MAX_BACKLOG_S,
+  DEFAULT_MAX_WAITERS,
+  ensureDataDirs,
+  loadJobSchedules,
+  loadJobsConfig,
+} from "../../service/jobs/config";
 import { openBackend } from "../../service/jobs/open-backend";
 import {
   DEFAULT_JOB_TIMEOUT_S,
@@ -22,8 +30,11 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       visibilityTimeoutS: DEFAULT_VISIBILITY_TIMEOUT_S,
       timeoutS: DEFAULT_JOB_TIMEOUT_S,
-      maxBacklog: 10_000,
+      maxBacklogS: DEFAULT_MAX_BACKLOG_S,
+      clientQuotaS: DEFAULT_CLIENT_QUOTA_S,
+      maxWaiters: DEFAULT_MAX_WAITERS,
       workerConcurrency: os.availableParallelism(),
+      workerSlots: os.availableParallelism(),
       retentionS: DEFAULT_JOBS_RETENTION_S,
     });
   });
@@ -79,8 +90,11 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
         JOBS_MAX_ATTEMPTS: "5",
         JOBS_VISIBILITY_TIMEOUT_S: "60",
         JOBS_TIMEOUT_S: "120",
-        JOBS_MAX_BACKLOG: "50",
+        JOBS_MAX_BACKLOG_S: "50",
+        JOBS_CLIENT_QUOTA_S: "20",
+        JOBS_MAX_WAITERS: "7",
         WORKER_CONCURRENCY: "4",
+        JOBS_WORKER_SLOTS: "40",
         JOBS_RETENTION_S: "3600",
       },
       "/srv/fleet",
@@ -92,8 +106,11 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
       maxAttempts: 5,
       visibilityTimeoutS: 60,
       timeoutS: 120,
-      maxBacklog: 50,
+      maxBacklogS: 50,
+      clientQuotaS: 20,
+      maxWaiters: 7,
       workerConcurrency: 4,
+      workerSlots: 40,
       retentionS: 3600,
     });
   });
@@ -105,7 +122,10 @@ describe("jobs config (JOBS_*, WORKER_CONCURRENCY)", () => {
     [{ JOBS_VISIBILITY_TIMEOUT_S: "43201" }, /^JOBS_VISIBILITY_TIMEOUT_S="43201" is invalid: .* 1 to 43200$/],
     [{ JOBS_VISIBILITY_TIMEOUT_S: "30s" }, /^JOBS_VISIBILITY_TIMEOUT_S=/],
     [{ JOBS_TIMEOUT_S: "-1" }, /^JOBS_TIMEOUT_S=/],
-    [{ JOBS_MAX_BACKLOG: "lots" }, /^JOBS_MAX_BACKLOG=/],
+    [{ JOBS_MAX_BACKLOG_S: "lots" }, /^JOBS_MAX_BACKLOG_S="lots" is invalid/],
+    [{ JOBS_MAX_BACKLOG: "10000" }, /^JOBS_MAX_BACKLOG="10000" is not read: .* set JOBS_MAX_BACKLOG_S instead/],
+    [{ JOBS_CLIENT_QUOTA_S: "0" }, /^JOBS_CLIENT_QUOTA_S="0" is invalid: expected an integer from 1/],
+    [{ JOBS_MAX_WAITERS: "many" }, /^JOBS_MAX_WAITERS="many" is invalid/],
     [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY="0" is invalid/],
     [{ JOBS_DB: " jobs.db" }, /^JOBS_DB=" jobs.db" is invalid: expected a file system path/],
     [{ JOBS_RESULTS_DIR: "results " }, /^JOBS_RESULTS_DIR=/],

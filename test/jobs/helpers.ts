@@ -25,9 +25,18 @@ export function tempDir(prefix = "fleet-jobs-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function buildJobsApp(
-  options: { maxBacklog?: number; maxAttempts?: number; workerSlots?: number; corsOrigins?: string[] } = {},
-): Promise<JobsTestApp> {
+export interface JobsTestAppOptions {
+  maxBacklogS?: number;
+  clientQuotaS?: number;
+  maxWaiters?: number;
+  maxAttempts?: number;
+  workerSlots?: number;
+  corsOrigins?: string[];
+  trustProxy?: number;
+  now?: () => number;
+}
+
+export async function buildJobsApp(options: JobsTestAppOptions = {}): Promise<JobsTestApp> {
   const dir = tempDir();
   const resultsDir = path.join(dir, "results");
   const backend = await openSqliteBackend({
@@ -40,7 +49,16 @@ export async function buildJobsApp(
     pool: noPool,
     logger: false,
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
-    jobs: { backend, maxBacklog: options.maxBacklog ?? 100, workerSlots: options.workerSlots ?? 2, resultsDir },
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    jobs: {
+      backend,
+      maxBacklogS: options.maxBacklogS ?? 100_000,
+      clientQuotaS: options.clientQuotaS,
+      maxWaiters: options.maxWaiters,
+      workerSlots: options.workerSlots ?? 2,
+      resultsDir,
+      now: options.now,
+    },
   });
   await app.ready();
   return {

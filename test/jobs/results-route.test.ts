@@ -61,7 +61,7 @@ describe("GET /results/…: a complete download is a complete request in the log
       pool: noPool,
       logger: { level: "info", stream },
       requestLog: { perRequest: true, slowMs: 60_000, summaryIntervalMs: 0 },
-      jobs: { backend, maxBacklog: 10, workerSlots: 1, resultsDir },
+      jobs: { backend, maxBacklogS: 10_000, workerSlots: 1, resultsDir },
     });
     const downloads = 40;
     try {

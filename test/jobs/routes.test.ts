@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { retryAfterSeconds } from "../../service/jobs/routes";
 import { buildJobsApp, type JobsTestApp } from "./helpers";
 
 const LONG_LEASE_MS = 60_000;
@@ -146,36 +145,46 @@ describe("jobs API (inject, SQLite backend)", () => {
     });
   });
 
-  describe("the backlog limit", () => {
-    it("answers 503 with Retry-After above JOBS_MAX_BACKLOG, and admits again once workers take jobs", async () => {
+  describe("the backlog limit, in estimated seconds of work", () => {
+    /** n for a sum job estimated at `s` seconds (sum's estimate: 1e9 additions a second). */
+    const sumOf = (s: number) => ({ kind: "sum", input: { n: s * 1e9 } });
+
+    it("answers 503 with Retry-After past JOBS_MAX_BACKLOG_S, and admits again once that work is estimated done", async () => {
       await t.close();
-      t = await buildJobsApp({ maxBacklog: 2 });
-      assert.equal((await post({ kind: "sum", input: { n: 1 } })).statusCode, 202);
-      assert.equal((await post({ kind: "sum", input: { n: 2 } })).statusCode, 202);
-      const refused = await post({ kind: "sum", input: { n: 3 } });
-      assert.equal(refused.statusCode, 503);
+      let nowMs = 0;
+      t = await buildJobsApp({ maxBacklogS: 100, workerSlots: 1, now: () => nowMs });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await post(sumOf(40))).statusCode);
+      assert.deepEqual(codes, [202, 202, 202, 503], "40 + 40 + 40 s queued: past 100 s, the next is refused");
+      const refused = await post(sumOf(40));
       assert.equal(refused.json().code, "BACKLOG_FULL");
-      assert.match(refused.json().message, /JOBS_MAX_BACKLOG=2/);
-      assert.ok(Number(refused.headers["retry-after"]) >= 1, `Retry-After ${refused.headers["retry-after"]}`);
-      assert.equal(await t.backend.backlog(), 2, "the refused job was not stored");
-      await t.backend.claim({ max: 1, leaseMs: LONG_LEASE_MS, waitMs: 0 });
-      // The count is refreshed at most every 200 ms.
-      const deadline = Date.now() + 5_000;
-      let status = 503;
-      while (status === 503 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        status = (await post({ kind: "sum", input: { n: 4 } })).statusCode;
-      }
-      assert.equal(status, 202);
+      assert.match(refused.json().message, /estimated at 120 s of work.*JOBS_MAX_BACKLOG_S=100/);
+      assert.equal(refused.headers["retry-after"], "120", "the queue's estimated work over one slot");
+      assert.equal(await t.backend.backlog(), 3, "the refused jobs were not stored");
+      // The workers take the jobs (the shared count drops) and the admitted work's estimated end passes.
+      await t.backend.claim({ max: 3, leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      nowMs += 121_000;
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the count is refreshed every 200 ms
+      assert.equal((await post(sumOf(40))).statusCode, 202);
+    });
+
+    it("counts the largest jobs by their seconds: a few fill the bound that thousands of small ones would", async () => {
+      await t.close();
+      t = await buildJobsApp({ maxBacklogS: 3_600, clientQuotaS: 1e9, now: () => 0 });
+      // A render just within the 900 s timeout: 8192 × 4096 × 8,000 / 2 / 1.5e8 ≈ 895 s.
+      const big = { kind: "render", input: { width: 8192, height: 4096, maxIterations: 8_000 } };
+      let admitted = 0;
+      for (let i = 0; i < 50 && (await post(big)).statusCode === 202; i++) admitted++;
+      assert.ok(admitted >= 4 && admitted <= 10, `${admitted} renders of ~895 s admitted under a 3,600 s bound`);
     });
 
     it("answers an idempotent retry with its job (202) or 409 even while the backlog is full", async () => {
       await t.close();
-      t = await buildJobsApp({ maxBacklog: 1 });
-      const first = await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k-full" });
+      t = await buildJobsApp({ maxBacklogS: 1, workerSlots: 1, now: () => 0 });
+      const first = await post(sumOf(5), { "idempotency-key": "k-full" });
       assert.equal(first.statusCode, 202);
-      assert.equal((await post({ kind: "sum", input: { n: 2 } })).statusCode, 503, "the backlog is full");
-      const retry = await post({ kind: "sum", input: { n: 1 } }, { "idempotency-key": "k-full" });
+      assert.equal((await post(sumOf(2))).statusCode, 503, "the backlog is full");
+      const retry = await post(sumOf(5), { "idempotency-key": "k-full" });
       assert.equal(retry.statusCode, 202, `a retry of an accepted job got ${retry.statusCode}`);
       assert.equal(retry.json().id, first.json().id);
       assert.equal(retry.headers["idempotent-replayed"], "true");
@@ -183,12 +192,19 @@ describe("jobs API (inject, SQLite backend)", () => {
       assert.equal(conflict.statusCode, 409);
       assert.equal(await t.backend.backlog(), 1);
     });
+  });
 
-    it("derives Retry-After from the jobs above the limit, their estimated seconds and the worker slots", () => {
-      assert.equal(retryAfterSeconds(10, 10, 30, 2), 15, "one job over: 30 s shared by 2 slots");
-      assert.equal(retryAfterSeconds(19, 10, 30, 2), 150, "ten jobs over");
-      assert.equal(retryAfterSeconds(10, 10, 0.01, 8), 1, "never below one second");
-      assert.equal(retryAfterSeconds(1e9, 10, 900, 1), 3600, "capped at an hour");
+  describe("inputs that could never finish", () => {
+    it("refuses the largest render (8192² at 10,000 iterations, ~2,237 s) with 400 naming the fields and the bound", async () => {
+      const res = await post({ kind: "render", input: { width: 8192, height: 8192, maxIterations: 10_000 } });
+      assert.equal(res.statusCode, 400);
+      assert.match(
+        res.json().message,
+        /^body\/input: width × height × maxIterations \(default 500\) must be at most 270000000000 \(an estimated 900 s, the job timeout JOBS_TIMEOUT_S\): this input is estimated at 2237 s$/,
+      );
+      assert.equal(await t.backend.backlog(), 0, "nothing stored");
+      const fits = await post({ kind: "render", input: { width: 8192, height: 8192, maxIterations: 4_000 } });
+      assert.equal(fits.statusCode, 202, "8192² at 4,000 iterations is ~895 s: within the timeout");
     });
   });
 

@@ -161,3 +161,55 @@ describe("Admission by estimated cost", () => {
     assert.throws(() => new Admission({ servers: 1, budgetMs: 1, msPerUnit: 0 }), /msPerUnit/);
   });
 });
+
+describe("Admission: per-client quota", () => {
+  it("refuses a client past its quota while another client is still admitted", () => {
+    const a = new Admission({ servers: 1, budgetMs: 10_000, msPerUnit: 1, clientQuotaMs: 1_000, now: () => 0 });
+    assert.ok(a.admit(600, "A").admitted);
+    assert.ok(a.admit(400, "A").admitted, "exactly at the quota");
+    const refused = a.admit(1, "A");
+    assert.equal(refused.admitted, false);
+    assert.equal(!refused.admitted && refused.reason, "client-quota");
+    assert.equal(!refused.admitted && refused.clientMs, 1_000);
+    assert.ok(a.admit(600, "B").admitted, "B has its own share");
+    assert.ok(a.admit(1).admitted, "work charged to no client has no quota");
+  });
+
+  it("admits one unit bigger than the quota when the client has nothing outstanding, and frees the share on done()", () => {
+    const a = new Admission({ servers: 1, budgetMs: 100_000, msPerUnit: 1, clientQuotaMs: 1_000, now: () => 0 });
+    const big = a.admit(5_000, "A");
+    assert.ok(big.admitted);
+    assert.equal(a.admit(1, "A").admitted, false);
+    big.done();
+    assert.equal(a.outstandingMs("A"), 0);
+    assert.ok(a.admit(1, "A").admitted);
+  });
+
+  it("forgets work at its estimated end when told to (work that runs elsewhere), quota included", () => {
+    let t = 0;
+    const a = new Admission({
+      servers: 1,
+      budgetMs: 100_000,
+      msPerUnit: 1,
+      clientQuotaMs: 1_000,
+      forgetAtEstimatedEnd: true,
+      now: () => t,
+    });
+    assert.ok(a.admit(1_000, "A").admitted);
+    assert.ok(a.admit(1_000, "B").admitted, "starts at 1,000, ends at 2,000");
+    assert.equal(a.admit(1, "A").admitted, false);
+    t = 1_000;
+    assert.equal(a.outstandingMs("A"), 0, "A's work is estimated done");
+    assert.equal(a.outstandingMs("B"), 1_000, "B's has only just started");
+    assert.ok(a.admit(1, "A").admitted);
+  });
+
+  it("waits behind work admitted elsewhere (a shared queue's backlog), the larger of the two", () => {
+    const a = new Admission({ servers: 2, budgetMs: 1_000, msPerUnit: 1, now: () => 0 });
+    const refused = a.admit(1, "A", 4_000);
+    assert.equal(refused.admitted, false);
+    assert.equal(!refused.admitted && refused.reason, "busy");
+    assert.equal(refused.waitMs, 2_000, "4,000 ms of work over two servers");
+    assert.ok(a.admit(1, "A", 2_000).admitted);
+  });
+});

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildJobsApp } from "../jobs/helpers";
-import { buildApp } from "../../service/app";
+import { buildApp, trustHops } from "../../service/app";
 import { createSumPool, type SumPool } from "../../service/sum-pool";
 
 describe("service app (inject)", () => {
@@ -135,6 +135,38 @@ describe("service app (inject)", () => {
     assert.equal((await first).statusCode, 200);
   });
 
+  it("GET /api/:n gives each client a share (API_CLIENT_QUOTA_MS) behind the ALB: a flood leaves another client admitted", async () => {
+    const shared = createSumPool({
+      threads: 1,
+      taskTimeoutMs: 20_000,
+      waitBudgetMs: 1_000,
+      msPerUnit: 1e-6,
+      clientQuotaMs: 500,
+    });
+    const behindAlb = buildApp({ apiMaxN: 5_000_000_000, pool: shared, logger: false, trustProxy: 1 });
+    const as = (client: string, n: number, spoof = "") =>
+      behindAlb.inject({
+        url: `/api/${n}`,
+        remoteAddress: "10.0.1.17",
+        headers: { "x-forwarded-for": `${spoof}${client}` },
+      });
+    try {
+      // 4e8 at 1 ns: 0.4 s of work each. A's first fits its 0.5 s share, its second would not.
+      const first = as("203.0.113.7", 400_000_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await as("203.0.113.7", 400_000_000, "198.51.100.99, ");
+      assert.equal(second.statusCode, 503, "the same client, whatever it wrote before the ALB's entry");
+      assert.match(second.json().message, /API_CLIENT_QUOTA_MS/);
+      assert.ok(Number(second.headers["retry-after"]) >= 1);
+      const other = await as("198.51.100.20", 400_000_000);
+      assert.equal(other.statusCode, 200, "another client waits 0.4 s, within the 1 s budget: admitted");
+      assert.equal((await first).statusCode, 200);
+    } finally {
+      await behindAlb.close();
+      await shared.close();
+    }
+  });
+
   it("unknown routes are a JSON 404", async () => {
     const res = await app.inject("/nope");
     assert.equal(res.statusCode, 404);
@@ -259,5 +291,26 @@ describe("draining over a real connection", () => {
       agent.destroy();
       await app.close();
     }
+  });
+});
+
+describe("trustHops (TRUST_PROXY)", () => {
+  it("trusts the nearest hops, the socket's peer only when private or loopback", () => {
+    const trust = trustHops(2);
+    for (const peer of [
+      "10.0.1.17",
+      "172.16.0.1",
+      "172.31.255.1",
+      "192.168.1.1",
+      "127.0.0.1",
+      "::1",
+      "::ffff:10.0.1.17",
+      "fd12:3456::1",
+    ])
+      assert.ok(trust(peer, 0), peer);
+    for (const peer of ["203.0.113.7", "172.32.0.1", "11.0.0.1", "::ffff:198.51.100.1", "2001:db8::1"])
+      assert.ok(!trust(peer, 0), peer);
+    assert.ok(trust("130.176.0.5", 1), "the hop the ALB appended (a CloudFront edge) is trusted by count");
+    assert.ok(!trust("10.0.0.1", 2), "past the count nothing is trusted");
   });
 });

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import os from "node:os";
-import { ConfigError, DEFAULT_API_MAX_N, loadConfig, logFormatFor } from "../../service/config";
+import {
+  ConfigError,
+  DEFAULT_API_CLIENT_QUOTA_MS,
+  DEFAULT_API_MAX_N,
+  loadConfig,
+  logFormatFor,
+} from "../../service/config";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   LONGEST_REQUEST_MS,
@@ -21,6 +27,9 @@ describe("service config from the environment", () => {
       logFormat: "auto",
       // At info: no line per request; slow ones past 1 s; a summary every 10 s.
       requestLog: { perRequest: false, slowMs: 1_000, summaryIntervalMs: 10_000 },
+      // Locally nothing is in front: the socket's address is the client.
+      trustProxy: 0,
+      apiClientQuotaMs: DEFAULT_API_CLIENT_QUOTA_MS,
     });
     assert.equal(DEFAULT_API_MAX_N, 5_000_000_000);
   });
@@ -38,6 +47,8 @@ describe("service config from the environment", () => {
       LOG_REQUESTS: "1",
       LOG_SLOW_MS: "250",
       LOG_SUMMARY_S: "0",
+      TRUST_PROXY: "2",
+      API_CLIENT_QUOTA_MS: "250",
     };
     assert.deepEqual(loadConfig(env), {
       port: 8080,
@@ -49,6 +60,8 @@ describe("service config from the environment", () => {
       corsOrigins: ["https://app.example.com"],
       logFormat: "json",
       requestLog: { perRequest: true, slowMs: 250, summaryIntervalMs: 0 },
+      trustProxy: 2,
+      apiClientQuotaMs: 250,
     });
   });
 
@@ -67,6 +80,9 @@ describe("service config from the environment", () => {
 
   const bad: Array<[string, string, RegExp]> = [
     ["PORT", "http", /PORT="http" is invalid: expected an integer from 0 to 65535/],
+    ["TRUST_PROXY", "true", /TRUST_PROXY="true" is invalid: expected an integer from 0 to 5/],
+    ["TRUST_PROXY", "6", /TRUST_PROXY="6"/],
+    ["API_CLIENT_QUOTA_MS", "0", /API_CLIENT_QUOTA_MS="0" is invalid: expected an integer from 1/],
     ["PORT", "65536", /PORT="65536"/],
     ["WEB_CONCURRENCY", "0", /WEB_CONCURRENCY="0" is invalid: expected an integer from 1 to/],
     ["WEB_CONCURRENCY", "2.5", /WEB_CONCURRENCY="2.5"/],

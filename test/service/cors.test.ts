@@ -125,8 +125,10 @@ describe("CORS on the API (service/cors.ts)", () => {
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.headers["access-control-allow-origin"], PAGE);
     assert.match(bad.json().message, /width/);
-    const full = await buildJobsApp({ corsOrigins: [PAGE], maxBacklog: 0 });
+    const full = await buildJobsApp({ corsOrigins: [PAGE], maxBacklogS: 1, now: () => 0 });
     try {
+      // Jobs already waiting (each counts at least a second): past the one second this app queues.
+      for (let i = 0; i < 3; i++) await full.backend.enqueue({ kind: "sum", input: { n: 1 } });
       const busy = await full.app.inject({
         method: "POST",
         url: "/jobs",

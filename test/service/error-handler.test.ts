@@ -112,7 +112,7 @@ describe("quiet errors: a 5xx answers a generic message and the request id; the 
         apiMaxN: 1000,
         pool: deniedPool,
         logger: log.logger,
-        jobs: { backend, maxBacklog: 100, workerSlots: 1 },
+        jobs: { backend, maxBacklogS: 100, workerSlots: 1 },
       });
       close = async () => {
         await app.close();

@@ -35,7 +35,17 @@ export interface JobKind<Input = never> {
   readonly description: string;
   /** The schema of `input`; closed (unknown fields are refused) so that a typo does not pass silently. */
   readonly inputSchema: JsonSchema;
-  /** Rough seconds on one core, for the API's Retry-After; optional. */
+  /**
+   * Rough seconds on one core: what admission charges (the backlog's and each client's seconds of work)
+   * and what POST /jobs compares with the job timeout. Without it a job counts as JOB_MIN_COST_S.
+   */
   estimateSeconds?(input: Input): number;
+  /**
+   * The bound on the input that keeps the estimate within `maxSeconds`, naming the fields (the 400 of
+   * an input estimated past the job timeout), e.g. `body/input/n must be at most 9e11`.
+   */
+  describeLimit?(maxSeconds: number): string;
+  /** Bytes the run holds at its peak, for the worker's memory gate; omit when small. */
+  memoryBytes?(input: Input): number;
   run(input: Input, context: KindContext): KindOutput | Promise<KindOutput>;
 }

@@ -24,6 +24,18 @@ const BANDS = 100;
 /** Measured on the 2-core dev machine: about 1.5e8 iterations a second on one core. */
 const ITERATIONS_PER_S = 1.5e8;
 
+/**
+ * Bytes a render holds at its peak, per pixel: the RGB pixels (3), pngjs's filtered copy of them while it
+ * encodes (3, plus a filter byte per row), and the compressed image with its copies into the IDAT chunk
+ * and the final file (at most 2: a Mandelbrot compresses several-fold at deflateLevel 6; measured in
+ * docs/security.md). The worker's memory gate reserves this before a render starts.
+ */
+export const RENDER_BYTES_PER_PIXEL = 8;
+
+export function renderBytes(width: number, height: number): number {
+  return width * height * RENDER_BYTES_PER_PIXEL;
+}
+
 export interface RenderInput {
   width: number;
   height: number;
@@ -58,6 +70,10 @@ export const renderKind: JobKind<RenderInput> = {
   // In the set every pixel runs all its iterations; outside, far fewer. Half is a fair middle.
   estimateSeconds: (input) =>
     (input.width * input.height * (input.maxIterations ?? RENDER_DEFAULT_ITERATIONS)) / 2 / ITERATIONS_PER_S,
+  describeLimit: (maxSeconds) =>
+    `body/input: width × height × maxIterations (default ${RENDER_DEFAULT_ITERATIONS}) must be at most ` +
+    `${Math.floor(maxSeconds * 2 * ITERATIONS_PER_S)}`,
+  memoryBytes: (input) => renderBytes(input.width, input.height),
   run(input, { progress }) {
     const { width, height } = input;
     const png = renderPng(input, (rows) => progress(rows / height));
@@ -77,8 +93,12 @@ export function renderPng(input: RenderInput, rowsDone: (rows: number) => void):
   const centerY = input.view?.centerY ?? DEFAULT_VIEW.centerY;
   const zoom = input.view?.zoom ?? DEFAULT_VIEW.zoom;
   const step = VIEW_SPAN / zoom / Math.min(width, height);
-  // RGB, 3 bytes a pixel: an 8192² image needs 200 MB here instead of 270 MB as RGBA.
-  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  // RGB, 3 bytes a pixel: an 8192² image needs 200 MB here instead of 270 MB as RGBA. The one image
+  // buffer: given a width and height, pngjs's constructor would allocate (and zero) another 4 bytes a
+  // pixel that this render never uses, so the size is set after construction.
+  const png = new PNG({ colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.width = width;
+  png.height = height;
   const data = Buffer.alloc(width * height * 3);
   const band = Math.max(1, Math.ceil(height / BANDS));
   for (let y = 0; y < height; y++) {

@@ -31,6 +31,7 @@ export const sumKind: JobKind<SumInput> = {
     propertyNames: { enum: ["n"] },
   },
   estimateSeconds: ({ n }) => n / ADDITIONS_PER_S,
+  describeLimit: (maxSeconds) => `body/input/n must be at most ${Math.floor(maxSeconds * ADDITIONS_PER_S)}`,
   run({ n }, { progress }) {
     const slice = Math.max(MIN_SLICE, Math.ceil((n + 1) / SLICES));
     let total = 0n;
