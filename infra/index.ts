@@ -17,7 +17,8 @@ import { AFTER_RESTORE_S, Release } from "./night/release";
 import { releaseStateMachineName } from "./night/releasePlan";
 import { INSTANCE_REFRESH_PREFERENCES } from "./night/refresh";
 import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
-import { instanceLogGroupName } from "./observability/agentConfig";
+import { AGENT_NAMESPACE, instanceLogGroupName } from "./observability/agentConfig";
+import { instanceBasePolicy } from "./shared/instancePolicy";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
 import { InstanceLogs, Observability } from "./observability/observability";
 import { JobsQueue } from "./jobs/jobsQueue";
@@ -152,6 +153,18 @@ const userData = (role: FleetRole) =>
     }),
   );
 
+// Session Manager and the CloudWatch agent on this stack's log group and namespace: both fleets' base policy.
+const instancePolicy = accountId.apply((account) =>
+  JSON.stringify(
+    instanceBasePolicy({
+      region,
+      accountId: account,
+      logGroupName: instanceLogGroupName(stackName),
+      metricsNamespace: AGENT_NAMESPACE,
+    }),
+  ),
+);
+
 const fleet = new Fleet("fleet", {
   stack: stackName,
   vpcId: network.vpcId,
@@ -165,6 +178,7 @@ const fleet = new Fleet("fleet", {
   targetGroupArn: lb.targetGroupArn,
   userData: userData("web"),
   inlinePolicy: jobArns.apply((arns) => JSON.stringify(webJobsPolicy(arns))),
+  instancePolicy,
   // The last good AMI is the first image's until a release promotes another; the agent needs its log group.
   dependsOn: [image.image, logs.logGroup],
   tags,
@@ -202,6 +216,7 @@ const workers = new WorkerFleet("fleet-worker", {
   imageId: image.lastGoodAmiId,
   userData: userData("worker"),
   jobs: jobArns,
+  instancePolicy,
   // As the web fleet: the first image, and the log group its agent writes to.
   dependsOn: [image.image, logs.logGroup],
   tags,

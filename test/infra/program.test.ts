@@ -358,9 +358,22 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(lt.inputs.tagSpecifications.some((t: { resourceType: string }) => t.resourceType === "instance"));
       const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.inputs.iamInstanceProfile.arn)!;
       assert.ok(profile, "launch template's instance profile");
-      assert.deepEqual(policiesOfProfile(r, profile), [
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+      // No AWS managed policy (AmazonSSMManagedInstanceCore reads every parameter of the account): the base
+      // policy grants Session Manager and the agent on this stack's log group and namespace.
+      assert.deepEqual(policiesOfProfile(r, profile), []);
+      const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
+      const base = all(r, T.rolePolicy).find(
+        (p) => p.inputs.role === role.outputs.name && p.name === "fleet-instance-base",
+      );
+      assert.ok(
+        base && lt.options.dependsOn?.includes(`${T.rolePolicy}::fleet-instance-base`),
+        "base policy before boot",
+      );
+      const doc = JSON.parse(base.inputs.policy) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
+      const logs = doc.Statement.find((s) => s.Action.includes("logs:PutLogEvents"))!;
+      assert.deepEqual(logs.Resource, [
+        `arn:aws:logs:eu-central-1:123456789012:log-group:/fleet/${stack}/instances`,
+        `arn:aws:logs:eu-central-1:123456789012:log-group:/fleet/${stack}/instances:log-stream:*`,
       ]);
     });
 
