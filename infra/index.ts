@@ -67,6 +67,7 @@ const logs = new InstanceLogs("fleet", {
 const image = new Image("fleet", {
   stack: stackName,
   region,
+  accountId,
   architecture: config.architecture,
   instanceType: config.instanceType,
   pipelineCron: config.pipelineCron,

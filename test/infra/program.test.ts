@@ -193,6 +193,12 @@ for (const stack of ["dev", "prod"]) {
       for (const s of statements)
         for (const resArn of s.Resource)
           assert.ok(resArn.startsWith(bucket.outputs.arn), `${resArn} is within the bundle bucket`);
+      // Egress: HTTPS only (SSM, S3, the AL2023 repositories and npm are all HTTPS); no port 80.
+      const buildSg = all(r, T.sg).find((g) => infra.inputs.securityGroupIds.includes(g.id))!;
+      assert.deepEqual(
+        buildSg.inputs.egress.map((e: { fromPort: number; toPort: number }) => [e.fromPort, e.toPort]),
+        [[443, 443]],
+      );
     });
 
     it("distributes the AMI id to /imagebuilder/fleet/<stack>/ami as an aws:ec2:image parameter", () => {
@@ -236,6 +242,11 @@ for (const stack of ["dev", "prod"]) {
         "imagebuilder.amazonaws.com",
         "Image Builder runs the deletions",
       );
+      // ...for this account's lifecycle policies only (the confused-deputy guard).
+      assert.deepEqual(doc.Statement[0].Condition, {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:imagebuilder:eu-central-1:123456789012:lifecycle-policy/*" },
+      });
     });
 
     it("writes the parameter where Image Builder's service-linked role may (no execution role is given)", () => {
