@@ -310,6 +310,11 @@ export async function synth(
       call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+        // One route table per private subnet, as awsx makes them.
+        if (args.token === "aws:ec2/getRouteTables:getRouteTables")
+          return {
+            ids: ((args.inputs.filters?.[0]?.values ?? []) as string[]).map((s) => s.replace(/^subnet-/, "rtb-")),
+          };
         if (args.token === "aws:ec2/getManagedPrefixList:getManagedPrefixList")
           return { id: "pl-3b927c52", name: args.inputs.name, addressFamily: "IPv4" };
         // A parameter read at deploy time answers what the program stored in it (the live record).

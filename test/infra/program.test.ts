@@ -106,6 +106,22 @@ for (const stack of ["dev", "prod"]) {
       );
     });
 
+    it("routes S3 and DynamoDB from the private subnets through gateway endpoints, not the NAT", () => {
+      const vpc = res(T.vpc);
+      const endpoints = all(r, T.vpcEndpoint);
+      assert.deepEqual(endpoints.map((e) => e.inputs.serviceName).sort(), [
+        "com.amazonaws.eu-central-1.dynamodb",
+        "com.amazonaws.eu-central-1.s3",
+      ]);
+      // The mock gives each private subnet its route table (rtb-private-<i>), as awsx does.
+      const privateTables = (vpc.outputs.privateSubnetIds as string[]).map((s) => s.replace("subnet-", "rtb-")).sort();
+      for (const e of endpoints) {
+        assert.equal(e.inputs.vpcEndpointType, "Gateway");
+        assert.equal(e.inputs.vpcId, vpc.outputs.vpcId);
+        assert.deepEqual(e.inputs.routeTableIds, privateTables);
+      }
+    });
+
     it("keeps the bundle in a private, encrypted, versioned bucket", () => {
       const bucket = res(T.bucket, "fleet-bundle");
       const pab = res(T.publicAccessBlock, "fleet-bundle");
