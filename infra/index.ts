@@ -20,6 +20,8 @@ import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
 import { AGENT_NAMESPACE, instanceLogGroupName } from "./observability/agentConfig";
 import { instanceBasePolicy } from "./shared/instancePolicy";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
+import { CdnLogs } from "./observability/cdnLogs";
+import { WebFirewall } from "./web/waf";
 import { InstanceLogs, Observability } from "./observability/observability";
 import { JobsQueue } from "./jobs/jobsQueue";
 import { JobsTable } from "./jobs/jobsTable";
@@ -103,8 +105,21 @@ const lb = new LoadBalancer("fleet", {
   accessLogs: { bucket: accessLogs.bucketName, prefix: ACCESS_LOG_PREFIX, dependsOn: accessLogs.ready },
   tags,
 });
+// Both distributions log to one bucket; with fleet:waf, one CLOUDFRONT web ACL rate-limits both, and an ALB
+// that serves HTTPS itself gets a REGIONAL one.
+const cdnLogs = new CdnLogs("fleet", { tags });
+const cdnAccessLogs = { bucketDomainName: cdnLogs.bucketDomainName, ready: cdnLogs.ready };
+const rateLimit = { stack: stackName, rateLimit: config.waf.rateLimit, windowS: config.waf.windowS, tags };
+const edgeFirewall = config.waf.enabled
+  ? new WebFirewall("fleet-edge", { ...rateLimit, scope: "CLOUDFRONT" })
+  : undefined;
+if (config.waf.enabled && config.certificateArn !== undefined)
+  new WebFirewall("fleet-alb", { ...rateLimit, scope: "REGIONAL", loadBalancerArn: lb.arn });
+const webAcl = edgeFirewall !== undefined ? { webAclArn: edgeFirewall.arn } : {};
 const apiCdn =
-  originSecret !== undefined ? new ApiCdn("fleet-api", { albDnsName: lb.dnsName, originSecret, tags }) : undefined;
+  originSecret !== undefined
+    ? new ApiCdn("fleet-api", { albDnsName: lb.dnsName, originSecret, accessLogs: cdnAccessLogs, ...webAcl, tags })
+    : undefined;
 const apiUrl = apiCdn?.url ?? lb.url;
 
 // --- Jobs: the queue, the table, the results and their CDN; both fleets learn their names at boot.
@@ -117,6 +132,8 @@ const table = new JobsTable("fleet-jobs", {
 const results = new Results("fleet-results", {
   expireDays: config.jobs.resultsExpireDays,
   corsOrigins: config.web.corsOrigins,
+  accessLogs: cdnAccessLogs,
+  ...webAcl,
   tags,
 });
 const jobArns = pulumi.output({

@@ -129,7 +129,14 @@ export interface SynthResource {
   id: string;
   outputs: Record<string, any>;
   /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
-  options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
+  options: {
+    ignoreChanges?: string[];
+    dependsOn?: string[];
+    parent?: string;
+    customTimeouts?: unknown;
+    /** The former names an `aliases` entry keeps the URN of (names only; URN strings as given). */
+    aliases?: string[];
+  };
 }
 
 export interface SynthResult {
@@ -157,6 +164,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         bucket: `${name}-bucket`,
         arn: `arn:aws:s3:::${name}-bucket`,
         bucketRegionalDomainName: `${name}-bucket.s3.${region}.amazonaws.com`,
+        bucketDomainName: `${name}-bucket.s3.amazonaws.com`,
       };
     case "aws:sqs/queue:Queue":
       return {
@@ -172,6 +180,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         // The results CDN keeps the documentation's example name; the API's gets its own.
         domainName: name === "fleet-api" ? "d222222abcdef8.cloudfront.net" : "d111111abcdef8.cloudfront.net",
       };
+    // A CLOUDFRONT-scope web ACL's ARN is global (us-east-1); a REGIONAL one's is in its region.
+    case "aws:wafv2/webAcl:WebAcl": {
+      const where = inputs.scope === "CLOUDFRONT" ? "us-east-1" : region;
+      const kind = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
+      return { arn: `arn:aws:wafv2:${where}:${MOCK_ACCOUNT}:${kind}/webacl/${name}/a1b2c3d4` };
+    }
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
         arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
@@ -380,6 +394,13 @@ export async function synth(
       ...(dependsOn.length ? { dependsOn } : {}),
       ...(opts.parent ? { parent: nameOfUrn.get(opts.parent) ?? "?" } : {}),
       ...(opts.customTimeouts ? { customTimeouts: opts.customTimeouts } : {}),
+      ...(opts.aliases?.length
+        ? {
+            aliases: opts.aliases.map((a) =>
+              typeof a === "string" ? a : String((a as { name?: unknown }).name ?? "?"),
+            ),
+          }
+        : {}),
     };
   }
   return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };
