@@ -5,7 +5,7 @@
  * evicted from require.cache between runs, and each run's RPCs awaited (see its header comment).
  */
 import * as assert from "node:assert/strict";
-import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
+import { planOf, synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/shared/config";
 import {
   ALB_IDLE_TIMEOUT_S,
@@ -17,6 +17,8 @@ import {
 } from "../../service/timing";
 import { refreshPreferenceProblems } from "../../infra/night/refresh";
 import { all, idOf, key, one, stackPlan, T } from "./helpers";
+import { evaluatePolicies } from "../../policy/evaluate";
+import { wafOnPublicEndpoints } from "../../policy/rules/waf";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
 const OUTPUT_KEYS = [
@@ -527,7 +529,17 @@ describe("infra program under mocks: variations", () => {
     assert.ok(
       req.options.dependsOn?.includes(key(https)),
       "the request policy waits for the forwarding (HTTPS) listener",
-    );
+    ); // prod's fleet:waf: the ALB serves the public itself, so it gets a REGIONAL web ACL; the results CDN keeps
+    // the CLOUDFRONT one. And the policy pack finds the ALB covered.
+    const acls = all(r, T.webAcl);
+    assert.deepEqual(acls.map((a) => a.inputs.scope).sort(), ["CLOUDFRONT", "REGIONAL"]);
+    const regional = acls.find((a) => a.inputs.scope === "REGIONAL")!;
+    assert.equal(regional.inputs.region, undefined, "in the stack's region");
+    const association = one(r, T.webAclAssociation);
+    assert.equal(association.inputs.resourceArn, one(r, T.alb).outputs.arn);
+    assert.equal(association.inputs.webAclArn, regional.outputs.arn);
+    const found = await evaluatePolicies("prod", planOf(r), [wafOnPublicEndpoints]);
+    assert.deepEqual(found, []);
   });
 
   it("refuses a stack without a certificate and without fleet:originSecret, before any resource", async () => {
