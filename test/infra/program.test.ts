@@ -478,6 +478,7 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
         "fleet:accessLogs:AccessLogs",
         "fleet:apiCdn:ApiCdn",
+        "fleet:cdnLogs:CdnLogs",
         "fleet:fleet:Fleet",
         "fleet:image:Image",
         "fleet:jobsQueue:JobsQueue",
@@ -491,6 +492,7 @@ for (const stack of ["dev", "prod"]) {
         "fleet:release:Release",
         "fleet:results:Results",
         "fleet:scaling:Scaling",
+        ...(stack === "prod" ? ["fleet:waf:WebFirewall"] : []),
         "fleet:workerFleet:WorkerFleet",
         "fleet:workerScaling:WorkerScaling",
       ]);
