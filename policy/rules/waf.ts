@@ -10,6 +10,7 @@ import { isExcepted } from "../exceptions";
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
 const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
 const ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation";
+const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
 
 const dependsOn = (r: PolicyResource, prop: string, on: PolicyResource) =>
   (r.propertyDependencies[prop] ?? []).some((d) => d.urn === on.urn);
@@ -23,8 +24,10 @@ export const wafOnPublicEndpoints: StackValidationPolicy = {
     const first = args.resources[0];
     if (first === undefined || isExcepted("waf-on-public-endpoints", first.urn)) return;
     const distributions = args.resources.filter((r) => r.type === DISTRIBUTION);
-    for (const d of distributions)
-      if (!d.props.webAclId) report(`distribution ${d.name} has no WAF web ACL (webAclId)`, d.urn);
+    // In a preview of a new web ACL its ARN is still unknown: the dependency on it is what shows it is set.
+    const named = (d: PolicyResource) =>
+      Boolean(d.props.webAclId) || (d.propertyDependencies.webAclId ?? []).some((w) => w.type === WEB_ACL);
+    for (const d of distributions) if (!named(d)) report(`distribution ${d.name} has no WAF web ACL (webAclId)`, d.urn);
     for (const alb of args.resources.filter((r) => r.type === LOAD_BALANCER)) {
       if (alb.props.internal === true) continue;
       const behindCloudFront = distributions.some((d) => dependsOn(d, "origins", alb));
