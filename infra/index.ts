@@ -17,8 +17,11 @@ import { AFTER_RESTORE_S, Release } from "./night/release";
 import { releaseStateMachineName } from "./night/releasePlan";
 import { INSTANCE_REFRESH_PREFERENCES } from "./night/refresh";
 import { jobsFailedNamespace, RELEASE_GATES } from "./observability/monitoring";
-import { instanceLogGroupName } from "./observability/agentConfig";
+import { AGENT_NAMESPACE, instanceLogGroupName } from "./observability/agentConfig";
+import { instanceBasePolicy } from "./shared/instancePolicy";
 import { AccessLogs, ACCESS_LOG_PREFIX } from "./observability/accessLogs";
+import { CdnLogs } from "./observability/cdnLogs";
+import { WebFirewall } from "./web/waf";
 import { InstanceLogs, Observability } from "./observability/observability";
 import { JobSchedules } from "./jobs/jobSchedules";
 import { JobsQueue } from "./jobs/jobsQueue";
@@ -70,6 +73,7 @@ const logs = new InstanceLogs("fleet", {
 const image = new Image("fleet", {
   stack: stackName,
   region,
+  accountId,
   architecture: config.architecture,
   instanceType: config.instanceType,
   pipelineCron: config.pipelineCron,
@@ -105,8 +109,21 @@ const lb = new LoadBalancer("fleet", {
   accessLogs: { bucket: accessLogs.bucketName, prefix: ACCESS_LOG_PREFIX, dependsOn: accessLogs.ready },
   tags,
 });
+// Both distributions log to one bucket; with fleet:waf, one CLOUDFRONT web ACL rate-limits both, and an ALB
+// that serves HTTPS itself gets a REGIONAL one.
+const cdnLogs = new CdnLogs("fleet", { tags });
+const cdnAccessLogs = { bucketDomainName: cdnLogs.bucketDomainName, ready: cdnLogs.ready };
+const rateLimit = { stack: stackName, rateLimit: config.waf.rateLimit, windowS: config.waf.windowS, tags };
+const edgeFirewall = config.waf.enabled
+  ? new WebFirewall("fleet-edge", { ...rateLimit, scope: "CLOUDFRONT" })
+  : undefined;
+if (config.waf.enabled && config.certificateArn !== undefined)
+  new WebFirewall("fleet-alb", { ...rateLimit, scope: "REGIONAL", loadBalancerArn: lb.arn });
+const webAcl = edgeFirewall !== undefined ? { webAclArn: edgeFirewall.arn } : {};
 const apiCdn =
-  originSecret !== undefined ? new ApiCdn("fleet-api", { albDnsName: lb.dnsName, originSecret, tags }) : undefined;
+  originSecret !== undefined
+    ? new ApiCdn("fleet-api", { albDnsName: lb.dnsName, originSecret, accessLogs: cdnAccessLogs, ...webAcl, tags })
+    : undefined;
 const apiUrl = apiCdn?.url ?? lb.url;
 
 // --- Jobs: the queue, the table, the results and their CDN; both fleets learn their names at boot.
@@ -119,6 +136,8 @@ const table = new JobsTable("fleet-jobs", {
 const results = new Results("fleet-results", {
   expireDays: config.jobs.resultsExpireDays,
   corsOrigins: config.web.corsOrigins,
+  accessLogs: cdnAccessLogs,
+  ...webAcl,
   tags,
 });
 // Periodic jobs: Scheduler sends each tick to the queue; a worker records it as the tick's job. A stack
@@ -180,6 +199,18 @@ const userData = (role: FleetRole) =>
     }),
   );
 
+// Session Manager and the CloudWatch agent on this stack's log group and namespace: both fleets' base policy.
+const instancePolicy = accountId.apply((account) =>
+  JSON.stringify(
+    instanceBasePolicy({
+      region,
+      accountId: account,
+      logGroupName: instanceLogGroupName(stackName),
+      metricsNamespace: AGENT_NAMESPACE,
+    }),
+  ),
+);
+
 const fleet = new Fleet("fleet", {
   stack: stackName,
   vpcId: network.vpcId,
@@ -193,6 +224,7 @@ const fleet = new Fleet("fleet", {
   targetGroupArn: lb.targetGroupArn,
   userData: userData("web"),
   inlinePolicy: jobArns.apply((arns) => JSON.stringify(webJobsPolicy(arns))),
+  instancePolicy,
   // The last good AMI is the first image's until a release promotes another; the agent needs its log group.
   dependsOn: [image.image, logs.logGroup],
   tags,
@@ -230,6 +262,7 @@ const workers = new WorkerFleet("fleet-worker", {
   imageId: image.lastGoodAmiId,
   userData: userData("worker"),
   jobs: jobArns,
+  instancePolicy,
   // As the web fleet: the first image, and the log group its agent writes to.
   dependsOn: [image.image, logs.logGroup],
   tags,

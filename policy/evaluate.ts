@@ -45,6 +45,9 @@ function handles(r: PlanResource): string[] {
 function refersTo(value: unknown, handle: string): boolean {
   if (typeof value === "string") return value === handle || (handle.startsWith("arn:") && value.includes(`"${handle}`));
   if (Array.isArray(value)) return value.some((v) => refersTo(v, handle));
+  // Nested inputs (a launch template's iamInstanceProfile.arn, a distribution's defaultCacheBehavior): the
+  // engine reports the property as depending on what any part of it refers to.
+  if (value !== null && typeof value === "object") return Object.values(value).some((v) => refersTo(v, handle));
   return false;
 }
 

@@ -15,6 +15,12 @@ export const EXCEPTIONS: readonly PolicyException[] = [
     stacks: ["dev"],
     reason: "dev is created and destroyed at will; stacks that must survive set fleet:deletionProtection",
   },
+  {
+    policy: "waf-on-public-endpoints",
+    stacks: ["dev"],
+    reason:
+      "dev runs without fleet:waf by default (a web ACL is $5 a month plus $1 per rule and $0.60 per million requests for a stack nobody else uses); prod sets fleet:waf true",
+  },
 ];
 
 /** The stack of a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */

@@ -9,6 +9,7 @@ import { JOBS_POLICIES } from "./rules/jobs";
 import { LOAD_BALANCER_POLICIES } from "./rules/loadBalancer";
 import { NETWORK_POLICIES } from "./rules/network";
 import { STORAGE_POLICIES } from "./rules/storage";
+import { WAF_POLICIES } from "./rules/waf";
 import { AWS_ACCEPTS_POLICIES } from "./rules/accepts";
 
 export type FleetPolicy = ResourceValidationPolicy | StackValidationPolicy;
@@ -20,6 +21,7 @@ export const ALL_POLICIES: FleetPolicy[] = [
   ...STORAGE_POLICIES,
   ...IAM_POLICIES,
   ...JOBS_POLICIES,
+  ...WAF_POLICIES,
   // What AWS accepts beyond the provider's types (character sets, lengths, sizes, ranges), each citing its page.
   ...AWS_ACCEPTS_POLICIES,
 ];

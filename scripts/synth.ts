@@ -129,7 +129,14 @@ export interface SynthResource {
   id: string;
   outputs: Record<string, any>;
   /** The resource options the program passed (seen through a stack transformation); resources as "<type>::<name>". */
-  options: { ignoreChanges?: string[]; dependsOn?: string[]; parent?: string; customTimeouts?: unknown };
+  options: {
+    ignoreChanges?: string[];
+    dependsOn?: string[];
+    parent?: string;
+    customTimeouts?: unknown;
+    /** The former names an `aliases` entry keeps the URN of (names only; URN strings as given). */
+    aliases?: string[];
+  };
 }
 
 export interface SynthResult {
@@ -157,6 +164,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         bucket: `${name}-bucket`,
         arn: `arn:aws:s3:::${name}-bucket`,
         bucketRegionalDomainName: `${name}-bucket.s3.${region}.amazonaws.com`,
+        bucketDomainName: `${name}-bucket.s3.amazonaws.com`,
       };
     case "aws:s3/bucketObjectv2:BucketObjectv2":
       // What S3 reports after the upload: a version id and, with checksumAlgorithm SHA256, the base64 digest.
@@ -177,6 +185,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
         // The results CDN keeps the documentation's example name; the API's gets its own.
         domainName: name === "fleet-api" ? "d222222abcdef8.cloudfront.net" : "d111111abcdef8.cloudfront.net",
       };
+    // A CLOUDFRONT-scope web ACL's ARN is global (us-east-1); a REGIONAL one's is in its region.
+    case "aws:wafv2/webAcl:WebAcl": {
+      const where = inputs.scope === "CLOUDFRONT" ? "us-east-1" : region;
+      const kind = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
+      return { arn: `arn:aws:wafv2:${where}:${MOCK_ACCOUNT}:${kind}/webacl/${name}/a1b2c3d4` };
+    }
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
         arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
@@ -317,6 +331,11 @@ export async function synth(
       call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         if (args.token === "aws:index/getRegion:getRegion") return { region, name: region, id: region };
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: MOCK_ACCOUNT };
+        // One route table per private subnet, as awsx makes them.
+        if (args.token === "aws:ec2/getRouteTables:getRouteTables")
+          return {
+            ids: ((args.inputs.filters?.[0]?.values ?? []) as string[]).map((s) => s.replace(/^subnet-/, "rtb-")),
+          };
         if (args.token === "aws:ec2/getManagedPrefixList:getManagedPrefixList")
           return { id: "pl-3b927c52", name: args.inputs.name, addressFamily: "IPv4" };
         // A parameter read at deploy time answers what the program stored in it (the live record).
@@ -382,6 +401,13 @@ export async function synth(
       ...(dependsOn.length ? { dependsOn } : {}),
       ...(opts.parent ? { parent: nameOfUrn.get(opts.parent) ?? "?" } : {}),
       ...(opts.customTimeouts ? { customTimeouts: opts.customTimeouts } : {}),
+      ...(opts.aliases?.length
+        ? {
+            aliases: opts.aliases.map((a) =>
+              typeof a === "string" ? a : String((a as { name?: unknown }).name ?? "?"),
+            ),
+          }
+        : {}),
     };
   }
   return { stack, resources: [...recorded.values()], outputs: (outputs ?? {}) as Record<string, any> };

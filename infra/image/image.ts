@@ -15,12 +15,15 @@ import { bundleSha256Hex, renderImageComponent } from "./imageComponent";
 import { NODE_VERSION } from "./nodeRelease";
 import { toAwsCron } from "../shared/config";
 import { instanceRole } from "../shared/instanceRole";
+import { serviceTrust } from "../shared/serviceTrust";
 import { privateBucket } from "../shared/privateBucket";
 import { KEEP_TAG, KEEP_VALUE } from "../night/releasePlan";
 
 export interface ImageArgs {
   stack: string;
   region: string;
+  /** The account: the lifecycle role trusts Image Builder for this account's lifecycle policies only. */
+  accountId: pulumi.Input<string>;
   architecture: "x86_64" | "arm64";
   /** Instance type of the build and test instances (matches the fleet's architecture). */
   instanceType: string;
@@ -218,16 +221,19 @@ export class Image extends pulumi.ComponentResource {
       `${name}-builder`,
       {
         vpcId: args.vpcId,
-        description: "Image Builder build/test instances: no ingress, HTTPS/HTTP egress for packages",
+        // HTTPS only. Image Builder drives the build through Systems Manager and S3 over HTTPS
+        // (https://docs.aws.amazon.com/imagebuilder/latest/userguide/vpc-interface-endpoints.html), and AL2023's
+        // dnf repositories are HTTPS URLs (https://cdn.amazonlinux.com/al2023/core/mirrors/latest/<arch>/mirror.list,
+        // /etc/yum.repos.d/amazonlinux.repo), as are nodejs.org and the npm registry: no AWS page asks for port 80.
+        description: "Image Builder build/test instances: no ingress, HTTPS egress only",
         egress: [
           {
             protocol: "tcp",
             fromPort: 443,
             toPort: 443,
             cidrBlocks: ["0.0.0.0/0"],
-            description: "HTTPS (SSM, S3, nodejs.org, npm)",
+            description: "HTTPS (SSM, S3, dnf repositories, nodejs.org, npm)",
           },
-          { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], description: "HTTP (dnf mirrors)" },
         ],
         tags,
       },
@@ -321,9 +327,23 @@ export class Image extends pulumi.ComponentResource {
       .apply((p) => p.insecureValue);
 
     // --- Retention: a new AMI every night would otherwise pile up AMIs and snapshots forever.
+    // Image Builder may assume it for this account's lifecycle policies only (the policy's ARN is known only
+    // once it exists, and it names this role: the account's lifecycle-policy/* pattern). Execution role:
+    // https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-lifecycle-prerequisites.html.
     const lifecycleRole = new aws.iam.Role(
       `${name}-lifecycle`,
-      { assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "imagebuilder.amazonaws.com" }), tags },
+      {
+        assumeRolePolicy: pulumi
+          .output(args.accountId)
+          .apply((account) =>
+            serviceTrust(
+              "imagebuilder.amazonaws.com",
+              account,
+              `arn:aws:imagebuilder:${args.region}:${account}:lifecycle-policy/*`,
+            ),
+          ),
+        tags,
+      },
       { parent: this },
     );
     const lifecycleAccess = new aws.iam.RolePolicyAttachment(

@@ -18,6 +18,8 @@ export interface Statement {
   Effect: "Allow";
   Action: string[];
   Resource: string[];
+  /** Only where an action takes no resource and AWS narrows it by a condition key instead. */
+  Condition?: Record<string, Record<string, string>>;
 }
 
 export interface PolicyDocument {
@@ -26,8 +28,6 @@ export interface PolicyDocument {
 }
 
 const doc = (Statement: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
-/** The table and its indexes (the dead-letter listing queries an index). */
-const tableAndIndexes = (tableArn: string) => [tableArn, `${tableArn}/index/*`];
 
 /** The web tier: records jobs, enqueues their ids, reads them back, cancels; never runs or receives one. */
 export function webJobsPolicy(arns: JobsResourceArns): PolicyDocument {
@@ -43,10 +43,11 @@ export function webJobsPolicy(arns: JobsResourceArns): PolicyDocument {
     {
       Sid: "JobRowsAndIdempotencyItems",
       Effect: "Allow",
-      // Create with attribute_not_exists, read, confirm a send, cancel, redrive, list the dead letters from
-      // their index. Nothing is deleted: a key expires by TTL, never freed while its job may run.
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
-      Resource: tableAndIndexes(arns.tableArn),
+      // Create with attribute_not_exists, read, confirm a send, cancel. Nothing is deleted: a key expires by
+      // TTL, never freed while its job may run. No Query: listing the dead letters (their index) and redriving
+      // them is the operator's `npm run jobs` (scripts/jobs.ts), run off-instance with the operator's role.
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      Resource: [arns.tableArn],
     },
   ]);
 }

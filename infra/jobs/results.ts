@@ -3,14 +3,17 @@
  * objects expire after the configured days, served by a CloudFront distribution through an origin access
  * control. The bucket policy lets that one distribution (AWS:SourceArn) read the results prefix and
  * nothing else read anything, so the bucket stays private while `result.url` is a public CDN URL.
- * With origins to allow (`fleet:corsOrigins`, the API's own list), a response headers policy gives the CDN
- * the same allowance, so a page may fetch() a result or draw it on a canvas, not only show it in an <img>.
+ * Its response headers policy adds the security headers (nosniff, HSTS: infra/shared/cdnSecurity.ts) and,
+ * with origins to allow (`fleet:corsOrigins`, the API's own list), the same CORS allowance as the API, so a
+ * page may fetch() a result or draw it on a canvas, not only show it in an <img>. Access logs go to the CDN
+ * log bucket; in a stack with `fleet:waf`, the WAF web ACL's rate limit stands in front.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AWS_RESULTS_KEY_PREFIX } from "../../service/jobs/aws-env";
 import { CORS_MAX_AGE_S } from "../../service/cors";
 import { privateBucket } from "../shared/privateBucket";
+import { cdnLogging, defaultViewerCertificate, securityHeadersConfig } from "../shared/cdnSecurity";
 
 /** AWS's managed cache policy "CachingOptimized": a result never changes under its key (same job, same bytes). */
 export const CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -22,8 +25,15 @@ export interface ResultsArgs {
   corsOrigins?: readonly string[];
   /** CloudFront price class. Default "PriceClass_100" (North America and Europe edges, the cheapest). */
   priceClass?: string;
+  /** The CDN log bucket (infra/observability/cdnLogs.ts): logs under `results/`. Absent: no logs. */
+  accessLogs?: { bucketDomainName: pulumi.Input<string>; ready: pulumi.Resource[] };
+  /** A CLOUDFRONT-scope WAF web ACL's ARN (infra/web/waf.ts) in front of the results. Absent: none. */
+  webAclArn?: pulumi.Input<string>;
   tags?: Record<string, string>;
 }
+
+/** The results' log prefix in the CDN log bucket. */
+export const RESULTS_LOG_PREFIX = "results/";
 
 /** The bucket policy statement that lets exactly one distribution read the results prefix. */
 export function allowDistributionRead(bucketArn: string, distributionArn: string): Record<string, unknown> {
@@ -100,17 +110,20 @@ export class Results extends pulumi.ComponentResource {
       { parent: this },
     );
     const origins = args.corsOrigins ?? [];
-    const cors =
-      origins.length > 0
-        ? new aws.cloudfront.ResponseHeadersPolicy(
-            `${name}-cors`,
-            {
-              comment: "fleet job results: the pages the API allows (fleet:corsOrigins)",
-              corsConfig: resultsCorsConfig(origins),
-            },
-            { parent: this },
-          )
-        : undefined;
+    // Always: the security headers (cdnSecurity.ts); with origins to allow, their CORS too. It was the CORS
+    // policy alone (`<name>-cors`), hence the alias.
+    const headers = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-headers`,
+      {
+        comment:
+          origins.length > 0
+            ? "fleet job results: security headers, and CORS for the pages the API allows (fleet:corsOrigins)"
+            : "fleet job results: security headers",
+        securityHeadersConfig: securityHeadersConfig(),
+        ...(origins.length > 0 ? { corsConfig: resultsCorsConfig(origins) } : {}),
+      },
+      { parent: this, aliases: [{ name: `${name}-cors` }] },
+    );
     const originId = "results";
     const distribution = new aws.cloudfront.Distribution(
       name,
@@ -124,17 +137,19 @@ export class Results extends pulumi.ComponentResource {
           allowedMethods: ["GET", "HEAD"],
           cachedMethods: ["GET", "HEAD"],
           cachePolicyId: CACHING_OPTIMIZED_POLICY_ID,
-          ...(cors ? { responseHeadersPolicyId: cors.id } : {}),
+          responseHeadersPolicyId: headers.id,
           compress: true,
         },
         priceClass: args.priceClass ?? "PriceClass_100",
         httpVersion: "http2and3",
         isIpv6Enabled: true,
         restrictions: { geoRestriction: { restrictionType: "none" } },
-        viewerCertificate: { cloudfrontDefaultCertificate: true },
+        viewerCertificate: defaultViewerCertificate(),
+        ...(args.accessLogs ? { loggingConfig: cdnLogging(args.accessLogs.bucketDomainName, RESULTS_LOG_PREFIX) } : {}),
+        ...(args.webAclArn !== undefined ? { webAclId: args.webAclArn } : {}),
         tags,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.accessLogs?.ready ?? [] },
     );
     distributionArn = distribution.arn;
 

@@ -94,6 +94,7 @@ export class WorkerFleet extends pulumi.ComponentResource {
         imageId: args.imageId,
         userData: args.userData,
         inlinePolicy: policy,
+        instancePolicy: args.instancePolicy,
         healthCheckType: "EC2",
         healthCheckGracePeriodS: WORKER_HEALTH_CHECK_GRACE_PERIOD_S,
         defaultInstanceWarmupS: WORKER_WARMUP_S,

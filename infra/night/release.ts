@@ -29,6 +29,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { toAwsCron } from "../shared/config";
 import { autoScalingGroupArn } from "../shared/launchGroup";
+import { serviceTrust } from "../shared/serviceTrust";
 import { releaseDefinition, type ReleaseGroupParams } from "./releaseDefinition";
 import {
   maxPolls,
@@ -195,20 +196,8 @@ export function releaseRolePolicy(t: ReleaseGrantTargets): { Version: string; St
   };
 }
 
-/** A role `service` may assume for this account and the one resource `sourceArn` only. */
-export function serviceTrust(service: string, accountId: string, sourceArn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: service },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": sourceArn } },
-      },
-    ],
-  });
-}
+/** A role `service` may assume for this account and the one resource `sourceArn` only (infra/shared). */
+export { serviceTrust };
 
 export class Release extends pulumi.ComponentResource {
   readonly stateMachineArn: pulumi.Output<string>;

@@ -10,6 +10,7 @@ import { ALB_IDLE_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from "../../service/timing"
 import { FleetConfigError, type ConfigLookup } from "./configError";
 import { JOBS_CONFIG_KEYS, parseJobsConfig, type JobsConfig } from "../jobs/jobsConfig";
 import { WEB_CONFIG_KEYS, parseWebConfig, type WebConfig } from "../web/webConfig";
+import { WAF_CONFIG_KEYS, parseWafConfig, type WafConfig } from "../web/wafConfig";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -66,6 +67,8 @@ export interface FleetConfig {
   jobs: JobsConfig;
   /** CORS and, without a certificate, the CloudFront origin secret (infra/web/webConfig.ts). */
   web: WebConfig;
+  /** The WAF rate limit in front of the public endpoints (infra/web/wafConfig.ts); off unless set. */
+  waf: WafConfig;
 }
 
 export const DEFAULTS = {
@@ -102,6 +105,7 @@ export const KNOWN_KEYS: readonly string[] = [
   ...OPTIONAL_KEYS,
   ...JOBS_CONFIG_KEYS,
   ...WEB_CONFIG_KEYS,
+  ...WAF_CONFIG_KEYS,
 ];
 
 /** Levenshtein distance, case-insensitive (`minsize` is one keystroke from `minSize`, not six). */
@@ -482,6 +486,7 @@ export function parseFleetConfig(
     architectureOf,
   });
   const web = parseWebConfig(get, { behindCloudFront: certificateArn === undefined });
+  const waf = parseWafConfig(get);
 
   return {
     instanceType,
@@ -506,6 +511,7 @@ export function parseFleetConfig(
     releaseBakeMinutes,
     jobs,
     web,
+    waf,
   };
 }
 

@@ -1,4 +1,8 @@
-/** The identity an EC2 instance of ours wears: a role with AWS-managed policies only, and its profile. */
+/**
+ * The identity an EC2 instance of ours wears: a role EC2 may assume, the AWS managed policies the caller
+ * names (none for the fleets, whose policies are their own; the image builder's two that Image Builder
+ * requires), and its profile.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 

@@ -22,9 +22,6 @@ export const ENABLED_METRICS = [
   "GroupTotalInstances",
 ] as const;
 
-/** Session Manager instead of SSH, and the CloudWatch agent: what every instance of ours may do. */
-export const INSTANCE_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"];
-
 export const HEALTH_CHECK_TYPES = ["ELB", "EC2"] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
@@ -50,6 +47,11 @@ export interface FleetBaseArgs {
   imageId: pulumi.Input<string>;
   /** Resources that must exist before the group launches (the log group its agent writes to). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * What every instance may do besides its job (infra/shared/instancePolicy.ts instanceBasePolicy, JSON):
+   * Session Manager and the CloudWatch agent on the stack's log group and namespace, no AWS managed policy.
+   */
+  instancePolicy: pulumi.Input<string>;
   tags?: Record<string, string>;
 }
 
@@ -86,6 +88,8 @@ export interface LaunchGroupArgs {
   userData?: pulumi.Input<string>;
   /** An inline policy of the instance role (JSON), in place before the first instance boots. */
   inlinePolicy?: pulumi.Input<string>;
+  /** The role's base policy (FleetBaseArgs.instancePolicy), in place before the first instance boots. */
+  instancePolicy: pulumi.Input<string>;
   /** Target groups to register with; absent for a group behind no load balancer. */
   targetGroupArns?: pulumi.Input<string>[];
   healthCheckType: HealthCheckType;
@@ -108,11 +112,19 @@ export interface LaunchGroup {
 
 export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.Resource): LaunchGroup {
   const tags = args.tags;
-  const { role, attachments, profile } = instanceRole(`${name}-instance`, INSTANCE_MANAGED_POLICIES, parent, tags);
-  const policies =
-    args.inlinePolicy === undefined
+  // No AWS managed policy: the base policy grants what the instances use, on the stack's own resources.
+  const { role, attachments, profile } = instanceRole(`${name}-instance`, [], parent, tags);
+  const base = new aws.iam.RolePolicy(
+    `${name}-instance-base`,
+    { role: role.name, policy: args.instancePolicy },
+    { parent },
+  );
+  const policies = [
+    base,
+    ...(args.inlinePolicy === undefined
       ? []
-      : [new aws.iam.RolePolicy(`${name}-instance`, { role: role.name, policy: args.inlinePolicy }, { parent })];
+      : [new aws.iam.RolePolicy(`${name}-instance`, { role: role.name, policy: args.inlinePolicy }, { parent })]),
+  ];
 
   const template = new aws.ec2.LaunchTemplate(
     `${name}-lt`,

@@ -64,8 +64,22 @@ export function flowLogRolePolicy(logGroupArn: string): string {
 }
 
 /**
+ * The services reached through gateway endpoints: S3 (the bundle, the results, AL2023's package repositories)
+ * and DynamoDB (the jobs table). A gateway endpoint adds the service's prefix-list route to the route tables
+ * it is given, so that traffic stays on AWS's network instead of crossing the NAT (and its per-GB charge);
+ * gateway endpoints have no hourly or data charge, and only S3 and DynamoDB have them
+ * (https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html).
+ */
+export const GATEWAY_ENDPOINT_SERVICES = ["s3", "dynamodb"] as const;
+
+/** `com.amazonaws.<region>.<service>`, the service name of a gateway endpoint. */
+export function gatewayEndpointServiceName(region: string, service: (typeof GATEWAY_ENDPOINT_SERVICES)[number]) {
+  return `com.amazonaws.${region}.${service}`;
+}
+
+/**
  * A VPC with public subnets (the ALB) and private subnets behind NAT (the instances and the image builds),
- * its flow logs (all traffic, to CloudWatch Logs: AWS FSBP EC2.6), and its default security group
+ * S3 and DynamoDB through gateway endpoints on the private route tables, its flow logs (all traffic, to CloudWatch Logs: AWS FSBP EC2.6), and its default security group
  * stripped of every rule (EC2.2): nothing of ours uses it, so nothing may pass through it.
  */
 export class Network extends pulumi.ComponentResource {
@@ -133,6 +147,27 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // The private subnets' route tables (awsx gives each subnet its own): where the instances and the image
+    // builds route from. The public subnets hold only the ALB and the NAT gateways, which call no AWS API.
+    const privateRouteTableIds = aws.ec2
+      .getRouteTablesOutput(
+        { vpcId: vpc.vpcId, filters: [{ name: "association.subnet-id", values: vpc.privateSubnetIds }] },
+        { parent: this },
+      )
+      .apply((t) => [...t.ids].sort());
+    for (const service of GATEWAY_ENDPOINT_SERVICES)
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service}`,
+        {
+          vpcId: vpc.vpcId,
+          serviceName: gatewayEndpointServiceName(args.region, service),
+          vpcEndpointType: "Gateway",
+          routeTableIds: privateRouteTableIds,
+          tags: { ...tags, Name: `${name}-${service}` },
+        },
+        { parent: this },
+      );
 
     this.vpcId = vpc.vpcId;
     this.publicSubnetIds = vpc.publicSubnetIds;

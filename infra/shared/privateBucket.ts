@@ -1,6 +1,6 @@
 /**
  * A bucket only this account can use: all four public access blocks, objects owned by the bucket owner
- * (no ACLs), default encryption, a policy that denies any request without TLS, and a lifecycle. The bundle
+ * (no ACLs, unless a log delivery needs them), default encryption, a policy that denies any request without TLS, and a lifecycle. The bundle
  * bucket, the ALB's access-log bucket (and the jobs' results bucket) are built with it, so the policy pack's
  * storage rules hold for each by construction.
  */
@@ -19,6 +19,11 @@ export interface PrivateBucketArgs {
   allow?: (bucketArn: string) => pulumi.Input<Record<string, unknown>[]>;
   /** Name of the bucket policy resource (default: the bucket's). */
   policyName?: string;
+  /**
+   * Default BucketOwnerEnforced (ACLs disabled). BucketOwnerPreferred only for a bucket a service must write
+   * through ACLs: CloudFront's standard logs (infra/observability/cdnLogs.ts).
+   */
+  objectOwnership?: "BucketOwnerEnforced" | "BucketOwnerPreferred";
   tags?: Record<string, string>;
 }
 
@@ -86,7 +91,7 @@ export function privateBucket(name: string, args: PrivateBucketArgs, parent: pul
     : undefined;
   const ownership = new aws.s3.BucketOwnershipControls(
     name,
-    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    { bucket: bucket.id, rule: { objectOwnership: args.objectOwnership ?? "BucketOwnerEnforced" } },
     { parent },
   );
   const policy = new aws.s3.BucketPolicy(

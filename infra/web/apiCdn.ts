@@ -9,7 +9,9 @@
  * service serves fits within CloudFront's origin response timeout; and CloudFront proves itself to the
  * ALB with a secret custom header (infra/web/loadBalancer.ts forwards only requests that carry it, and
  * its security group admits only CloudFront's origin-facing addresses), so the ALB's own name cannot be
- * used to go around this front door.
+ * used to go around this front door. Every answer carries the security headers (nosniff, HSTS:
+ * infra/shared/cdnSecurity.ts); access logs go to the CDN log bucket; with `fleet:waf`, the WAF web ACL's rate
+ * limit per client address stands in front.
  *
  * The CloudFront-to-ALB hop is plain HTTP: an ALB's *.elb.amazonaws.com name can carry no certificate
  * CloudFront would accept. A stack with a domain sets `fleet:certificateArn`, and the ALB serves HTTPS
@@ -19,6 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { MAX_POLL_WAIT_S } from "../../service/jobs/timing";
 import { ALB_IDLE_TIMEOUT_S, LONGEST_REQUEST_MS } from "../../service/timing";
+import { cdnLogging, defaultViewerCertificate, securityHeadersConfig } from "../shared/cdnSecurity";
 
 /**
  * AWS's managed cache policy "CachingDisabled" (TTLs 0, nothing in the cache key)
@@ -81,8 +84,15 @@ export interface ApiCdnArgs {
   originSecret: pulumi.Input<string>;
   /** CloudFront price class. Default "PriceClass_100" (North America and Europe edges, the cheapest). */
   priceClass?: string;
+  /** The CDN log bucket (infra/observability/cdnLogs.ts): logs under `api/`. Absent: no logs. */
+  accessLogs?: { bucketDomainName: pulumi.Input<string>; ready: pulumi.Resource[] };
+  /** A CLOUDFRONT-scope WAF web ACL's ARN (infra/web/waf.ts). Absent: none. */
+  webAclArn?: pulumi.Input<string>;
   tags?: Record<string, string>;
 }
+
+/** The API's log prefix in the CDN log bucket. */
+export const API_LOG_PREFIX = "api/";
 
 export class ApiCdn extends pulumi.ComponentResource {
   /** `https://<distribution>.cloudfront.net`, no trailing slash: the stack's `url`. */
@@ -92,6 +102,11 @@ export class ApiCdn extends pulumi.ComponentResource {
     super("fleet:apiCdn:ApiCdn", name, {}, opts);
     checkOriginTimings();
     const originId = "alb";
+    const headers = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-headers`,
+      { comment: "fleet API: security headers", securityHeadersConfig: securityHeadersConfig() },
+      { parent: this },
+    );
     const distribution = new aws.cloudfront.Distribution(
       name,
       {
@@ -121,16 +136,19 @@ export class ApiCdn extends pulumi.ComponentResource {
           cachedMethods: ["GET", "HEAD"],
           cachePolicyId: CACHING_DISABLED_POLICY_ID,
           originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
+          responseHeadersPolicyId: headers.id,
           compress: false,
         },
         priceClass: args.priceClass ?? "PriceClass_100",
         httpVersion: "http2and3",
         isIpv6Enabled: true,
         restrictions: { geoRestriction: { restrictionType: "none" } },
-        viewerCertificate: { cloudfrontDefaultCertificate: true },
+        viewerCertificate: defaultViewerCertificate(),
+        ...(args.accessLogs ? { loggingConfig: cdnLogging(args.accessLogs.bucketDomainName, API_LOG_PREFIX) } : {}),
+        ...(args.webAclArn !== undefined ? { webAclId: args.webAclArn } : {}),
         tags: args.tags ?? {},
       },
-      { parent: this },
+      { parent: this, dependsOn: args.accessLogs?.ready ?? [] },
     );
     this.url = pulumi.interpolate`https://${distribution.domainName}`;
     this.registerOutputs({ url: this.url });

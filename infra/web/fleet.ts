@@ -86,6 +86,7 @@ export class Fleet extends pulumi.ComponentResource {
         imageId: args.imageId,
         ...(args.userData !== undefined ? { userData: args.userData } : {}),
         ...(args.inlinePolicy !== undefined ? { inlinePolicy: args.inlinePolicy } : {}),
+        instancePolicy: args.instancePolicy,
         targetGroupArns: [args.targetGroupArn],
         healthCheckType: "ELB",
         healthCheckGracePeriodS: HEALTH_CHECK_GRACE_PERIOD_S,

@@ -44,6 +44,8 @@ export const NOT_THROUGH_CLOUDFRONT = { statusCode: "403", contentType: "text/pl
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;
   readonly albArnSuffix: pulumi.Output<string>;
+  /** The ALB's ARN (a REGIONAL WAF web ACL is associated with it). */
+  readonly arn: pulumi.Output<string>;
   readonly dnsName: pulumi.Output<string>;
   readonly targetGroupArn: pulumi.Output<string>;
   readonly targetGroupArnSuffix: pulumi.Output<string>;
@@ -188,6 +190,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
     this.securityGroupId = sg.id;
     this.albArnSuffix = alb.arnSuffix;
+    this.arn = alb.arn;
     this.dnsName = alb.dnsName;
     this.targetGroupArn = tg.arn;
     this.targetGroupArnSuffix = tg.arnSuffix;

@@ -1,7 +1,9 @@
 /**
  * The jobs resources (issue 8): queues encrypted, every work queue with a dead-letter queue (FSBP SQS.1),
  * the job table encrypted with point-in-time recovery where it is protected from deletion (DynamoDB.2),
- * and the results CDN on HTTPS only, reading its bucket through Origin Access Control (CloudFront.1/3/13).
+ * and the results CDN on HTTPS only, reading its bucket through Origin Access Control (CloudFront.3/13;
+ * CloudFront.1, a default root object for S3 origins, is not claimed: the results CDN has none, and its root
+ * answers 403 because the bucket policy lets it read `results/*` only).
  * The results bucket itself is covered by storage.ts. These rules apply once the jobs infra is merged;
  * until then they see no resource of their types.
  */
@@ -65,7 +67,7 @@ export const dynamodbProtected: ResourceValidationPolicy = {
 
 export const cloudfrontHttpsOac: ResourceValidationPolicy = {
   name: "cloudfront-https-oac",
-  description: "CloudFront.1/3/13: viewers use HTTPS only, and S3 origins are read through Origin Access Control.",
+  description: "CloudFront.3/13: viewers use HTTPS only, and S3 origins are read through Origin Access Control.",
   validateResource: forType("cloudfront-https-oac", DISTRIBUTION, (p, _a, report) => {
     const behaviors = [p.defaultCacheBehavior, ...list(p.orderedCacheBehaviors)].filter(Boolean) as Array<{
       viewerProtocolPolicy?: string;

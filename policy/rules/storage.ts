@@ -1,6 +1,8 @@
 /**
  * Buckets: every bucket has all four public access blocks, default encryption, and a policy that denies
- * plain HTTP (AWS FSBP S3.1/S3.8, S3.4, S3.5). The companion resources are matched to their bucket through
+ * plain HTTP (AWS FSBP S3.8, S3.4, S3.5). S3.1 is the account's Block Public Access setting (resource type
+ * AWS::::Account, https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-1): no bucket
+ * of a stack can meet or break it, so no rule here claims it; S3.8 is the bucket-level block. The companion resources are matched to their bucket through
  * the engine's property dependencies (`bucket`), as `pulumi preview` reports them.
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
@@ -14,7 +16,7 @@ const PAB_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "
 
 export const publicAccessBlocked: ResourceValidationPolicy = {
   name: "s3-public-access-blocked",
-  description: "S3.1/S3.8: a bucket's public access block sets all four flags.",
+  description: "S3.8: a bucket's public access block sets all four flags (bucket level; S3.1 is the account's).",
   validateResource: forType("s3-public-access-blocked", PAB, (p, _a, report) => {
     const off = PAB_FLAGS.filter((f) => p[f] !== true);
     if (off.length) report(`public access block leaves ${off.join(", ")} off`);
@@ -57,7 +59,7 @@ function companions(resources: PolicyResource[], bucket: PolicyResource, type: s
 
 export const bucketsComplete: StackValidationPolicy = {
   name: "s3-bucket-hardened",
-  description: "S3.1/S3.4/S3.5: every bucket has a public access block, default encryption and a TLS-only policy.",
+  description: "S3.8/S3.4/S3.5: every bucket has a public access block, default encryption and a TLS-only policy.",
   validateStack: (args, report) => {
     for (const bucket of args.resources.filter((r) => r.type === BUCKET)) {
       if (companions(args.resources, bucket, PAB).length === 0)

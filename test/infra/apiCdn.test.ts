@@ -107,7 +107,8 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(b.originRequestPolicyId, ALL_VIEWER_EXCEPT_HOST_POLICY_ID);
       assert.deepEqual([...b.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
       assert.equal(b.viewerProtocolPolicy, "https-only");
-      assert.deepEqual(api.viewerCertificate, { cloudfrontDefaultCertificate: true });
+      // TLSv1 is what CloudFront applies on its default certificate whatever is asked (cdnSecurity.ts).
+      assert.deepEqual(api.viewerCertificate, { cloudfrontDefaultCertificate: true, minimumProtocolVersion: "TLSv1" });
       const [origin] = api.origins;
       assert.equal(origin.domainName, r.outputs.albDnsName);
       assert.equal(origin.customOriginConfig.originProtocolPolicy, "http-only");
@@ -151,8 +152,11 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("has no CORS allowance on the results CDN and no CORS_ORIGINS on the web instances by default", () => {
-      assert.equal(all(r, RHP).length, 0);
-      assert.equal(one(r, T.cdn, "fleet-results").inputs.defaultCacheBehavior.responseHeadersPolicyId, undefined);
+      // Each distribution has its security headers policy, and the results' carries no CORS.
+      assert.equal(all(r, RHP).length, 2);
+      const results = one(r, RHP, "fleet-results-headers");
+      assert.equal(results.inputs.corsConfig, undefined);
+      assert.equal(one(r, T.cdn, "fleet-results").inputs.defaultCacheBehavior.responseHeadersPolicyId, idOf(results));
     });
   });
 }
@@ -174,7 +178,7 @@ describe("fleet:corsOrigins reaches the web instances and the results CDN", () =
   });
 
   it("gives the results distribution a response headers policy with the same origins, no credentials", () => {
-    const policy = one(r, RHP);
+    const policy = one(r, RHP, "fleet-results-headers");
     assert.deepEqual(policy.inputs.corsConfig, resultsCorsConfig(ORIGINS.split(",")));
     assert.deepEqual(policy.inputs.corsConfig.accessControlAllowOrigins.items, ORIGINS.split(","));
     assert.equal(policy.inputs.corsConfig.accessControlAllowCredentials, false);

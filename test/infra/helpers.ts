@@ -47,6 +47,11 @@ export const T = {
   table: "aws:dynamodb/table:Table",
   cdn: "aws:cloudfront/distribution:Distribution",
   oac: "aws:cloudfront/originAccessControl:OriginAccessControl",
+  vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+  headersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
+  webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+  provider: "pulumi:providers:aws",
 } as const;
 
 export function all(result: SynthResult, type: string): SynthResource[] {

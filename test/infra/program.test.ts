@@ -6,7 +6,7 @@
  */
 import { KEEP_TAG, KEEP_VALUE } from "../../infra/night/releasePlan";
 import * as assert from "node:assert/strict";
-import { synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
+import { planOf, synth, readStackConfig, type SynthResource, type SynthResult } from "../../scripts/synth";
 import { FleetConfigError, parseFleetConfig, toAwsCron, type FleetConfig } from "../../infra/shared/config";
 import {
   ALB_IDLE_TIMEOUT_S,
@@ -18,6 +18,8 @@ import {
 } from "../../service/timing";
 import { refreshPreferenceProblems } from "../../infra/night/refresh";
 import { all, idOf, key, one, stackPlan, T } from "./helpers";
+import { evaluatePolicies } from "../../policy/evaluate";
+import { wafOnPublicEndpoints } from "../../policy/rules/waf";
 
 const CERT = "arn:aws:acm:eu-central-1:123456789012:certificate/0b5e7c2a-8a1f-4e6e-9d5e-2f0d6f1c9a11";
 const OUTPUT_KEYS = [
@@ -105,6 +107,22 @@ for (const stack of ["dev", "prod"]) {
         vpc.outputs.privateSubnetIds.includes(res(T.infra).inputs.subnetId),
         "image builds run in a private subnet",
       );
+    });
+
+    it("routes S3 and DynamoDB from the private subnets through gateway endpoints, not the NAT", () => {
+      const vpc = res(T.vpc);
+      const endpoints = all(r, T.vpcEndpoint);
+      assert.deepEqual(endpoints.map((e) => e.inputs.serviceName).sort(), [
+        "com.amazonaws.eu-central-1.dynamodb",
+        "com.amazonaws.eu-central-1.s3",
+      ]);
+      // The mock gives each private subnet its route table (rtb-private-<i>), as awsx does.
+      const privateTables = (vpc.outputs.privateSubnetIds as string[]).map((s) => s.replace("subnet-", "rtb-")).sort();
+      for (const e of endpoints) {
+        assert.equal(e.inputs.vpcEndpointType, "Gateway");
+        assert.equal(e.inputs.vpcId, vpc.outputs.vpcId);
+        assert.deepEqual(e.inputs.routeTableIds, privateTables);
+      }
     });
 
     it("keeps the bundle in a private, encrypted, versioned bucket", () => {
@@ -201,6 +219,12 @@ for (const stack of ["dev", "prod"]) {
       for (const s of statements)
         for (const resArn of s.Resource)
           assert.ok(resArn.startsWith(bucket.outputs.arn), `${resArn} is within the bundle bucket`);
+      // Egress: HTTPS only (SSM, S3, the AL2023 repositories and npm are all HTTPS); no port 80.
+      const buildSg = all(r, T.sg).find((g) => infra.inputs.securityGroupIds.includes(g.id))!;
+      assert.deepEqual(
+        buildSg.inputs.egress.map((e: { fromPort: number; toPort: number }) => [e.fromPort, e.toPort]),
+        [[443, 443]],
+      );
     });
 
     it("distributes the AMI id to /imagebuilder/fleet/<stack>/ami as an aws:ec2:image parameter", () => {
@@ -246,6 +270,11 @@ for (const stack of ["dev", "prod"]) {
         "imagebuilder.amazonaws.com",
         "Image Builder runs the deletions",
       );
+      // ...for this account's lifecycle policies only (the confused-deputy guard).
+      assert.deepEqual(doc.Statement[0].Condition, {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:imagebuilder:eu-central-1:123456789012:lifecycle-policy/*" },
+      });
     });
 
     it("writes the parameter where Image Builder's service-linked role may (no execution role is given)", () => {
@@ -368,9 +397,22 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(lt.inputs.tagSpecifications.some((t: { resourceType: string }) => t.resourceType === "instance"));
       const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.inputs.iamInstanceProfile.arn)!;
       assert.ok(profile, "launch template's instance profile");
-      assert.deepEqual(policiesOfProfile(r, profile), [
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+      // No AWS managed policy (AmazonSSMManagedInstanceCore reads every parameter of the account): the base
+      // policy grants Session Manager and the agent on this stack's log group and namespace.
+      assert.deepEqual(policiesOfProfile(r, profile), []);
+      const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
+      const base = all(r, T.rolePolicy).find(
+        (p) => p.inputs.role === role.outputs.name && p.name === "fleet-instance-base",
+      );
+      assert.ok(
+        base && lt.options.dependsOn?.includes(`${T.rolePolicy}::fleet-instance-base`),
+        "base policy before boot",
+      );
+      const doc = JSON.parse(base.inputs.policy) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
+      const logs = doc.Statement.find((s) => s.Action.includes("logs:PutLogEvents"))!;
+      assert.deepEqual(logs.Resource, [
+        `arn:aws:logs:eu-central-1:123456789012:log-group:/fleet/${stack}/instances`,
+        `arn:aws:logs:eu-central-1:123456789012:log-group:/fleet/${stack}/instances:log-stream:*`,
       ]);
     });
 
@@ -446,6 +488,7 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual([...components].map((k) => k.split("::")[0]).sort(), [
         "fleet:accessLogs:AccessLogs",
         "fleet:apiCdn:ApiCdn",
+        "fleet:cdnLogs:CdnLogs",
         "fleet:fleet:Fleet",
         "fleet:image:Image",
         "fleet:jobsQueue:JobsQueue",
@@ -459,6 +502,7 @@ for (const stack of ["dev", "prod"]) {
         "fleet:release:Release",
         "fleet:results:Results",
         "fleet:scaling:Scaling",
+        ...(stack === "prod" ? ["fleet:waf:WebFirewall"] : []),
         "fleet:workerFleet:WorkerFleet",
         "fleet:workerScaling:WorkerScaling",
       ]);
@@ -497,7 +541,17 @@ describe("infra program under mocks: variations", () => {
     assert.ok(
       req.options.dependsOn?.includes(key(https)),
       "the request policy waits for the forwarding (HTTPS) listener",
-    );
+    ); // prod's fleet:waf: the ALB serves the public itself, so it gets a REGIONAL web ACL; the results CDN keeps
+    // the CLOUDFRONT one. And the policy pack finds the ALB covered.
+    const acls = all(r, T.webAcl);
+    assert.deepEqual(acls.map((a) => a.inputs.scope).sort(), ["CLOUDFRONT", "REGIONAL"]);
+    const regional = acls.find((a) => a.inputs.scope === "REGIONAL")!;
+    assert.equal(regional.inputs.region, undefined, "in the stack's region");
+    const association = one(r, T.webAclAssociation);
+    assert.equal(association.inputs.resourceArn, one(r, T.alb).outputs.arn);
+    assert.equal(association.inputs.webAclArn, regional.outputs.arn);
+    const found = await evaluatePolicies("prod", planOf(r), [wafOnPublicEndpoints]);
+    assert.deepEqual(found, []);
   });
 
   it("refuses a stack without a certificate and without fleet:originSecret, before any resource", async () => {

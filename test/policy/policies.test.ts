@@ -89,6 +89,7 @@ function goodJobs(): PlanResource[] {
     }),
     ...hardenedBucket("results"),
     res("aws:cloudfront/distribution:Distribution", "results", {
+      webAclId: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/fleet-edge/a1b2c3d4",
       defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
       orderedCacheBehaviors: [{ pathPattern: "/r/*", viewerProtocolPolicy: "https-only" }],
       origins: [
@@ -129,6 +130,25 @@ describe("policy pack (offline)", function () {
 
   it("passes well-configured jobs resources (queue + DLQ, table, results bucket, CDN)", async () => {
     assert.deepEqual(names(await evaluatePolicies("prod", goodJobs(), ALL_POLICIES)), []);
+  });
+
+  it("passes the builder's AWS managed policies (Image Builder requires them) but no fleet role's", async () => {
+    const plan = plans.get("prod")!;
+    const attached = plan
+      .filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      .map((r) => String(r.inputs.policyArn).split("/").pop())
+      .sort();
+    assert.deepEqual(attached, [
+      "AmazonSSMManagedInstanceCore",
+      "EC2ImageBuilderLifecycleExecutionPolicy",
+      "EC2InstanceProfileForImageBuilder",
+    ]);
+    assert.deepEqual(names(await evaluatePolicies("prod", plan, ALL_POLICIES)), []);
+  });
+
+  it("holds WAF to prod: dev's plan is excepted, and the same plan as prod's would be a violation", async () => {
+    assert.deepEqual(names(await evaluatePolicies("dev", plans.get("dev")!, ALL_POLICIES)), []);
+    await fires("waf-on-public-endpoints", plans.get("dev")!, "prod");
   });
 
   it("names every exception's reason, and dev's ALB is one (prod's would be a violation)", async () => {
@@ -173,6 +193,28 @@ describe("policy pack (offline)", function () {
   const LISTENER = "aws:lb/listener:Listener";
   const LB = "aws:lb/loadBalancer:LoadBalancer";
   const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+  /** The whole prod plan with one resource replaced (`change`d), removed (`null`), or resources added. */
+  function prodWith(
+    type: string,
+    name: string,
+    change: ((inputs: Record<string, any>) => void) | null,
+    extra: PlanResource[] = [],
+  ): PlanResource[] {
+    const plan = plans.get("prod")!;
+    assert.ok(
+      plan.some((x) => x.type === type && x.name === name),
+      `${type}::${name} in prod`,
+    );
+    return [
+      ...plan.flatMap((x) =>
+        x.type !== type || x.name !== name ? [x] : change === null ? [] : [mutate("prod", type, change, name)],
+      ),
+      ...extra,
+    ];
+  }
+  const webRoleName = () =>
+    plans.get("prod")!.find((x) => x.type === "aws:iam/role:Role" && x.name === "fleet-instance")!.outputs!.name;
+
   const broken: Array<[string, string, () => PlanResource[] | Promise<PlanResource[]>, RegExp?]> = [
     [
       "autoscaling-elb-health-check",
@@ -452,6 +494,69 @@ describe("policy pack (offline)", function () {
       /originAccessControlId/,
     ],
   ];
+
+  broken.push(
+    [
+      "iam-service-trust-conditions",
+      "Image Builder's lifecycle role trusting the service for any account",
+      () => [
+        mutate(
+          "prod",
+          "aws:iam/role:Role",
+          (i) => {
+            const doc = JSON.parse(i.assumeRolePolicy);
+            delete doc.Statement[0].Condition;
+            i.assumeRolePolicy = JSON.stringify(doc);
+          },
+          "fleet-lifecycle",
+        ),
+      ],
+      /trusts imagebuilder\.amazonaws\.com without aws:SourceAccount and aws:SourceArn/,
+    ],
+    [
+      "iam-service-trust-conditions",
+      "a Step Functions role with aws:SourceAccount only",
+      () => [
+        res("aws:iam/role:Role", "sfn", {
+          assumeRolePolicy: JSON.stringify({
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: ["states.amazonaws.com"] },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+              },
+            ],
+          }),
+        }),
+      ],
+      /without aws:SourceArn/,
+    ],
+    [
+      "iam-fleet-roles-no-aws-managed-policies",
+      "AmazonSSMManagedInstanceCore back on the web fleet's role",
+      () =>
+        prodWith("aws:iam/role:Role", "fleet-instance", () => {}, [
+          res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "fleet-instance-ssm", {
+            role: webRoleName(),
+            policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+          }),
+        ]),
+      /AmazonSSMManagedInstanceCore to a fleet instance role/,
+    ],
+    [
+      "waf-on-public-endpoints",
+      "prod's API distribution without the web ACL",
+      () => prodWith("aws:cloudfront/distribution:Distribution", "fleet-api", (i) => delete i.webAclId),
+      /distribution fleet-api has no WAF web ACL/,
+    ],
+    [
+      "waf-on-public-endpoints",
+      "an internet-facing ALB that is no distribution's origin and has no web ACL",
+      () => prodWith("aws:cloudfront/distribution:Distribution", "fleet-api", null),
+      /load balancer fleet-alb is neither a distribution's origin nor associated/,
+    ],
+  );
 
   for (const [policy, what, plan, message] of broken) {
     it(`${policy} fires on ${what}`, async () => {

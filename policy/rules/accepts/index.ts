@@ -16,6 +16,7 @@ import { SQS_RULES } from "./sqs";
 import { SSM_RULES } from "./ssm";
 import { STORAGE_ACCEPTS_RULES } from "./storage";
 import { TAG_RULES } from "./tags";
+import { WAF_ACCEPTS_RULES } from "./waf";
 
 export const AWS_ACCEPTS_POLICIES: AcceptsRule[] = [
   ...EC2_RULES,
@@ -30,5 +31,6 @@ export const AWS_ACCEPTS_POLICIES: AcceptsRule[] = [
   ...SFN_RULES,
   ...STORAGE_ACCEPTS_RULES,
   ...KMS_RULES,
+  ...WAF_ACCEPTS_RULES,
   ...TAG_RULES,
 ];

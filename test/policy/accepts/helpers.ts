@@ -71,6 +71,7 @@ export const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   scheduler: "aws:scheduler/schedule:Schedule",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
   bucket: "aws:s3/bucket:Bucket",
   lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   table: "aws:dynamodb/table:Table",

@@ -13,7 +13,8 @@ import * as sfn from "./sfn";
 import * as storage from "./storage";
 import * as tags from "./tags";
 import * as kms from "./kms";
+import * as waf from "./waf";
 
-const AREAS = [ec2, elb, autoscaling, imagebuilder, iam, sqs, cloudwatch, scheduler, ssm, sfn, storage, tags, kms];
+const AREAS = [ec2, elb, autoscaling, imagebuilder, iam, sqs, cloudwatch, scheduler, ssm, sfn, storage, tags, kms, waf];
 export const BROKEN: Case[] = AREAS.flatMap((a) => a.BROKEN);
 export const AT_THE_LIMIT: Case[] = AREAS.flatMap((a) => a.AT_THE_LIMIT);
