@@ -202,6 +202,7 @@ const workers = new WorkerFleet("fleet-worker", {
   imageId: image.lastGoodAmiId,
   userData: userData("worker"),
   jobs: jobArns,
+  purchase: config.jobs.purchase,
   // As the web fleet: the first image, and the log group its agent writes to.
   dependsOn: [image.image, logs.logGroup],
   tags,
@@ -275,6 +276,7 @@ const release = new Release("fleet", {
       alarmNames: RELEASE_GATES.worker.map((k) => observability.alarmNames[k]!),
       refreshPreferences: WORKER_REFRESH_PREFERENCES,
       maxSize: config.jobs.workerMaxSize,
+      purchase: config.jobs.purchase,
     },
   ],
   timing: { canaryBakeS: bakeS, bakeTimeS: bakeS },

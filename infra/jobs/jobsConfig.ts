@@ -14,6 +14,7 @@ import {
   resultExpireDays,
 } from "../../service/jobs/timing";
 import { FleetConfigError, type ConfigLookup } from "../shared/configError";
+import { instanceTypesProblems, spotInstanceTypes, type WorkerPurchase } from "./spotPolicy";
 
 /** Every key this module reads, for the unknown-key check. */
 export const JOBS_CONFIG_KEYS = [
@@ -27,6 +28,9 @@ export const JOBS_CONFIG_KEYS = [
   "jobsMaxAttempts",
   "jobsRetentionDays",
   "resultsExpireDays",
+  "workerInstanceTypes",
+  "workerOnDemandBase",
+  "workerOnDemandPercent",
 ] as const;
 
 export interface JobsConfig {
@@ -52,6 +56,8 @@ export interface JobsConfig {
   resultsExpireDays: number;
   /** Visible messages per in-service worker that the scaling policy holds (derived). */
   backlogPerInstanceTarget: number;
+  /** How the worker group buys instances: Spot through a mixed instances policy (infra/jobs/spotPolicy.ts). */
+  purchase: WorkerPurchase;
 }
 
 export const JOBS_DEFAULTS = {
@@ -232,5 +238,41 @@ export function parseJobsConfig(
       jobSeconds,
       jobsPerInstance: workerConcurrency,
     }),
+    purchase: parseWorkerPurchase(get, workerInstanceType, workerMaxSize, base),
   };
+}
+
+/**
+ * `fleet:workerInstanceTypes` (comma-separated; default: spotInstanceTypes of the worker type),
+ * `fleet:workerOnDemandBase` (default 0) and `fleet:workerOnDemandPercent` (default 0: all Spot above the base;
+ * 100 buys every worker On-Demand).
+ */
+function parseWorkerPurchase(
+  get: ConfigLookup,
+  workerInstanceType: string,
+  workerMaxSize: number,
+  base: { architecture: string; architectureOf: (t: string) => string | undefined },
+): WorkerPurchase {
+  const typesRaw = get("workerInstanceTypes");
+  const instanceTypes =
+    typesRaw === undefined || typesRaw.trim() === ""
+      ? spotInstanceTypes(workerInstanceType)
+      : typesRaw.split(",").map((t) => t.trim());
+  const notTypes = instanceTypes.filter((t) => base.architectureOf(t) !== base.architecture);
+  const problems = [
+    ...(notTypes.length > 0 ? [`${notTypes.join(", ")}: not ${base.architecture} EC2 instance types`] : []),
+    ...instanceTypesProblems(instanceTypes, workerInstanceType, vcpusOf),
+  ];
+  if (problems.length > 0) {
+    throw new FleetConfigError(
+      "workerInstanceTypes",
+      typesRaw,
+      problems.join("; "),
+      `list 1 to 40 distinct ${base.architecture} types with the vCPUs of fleet:workerInstanceType (${workerInstanceType}), ` +
+        `e.g. "${spotInstanceTypes(workerInstanceType).join(",")}", or remove the key`,
+    );
+  }
+  const onDemandBase = wholeNumber(get, "workerOnDemandBase", 0, 0, workerMaxSize);
+  const onDemandPercentAboveBase = wholeNumber(get, "workerOnDemandPercent", 0, 0, 100);
+  return { instanceTypes, onDemandBase, onDemandPercentAboveBase };
 }
