@@ -215,10 +215,18 @@ export async function fleetWorkerProcessHooks(
     onStopped: async () => {
       if (terminating) await watching;
       else if (spotDrained) {
+        // A stop asked for meanwhile (systemd, an operator) ends the wait: the process exits as asked.
         const waited = new AbortController();
+        let signalled = false;
+        const onSignal = () => {
+          signalled = true;
+          waited.abort();
+        };
+        process.once("SIGTERM", onSignal);
         await Promise.race([watching, pause(overrides.awaitTerminationMs ?? SPOT_AWAIT_TERMINATION_MS, waited.signal)]);
+        process.off("SIGTERM", onSignal);
         waited.abort();
-        if (!completed) {
+        if (!completed && !signalled) {
           exitCode = SPOT_RESTART_EXIT_CODE;
           log.warn({ exitCode }, "the Spot notice led to no termination: exiting for systemd to restart the worker");
         }

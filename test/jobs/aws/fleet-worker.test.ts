@@ -13,7 +13,7 @@ import { AwsJobBackend } from "../../../service/jobs/aws/backend";
 import { loadAwsJobsConfig } from "../../../service/jobs/aws/config";
 import { expectedSum } from "../../../service/sum";
 import { JOB_LOG } from "../../../service/jobs/worker";
-import { startFleet } from "../../service/fleet-process";
+import { startFleet, type FleetProcess } from "../../service/fleet-process";
 import { startFakeAws, type FakeAws } from "./fake-aws";
 
 describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scaling fakes)", function () {
@@ -72,7 +72,8 @@ describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scalin
     }
   });
 
-  it("on a Spot interruption mid-job hands the job back uncounted; another worker completes it exactly once", async () => {
+  it("on a Spot interruption mid-job hands the job back uncounted; another worker completes it exactly once", async function () {
+    this.timeout(150_000); // two compiled workers, two 5 s IMDS polls and the job itself on a shared CI machine
     fake.lifecycleState = "InService";
     fake.calls.length = 0;
     const resources = await emulators.resources({ maxAttempts: 3 });
@@ -85,15 +86,22 @@ describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scalin
       AWS_ENDPOINT_URL_AUTO_SCALING: fake.url,
     };
     const client = new AwsJobBackend({ config: loadAwsJobsConfig(base), maxAttempts: 3 });
+    // Killed at the end whatever happened: a worker left waiting for its termination would hold mocha open.
+    const started: FleetProcess[] = [];
+    const start = async (env: Record<string, string>) => {
+      const p = await startFleet(env, false);
+      started.push(p);
+      return p;
+    };
     try {
-      const spot = await startFleet(spotEnv, false);
+      const spot = await start(spotEnv);
       await spot.waitFor((line) => line.msg === "job worker ready", 30_000);
-      // ~5 s of work (1e9 additions a second): far longer than the second the notice below leaves.
-      const n = 5_000_000_000;
+      // ~3 s of work (1e9 additions a second): far longer than the second the notice below leaves.
+      const n = 3_000_000_000;
       const { job } = await client.enqueue({ kind: "sum", input: { n } });
       await spot.waitFor((line) => line.msg === JOB_LOG.started && line.jobId === job.id, 30_000);
       // The other worker starts now: the job can only reach it through the hand-back.
-      const other = await startFleet(base, false);
+      const other = await start(base);
       await other.waitFor((line) => line.msg === "job worker ready", 30_000);
       // EC2's notice, its time 21 s out: 21 − 20 s of margin leaves the running job one second.
       fake.spotAction = JSON.stringify({ action: "terminate", time: new Date(Date.now() + 21_000).toISOString() });
@@ -124,6 +132,7 @@ describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scalin
       assert.equal(await other.exited, 0, other.stderr());
     } finally {
       fake.spotAction = undefined;
+      for (const p of started) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill("SIGKILL");
       await client.close();
     }
   });

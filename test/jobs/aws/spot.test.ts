@@ -151,6 +151,28 @@ describe("Spot notices: the fleet worker's hooks (IMDSv2 and Auto Scaling fakes)
     assert.ok(!fake.calls.some((c) => c.Action === "CompleteLifecycleAction"));
   });
 
+  it("a stop asked for while it waits for the termination ends the wait, exit 0", async () => {
+    const hooks = await hooksFor(60_000);
+    const r = recorder();
+    fake.rebalance = JSON.stringify({ noticeTime: new Date().toISOString() });
+    hooks.onStart!(r.drain);
+    while (r.drains.length === 0) await sleep(10);
+    // A listener of the test's own, so the test process is not stopped by the signal it sends itself.
+    const keep = () => {};
+    process.on("SIGTERM", keep);
+    try {
+      const stopped = hooks.onStopped!();
+      await sleep(50);
+      process.kill(process.pid, "SIGTERM");
+      const startedMs = Date.now();
+      await stopped;
+      assert.ok(Date.now() - startedMs < 5_000, "not the minute's wait");
+      assert.equal(hooks.exitCode!(), 0);
+    } finally {
+      process.off("SIGTERM", keep);
+    }
+  });
+
   it("a restarted worker ignores the recommendation it already waited out", async () => {
     fake.rebalance = JSON.stringify({ noticeTime: new Date(Date.now() - 1_000).toISOString() });
     const hooks = await hooksFor(500);
