@@ -199,16 +199,19 @@ export async function fleetWorkerProcessHooks(
           },
           (err: unknown) => log.warn({ err }, "termination watch failed"),
         );
-      void hooks.watchSpot().then((signal) => {
-        if (!signal) return;
-        spotDrained = true;
-        const timeoutMs = spotDrainBudgetMs(signal, Date.now());
-        log.warn(
-          { signal, drainTimeoutMs: timeoutMs },
-          "Spot notice: finishing what fits in the notice, handing back the rest",
-        );
-        return drain(`Spot ${signal.kind}`, { timeoutMs, atDeadline: "handBack" });
-      });
+      void hooks
+        .watchSpot()
+        .then((signal) => {
+          if (!signal) return;
+          spotDrained = true;
+          const timeoutMs = spotDrainBudgetMs(signal, Date.now());
+          log.warn(
+            { signal, drainTimeoutMs: timeoutMs },
+            "Spot notice: finishing what fits in the notice, handing back the rest",
+          );
+          return drain(`Spot ${signal.kind}`, { timeoutMs, atDeadline: "handBack" });
+        })
+        .catch((err: unknown) => log.warn({ err }, "Spot drain failed; the jobs' leases will expire"));
     },
     // After a termination drain the process must not exit before the lifecycle action is completed; after a
     // Spot drain it waits (bounded) for Auto Scaling to take the instance, completing the hook once pending.
