@@ -123,12 +123,3 @@ export function mixedInstancesPolicyApi(
     InstancesDistribution: instancesDistribution(p),
   };
 }
-
-/** Instances On-Demand and on Spot at a capacity of `instances`: the base first, then the percentage of the rest. */
-export function purchaseSplit(p: WorkerPurchase, instances: number): { onDemand: number; spot: number } {
-  const base = Math.min(p.onDemandBase, instances);
-  const above = instances - base;
-  // Rounded up: a cost estimate from this never understates the On-Demand share.
-  const onDemandAbove = Math.ceil((above * p.onDemandPercentAboveBase) / 100);
-  return { onDemand: base + onDemandAbove, spot: above - onDemandAbove };
-}

@@ -1,7 +1,7 @@
 /**
  * The worker group's purchase plan (infra/jobs/spotPolicy.ts) and its stack keys (`fleet:workerInstanceTypes`,
  * `fleet:workerOnDemandBase`, `fleet:workerOnDemandPercent`): which types the group may buy, what AWS would
- * refuse, and the split of a capacity between On-Demand and Spot.
+ * refuse, and the policy in the API's own names (what the release sends).
  */
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
@@ -12,7 +12,6 @@ import {
   instanceTypesProblems,
   MAX_INSTANCE_TYPES,
   mixedInstancesPolicyApi,
-  purchaseSplit,
   spotInstanceTypes,
 } from "../../infra/jobs/spotPolicy";
 
@@ -110,7 +109,7 @@ describe("worker Spot: stack keys", () => {
   }
 });
 
-describe("worker Spot: the policy and its split", () => {
+describe("worker Spot: the policy", () => {
   const p = { instanceTypes: ["c7i.large", "c6i.large"], onDemandBase: 1, onDemandPercentAboveBase: 20 };
 
   it("writes the API's MixedInstancesPolicy with AWS's accepted values", () => {
@@ -133,16 +132,5 @@ describe("worker Spot: the policy and its split", () => {
       ),
     );
     assert.ok(["prioritized", "lowest-price"].includes(d.OnDemandAllocationStrategy));
-  });
-
-  it("splits a capacity: the base first, then the percentage of the rest (by hand)", () => {
-    // 1 base; 9 above, 20 % of 9 = 1.8, rounded up to 2: 3 On-Demand, 7 Spot.
-    assert.deepEqual(purchaseSplit(p, 10), { onDemand: 3, spot: 7 });
-    assert.deepEqual(purchaseSplit(p, 1), { onDemand: 1, spot: 0 }, "the base alone");
-    assert.deepEqual(purchaseSplit(p, 0), { onDemand: 0, spot: 0 });
-    assert.deepEqual(purchaseSplit({ ...p, onDemandBase: 0, onDemandPercentAboveBase: 0 }, 4), {
-      onDemand: 0,
-      spot: 4,
-    });
   });
 });
