@@ -263,6 +263,7 @@ const workers = new WorkerFleet("fleet-worker", {
   userData: userData("worker"),
   jobs: jobArns,
   instancePolicy,
+  purchase: config.jobs.purchase,
   // As the web fleet: the first image, and the log group its agent writes to.
   dependsOn: [image.image, logs.logGroup],
   tags,
@@ -336,6 +337,7 @@ const release = new Release("fleet", {
       alarmNames: RELEASE_GATES.worker.map((k) => observability.alarmNames[k]!),
       refreshPreferences: WORKER_REFRESH_PREFERENCES,
       maxSize: config.jobs.workerMaxSize,
+      purchase: config.jobs.purchase,
     },
   ],
   timing: { canaryBakeS: bakeS, bakeTimeS: bakeS },

@@ -1,6 +1,6 @@
 /**
  * npm run capacity -- --jobs-per-minute N --job-seconds S --max-wait-seconds W [--jobs-per-instance N]
- *                     [--target-utilisation P] [--stack dev]
+ *                     [--target-utilisation P] [--spot-interruption-percent P] [--stack dev]
  *
  * The jobs mode of `npm run capacity`: sizes the worker fleet from the job arrival rate and the job time
  * (scripts/capacity-math.ts planJobCapacity) and prints the arithmetic and the stack config lines.
@@ -17,6 +17,9 @@ export const JOBS_USAGE = `       npm run capacity -- --jobs-per-minute N --job-
   --jobs-per-instance N jobs one worker instance runs at once, WORKER_CONCURRENCY (default: --instance-vcpus)
   --instance-vcpus N    vCPUs of the worker instance type (default 2)
   --target-utilisation P  share of worker slots busy at the peak, percent 1..100 (default 70)
+  --spot-interruption-percent P  Spot instances interrupted per month, percent 0..100 (the Spot Instance
+                        Advisor's frequency of interruption): adds the work redone and the slots missing
+                        until a replacement runs
   --stack NAME          Pulumi stack for the config lines (default dev)`;
 
 /** The flags that select jobs mode. */
@@ -44,6 +47,7 @@ export function parseJobsCapacityArgs(argv: string[]): JobsCapacityArgs {
         "jobs-per-instance": { type: "string" },
         "instance-vcpus": { type: "string" },
         "target-utilisation": { type: "string" },
+        "spot-interruption-percent": { type: "string" },
         stack: { type: "string" },
       },
     }) as { values: Record<string, string | undefined> });
@@ -79,11 +83,28 @@ export function parseJobsCapacityArgs(argv: string[]): JobsCapacityArgs {
   const instanceVcpus = num("instance-vcpus", "2", { integer: true, max: 448 }) ?? 2;
   const jobsPerInstance = num("jobs-per-instance", "2", { integer: true, max: 1024 }) ?? instanceVcpus;
   const targetUtilisationPercent = num("target-utilisation", "70", { max: 100 }) ?? 70;
+  // 0 is a valid rate (num's ranges start above their min).
+  const spotText = values["spot-interruption-percent"];
+  const spotInterruptionPercent = spotText === undefined ? undefined : Number(spotText);
+  if (spotText !== undefined && !(/^\d+(\.\d+)?$/.test(spotText) && spotInterruptionPercent! <= 100)) {
+    throw new UsageError(
+      `--spot-interruption-percent must be a number from 0 to 100 (percent of Spot instances interrupted a month), ` +
+        `e.g. --spot-interruption-percent 10; got "${spotText}"`,
+    );
+  }
   const stack = values.stack ?? "dev";
   if (!/^[\w.\-/]+$/.test(stack)) {
     throw new UsageError(`--stack must be a Pulumi stack name, e.g. --stack prod; got "${stack}"`);
   }
-  return { jobsPerMinute, jobSeconds, maxWaitSeconds, jobsPerInstance, targetUtilisationPercent, stack };
+  return {
+    jobsPerMinute,
+    jobSeconds,
+    maxWaitSeconds,
+    jobsPerInstance,
+    targetUtilisationPercent,
+    ...(spotInterruptionPercent !== undefined ? { spotInterruptionPercent } : {}),
+    stack,
+  };
 }
 
 /** The jobs-mode report, as lines. */
@@ -91,7 +112,10 @@ export function jobsCapacityReport(args: JobsCapacityArgs): string[] {
   const plan = planJobCapacity(args);
   return [
     `jobs: ${args.jobsPerMinute} jobs/min at the peak, ${args.jobSeconds} s each, at most ${args.maxWaitSeconds} s ` +
-      `in the queue, ${args.jobsPerInstance} jobs per instance, utilisation target ${args.targetUtilisationPercent} %`,
+      `in the queue, ${args.jobsPerInstance} jobs per instance, utilisation target ${args.targetUtilisationPercent} %` +
+      (args.spotInterruptionPercent !== undefined
+        ? `, Spot interrupting ${args.spotInterruptionPercent} % of instances a month`
+        : ""),
     "",
     ...plan.steps.map((step) => `  ${step}`),
     "",

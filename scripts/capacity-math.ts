@@ -181,6 +181,12 @@ export function requestsPerTargetPerMinute(perInstanceRps: number, targetCpuPerc
 export const WORKER_COLD_START_S = 180;
 
 export interface JobCapacityInput {
+  /**
+   * Percent of Spot instances interrupted per month (the Spot Instance Advisor's "frequency of
+   * interruption", https://aws.amazon.com/ec2/spot/instance-advisor/: <5, 5-10, 10-15, 15-20, >20). Absent:
+   * no Spot overhead counted.
+   */
+  spotInterruptionPercent?: number;
   jobsPerMinute: number;
   jobSeconds: number;
   maxWaitSeconds: number;
@@ -191,6 +197,8 @@ export interface JobCapacityInput {
 }
 
 export interface JobCapacityPlan {
+  /** Slots busy on average with the Spot overhead (work redone, slots missing until a replacement runs). */
+  spotExtraSlots: number;
   busySlots: number;
   at100: number;
   atTarget: number;
@@ -199,6 +207,50 @@ export interface JobCapacityPlan {
   workerMaxSize: number;
   steps: string[];
   notes: string[];
+}
+
+/** Seconds a running job may go on after a Spot notice (service/jobs/aws/spot.ts: 120 s notice − 20 s margin). */
+export const SPOT_DRAIN_BUDGET_S = 100;
+/**
+ * Seconds an interrupted instance's slots are missing: a replacement's launch, boot and first receive
+ * (infra/jobs/workerFleet.ts WORKER_WARMUP_S). An upper bound: Capacity Rebalancing often launches it first.
+ */
+export const SPOT_RELAUNCH_S = 120;
+const SECONDS_PER_MONTH = 730 * 3600;
+
+/**
+ * What Spot interruptions cost in worker slots, on average. Per interruption, in slot-seconds:
+ *  - redone: a job longer than the drain budget B is handed back unless it was within B of its end; its
+ *    elapsed time is uniform over [0, S], so a busy slot loses (S − B)² / 2S on average (nothing if S ≤ B);
+ *    u of the instance's n slots are busy;
+ *  - missing: the instance's n slots until its replacement runs, SPOT_RELAUNCH_S.
+ * Interruptions reach each Spot instance at p / 100 per month.
+ */
+export function spotOverhead(a: {
+  interruptionPercent: number;
+  spotInstances: number;
+  jobsPerInstance: number;
+  jobSeconds: number;
+  utilisation: number;
+}): {
+  perInterruptionSlotS: number;
+  redoneSlotS: number;
+  missingSlotS: number;
+  interruptionsPerHour: number;
+  extraSlots: number;
+} {
+  const over = Math.max(0, a.jobSeconds - SPOT_DRAIN_BUDGET_S);
+  const redoneSlotS = a.jobsPerInstance * a.utilisation * ((over * over) / (2 * a.jobSeconds));
+  const missingSlotS = a.jobsPerInstance * SPOT_RELAUNCH_S;
+  const perInterruptionSlotS = redoneSlotS + missingSlotS;
+  const perSecond = (a.spotInstances * a.interruptionPercent) / 100 / SECONDS_PER_MONTH;
+  return {
+    perInterruptionSlotS,
+    redoneSlotS,
+    missingSlotS,
+    interruptionsPerHour: perSecond * 3600,
+    extraSlots: perSecond * perInterruptionSlotS,
+  };
 }
 
 export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
@@ -211,10 +263,26 @@ export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
   if (!(targetUtilisationPercent >= 1 && targetUtilisationPercent <= 100)) {
     throw new RangeError(`target utilisation must be a percentage from 1 to 100, got ${targetUtilisationPercent}`);
   }
+  const spotPercent = input.spotInterruptionPercent;
+  if (spotPercent !== undefined && !(spotPercent >= 0 && spotPercent <= 100)) {
+    throw new RangeError(`the Spot interruption rate must be a percentage from 0 to 100 a month, got ${spotPercent}`);
+  }
   const f = (x: number): string => String(Math.round(x * 100) / 100);
   const target = targetUtilisationPercent / 100;
   const rate = jobsPerMinute / 60;
-  const busy = busySlots({ jobsPerMinute, jobSeconds });
+  const plain = busySlots({ jobsPerMinute, jobSeconds });
+  // Every worker counted as Spot (dev's policy: no On-Demand base): the overhead is an upper bound.
+  const spot =
+    spotPercent === undefined
+      ? undefined
+      : spotOverhead({
+          interruptionPercent: spotPercent,
+          spotInstances: Math.max(1, ceilDiv(plain, jobsPerInstance * target)),
+          jobsPerInstance,
+          jobSeconds,
+          utilisation: target,
+        });
+  const busy = plain + (spot?.extraSlots ?? 0);
   const at100 = Math.max(1, ceilDiv(busy, jobsPerInstance));
   const atTarget = Math.max(1, ceilDiv(busy, jobsPerInstance * target));
   const backlogPerInstance = backlogPerInstanceTarget({ maxWaitSeconds, jobSeconds, jobsPerInstance });
@@ -222,7 +290,10 @@ export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
   const workerMaxSize = atTarget;
   const steps = [
     `arrival rate     λ = ${f(jobsPerMinute)} jobs/min / 60 = ${f(rate)} jobs/s`,
-    `busy slots       L = λ × job time = ${f(rate)} × ${f(jobSeconds)} s = ${f(busy)} (Little's law: slots busy on average)`,
+    `busy slots       L = λ × job time = ${f(rate)} × ${f(jobSeconds)} s = ${f(plain)} (Little's law: slots busy on average)`,
+    ...(spot === undefined
+      ? []
+      : spotSteps(spot, spotPercent!, { jobsPerInstance, jobSeconds, target, plain, busy }, f)),
     `at 100 %         ⌈${f(busy)} / ${jobsPerInstance} jobs per instance⌉ = ${at100} instance(s)`,
     `at the target    ⌈${f(busy)} / (${jobsPerInstance} × ${f(target)})⌉ = ⌈${f(busy / (jobsPerInstance * target))}⌉ = ${atTarget} instance(s)`,
     `backlog target   max wait × jobs per instance / job time = ${f(maxWaitSeconds)} × ${jobsPerInstance} / ${f(jobSeconds)}` +
@@ -249,7 +320,38 @@ export function planJobCapacity(input: JobCapacityInput): JobCapacityPlan {
   if (busy < 1) {
     notes.push(`less than one slot busy on average: the fleet idles most of the time; min 0 saves what it costs.`);
   }
-  return { busySlots: busy, at100, atTarget, backlogPerInstance, workerMinSize, workerMaxSize, steps, notes };
+  return {
+    busySlots: busy,
+    spotExtraSlots: spot?.extraSlots ?? 0,
+    at100,
+    atTarget,
+    backlogPerInstance,
+    workerMinSize,
+    workerMaxSize,
+    steps,
+    notes,
+  };
+}
+
+/** The Spot lines of the arithmetic: each term of spotOverhead with its numbers. */
+function spotSteps(
+  spot: ReturnType<typeof spotOverhead>,
+  percent: number,
+  a: { jobsPerInstance: number; jobSeconds: number; target: number; plain: number; busy: number },
+  f: (x: number) => string,
+): string[] {
+  const over = Math.max(0, a.jobSeconds - SPOT_DRAIN_BUDGET_S);
+  return [
+    `spot, redone     a job of ${f(a.jobSeconds)} s past the ${SPOT_DRAIN_BUDGET_S} s the notice leaves is handed back and run again: ` +
+      (over === 0
+        ? `none (every job finishes within the notice)`
+        : `${a.jobsPerInstance} slots × ${f(a.target)} busy × (${f(a.jobSeconds)} − ${SPOT_DRAIN_BUDGET_S})² / (2 × ${f(a.jobSeconds)}) = ${f(spot.redoneSlotS)} slot-s`) +
+      ` per interruption`,
+    `spot, missing    ${a.jobsPerInstance} slots × ${SPOT_RELAUNCH_S} s until a replacement runs = ${f(spot.missingSlotS)} slot-s per interruption`,
+    `spot, rate       ${f(percent)} % of Spot instances a month: ${spot.interruptionsPerHour.toPrecision(3)} interruptions an hour across the fleet`,
+    `spot, extra      ${spot.interruptionsPerHour.toPrecision(3)} / 3600 s × ${f(spot.perInterruptionSlotS)} slot-s = ` +
+      `${spot.extraSlots.toPrecision(3)} slots; L with Spot = ${f(a.plain)} + ${spot.extraSlots.toPrecision(3)} = ${f(a.busy)}`,
+  ];
 }
 
 /** The `pulumi config set` lines of the worker fleet (infra/jobs/jobsConfig.ts reads these keys). */

@@ -141,10 +141,11 @@ export function formatReport(r: CostReport): string {
     `  ${"total".padEnd(width)}  ${usd(r.totalUsd).padStart(10)}${r.unpriced.length ? `  + unpriced: ${r.unpriced.join(", ")}` : ""}`,
     "",
     night,
-    `Spot for all the worker group at a ${Math.round(r.spotDiscount * 100)} % discount would save ${usd(r.spotSavingsUsd)} a month against on-demand` +
-      (r.workerSpotShare > 0
-        ? ` (its mixed instances policy already buys ${Math.round(r.workerSpotShare * 100)} % of its hours on Spot, priced so above)`
-        : ""),
+    r.workerSpotShare > 0
+      ? `Spot: the worker group's mixed instances policy buys ${Math.round(r.workerSpotShare * 100)} % of its hours on Spot, ` +
+        `saving ${usd(r.planSpotSavingsUsd)} a month at a ${Math.round(r.spotDiscount * 100)} % discount (priced so above; ` +
+        `all-Spot would save ${usd(r.spotSavingsUsd)} against on-demand)`
+      : `Spot: the worker group buys on-demand; all-Spot at a ${Math.round(r.spotDiscount * 100)} % discount would save ${usd(r.spotSavingsUsd)} a month`,
     "assumptions: see --help and docs/cost.md; a price with no source here is left out, never guessed",
   ].join("\n");
 }

@@ -15,6 +15,7 @@ import {
 } from "../../service/jobs/timing";
 import { parseSchedules, ScheduleConfigError, type JobSchedule } from "../../service/jobs/schedules";
 import { FleetConfigError, type ConfigLookup } from "../shared/configError";
+import { instanceTypesProblems, spotInstanceTypes, type WorkerPurchase } from "./spotPolicy";
 
 /** Every key this module reads, for the unknown-key check. */
 export const JOBS_CONFIG_KEYS = [
@@ -29,6 +30,9 @@ export const JOBS_CONFIG_KEYS = [
   "jobsRetentionDays",
   "resultsExpireDays",
   "jobSchedules",
+  "workerInstanceTypes",
+  "workerOnDemandBase",
+  "workerOnDemandPercent",
 ] as const;
 
 export interface JobsConfig {
@@ -56,6 +60,8 @@ export interface JobsConfig {
   backlogPerInstanceTarget: number;
   /** `fleet:jobSchedules`: periodic jobs, run by EventBridge Scheduler (infra/jobs/jobSchedules.ts). */
   schedules: JobSchedule[];
+  /** How the worker group buys instances: Spot through a mixed instances policy (infra/jobs/spotPolicy.ts). */
+  purchase: WorkerPurchase;
 }
 
 export const JOBS_DEFAULTS = {
@@ -238,6 +244,7 @@ export function parseJobsConfig(
       jobsPerInstance: workerConcurrency,
     }),
     schedules,
+    purchase: parseWorkerPurchase(get, workerInstanceType, workerMaxSize, base),
   };
 }
 
@@ -272,4 +279,39 @@ function jobSchedules(get: ConfigLookup): JobSchedule[] {
       `correct ${err.where}${err.field ? `.${err.field}` : ""} (docs/jobs.md, "Periodic jobs")`,
     );
   }
+}
+
+/**
+ * `fleet:workerInstanceTypes` (comma-separated; default: spotInstanceTypes of the worker type),
+ * `fleet:workerOnDemandBase` (default 0) and `fleet:workerOnDemandPercent` (default 0: all Spot above the base;
+ * 100 buys every worker On-Demand).
+ */
+function parseWorkerPurchase(
+  get: ConfigLookup,
+  workerInstanceType: string,
+  workerMaxSize: number,
+  base: { architecture: string; architectureOf: (t: string) => string | undefined },
+): WorkerPurchase {
+  const typesRaw = get("workerInstanceTypes");
+  const instanceTypes =
+    typesRaw === undefined || typesRaw.trim() === ""
+      ? spotInstanceTypes(workerInstanceType)
+      : typesRaw.split(",").map((t) => t.trim());
+  const notTypes = instanceTypes.filter((t) => base.architectureOf(t) !== base.architecture);
+  const problems = [
+    ...(notTypes.length > 0 ? [`${notTypes.join(", ")}: not ${base.architecture} EC2 instance types`] : []),
+    ...instanceTypesProblems(instanceTypes, workerInstanceType, vcpusOf),
+  ];
+  if (problems.length > 0) {
+    throw new FleetConfigError(
+      "workerInstanceTypes",
+      typesRaw,
+      problems.join("; "),
+      `list 1 to 40 distinct ${base.architecture} types with the vCPUs of fleet:workerInstanceType (${workerInstanceType}), ` +
+        `e.g. "${spotInstanceTypes(workerInstanceType).join(",")}", or remove the key`,
+    );
+  }
+  const onDemandBase = wholeNumber(get, "workerOnDemandBase", 0, 0, workerMaxSize);
+  const onDemandPercentAboveBase = wholeNumber(get, "workerOnDemandPercent", 0, 0, 100);
+  return { instanceTypes, onDemandBase, onDemandPercentAboveBase };
 }

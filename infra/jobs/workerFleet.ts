@@ -5,7 +5,10 @@
  *  - a busy worker protects itself from scale-in (SetInstanceProtection on its own group);
  *  - a termination lifecycle hook holds a terminating instance until its drain completes the hook
  *    (infra/shared/userData.ts), or at the latest until the heartbeat timeout of service/jobs/timing.ts;
- *  - an instance refresh replaces protected instances too, through the same hook (see REFRESH_PREFERENCES).
+ *  - an instance refresh replaces protected instances too, through the same hook (see REFRESH_PREFERENCES);
+ *  - Spot (a mixed instances policy, infra/jobs/spotPolicy.ts): an interruption notice or a rebalance
+ *    recommendation drains the worker within the two-minute notice (service/jobs/aws/spot.ts); Capacity
+ *    Rebalancing's termination of an at-risk instance goes through the same hook.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
@@ -13,6 +16,7 @@ import { LIFECYCLE_HOOK_TIMEOUT_S } from "../../service/jobs/timing";
 import { autoScalingGroupArn, httpsEgress, launchGroup, type FleetBaseArgs } from "../shared/launchGroup";
 import { INSTANCE_REFRESH_PREFERENCES } from "../night/refresh";
 import { workerGroupPolicy, workerJobsPolicy, type JobsResourceArns } from "./jobsAccess";
+import type { WorkerPurchase } from "./spotPolicy";
 
 /** Fixed, so the user data and the IAM policy can name the group before it exists. */
 export function workerGroupName(stack: string): string {
@@ -49,6 +53,8 @@ export interface WorkerFleetArgs extends FleetBaseArgs {
   userData: pulumi.Input<string>;
   /** The jobs resources the worker's role may use. */
   jobs: pulumi.Input<JobsResourceArns>;
+  /** Spot through a mixed instances policy (infra/jobs/spotPolicy.ts); `instanceType` is its first type. */
+  purchase: WorkerPurchase;
 }
 
 export class WorkerFleet extends pulumi.ComponentResource {
@@ -99,6 +105,7 @@ export class WorkerFleet extends pulumi.ComponentResource {
         healthCheckGracePeriodS: WORKER_HEALTH_CHECK_GRACE_PERIOD_S,
         defaultInstanceWarmupS: WORKER_WARMUP_S,
         refreshPreferences: { ...WORKER_REFRESH_PREFERENCES },
+        purchase: args.purchase,
         ...(args.dependsOn !== undefined ? { dependsOn: args.dependsOn } : {}),
         tags,
       },

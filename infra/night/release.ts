@@ -45,6 +45,7 @@ import {
   type ReleaseTiming,
 } from "./releasePlan";
 import type { RefreshPreferences } from "./refresh";
+import type { WorkerPurchase } from "../jobs/spotPolicy";
 
 /** How often the state machine looks at a refresh (one state transition each: cheap, and fine-grained). */
 export const POLL_INTERVAL_S = 60;
@@ -66,6 +67,8 @@ export interface ReleaseGroupArgs {
   alarmNames: pulumi.Input<string>[];
   refreshPreferences: RefreshPreferences;
   maxSize: number;
+  /** The group's mixed instances policy, which every refresh's desired configuration must carry whole. */
+  purchase?: WorkerPurchase;
 }
 
 export interface ReleaseArgs {
@@ -283,6 +286,7 @@ export class Release extends pulumi.ComponentResource {
             preferences,
             revertPreferences: g.refreshPreferences,
             maxSize: g.maxSize,
+            ...(g.purchase !== undefined ? { purchase: g.purchase } : {}),
           };
         });
         return JSON.stringify(

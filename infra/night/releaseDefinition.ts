@@ -31,6 +31,7 @@ import {
   type SkipReason,
 } from "./releasePlan";
 import type { RefreshPreferences } from "./refresh";
+import { mixedInstancesPolicyApi, type WorkerPurchase } from "../jobs/spotPolicy";
 
 export interface ReleaseGroupParams {
   group: ReleaseGroup;
@@ -42,6 +43,8 @@ export interface ReleaseGroupParams {
   revertPreferences: RefreshPreferences;
   /** The group's max size: the canary's checkpoint is looked up by desired capacity 0..maxSize. */
   maxSize: number;
+  /** The group's mixed instances policy (the worker group's Spot), absent for a plain launch template. */
+  purchase?: WorkerPurchase;
 }
 
 export interface ReleaseDefinitionParams {
@@ -73,6 +76,25 @@ const FAILED_CALL = "Failed call";
 const catchAll = (next = FAILED_CALL) => [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: next }];
 /** Throttling and transient errors: a few spaced retries before a call counts as failed. */
 const RETRY_CALLS = [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }];
+
+/**
+ * StartInstanceRefresh's DesiredConfiguration onto the concrete version at `versionPath`. A successful
+ * refresh makes it the group's configuration, so a group with a mixed instances policy gets its whole policy
+ * (a bare LaunchTemplate would drop its Spot and its other types): infra/jobs/spotPolicy.ts.
+ */
+export function desiredConfiguration(g: ReleaseGroupParams, versionPath: string): State {
+  const version = { "Version.$": versionPath };
+  return g.purchase === undefined
+    ? { LaunchTemplate: { LaunchTemplateId: g.launchTemplateId, ...version } }
+    : { MixedInstancesPolicy: mixedInstancesPolicyApi(g.purchase, g.launchTemplateId, version) };
+}
+
+/** Where DescribeAutoScalingGroups puts the group's concrete template version. */
+function versionInDescription(g: ReleaseGroupParams): string {
+  return g.purchase === undefined
+    ? "$.AutoScalingGroups[0].LaunchTemplate.Version"
+    : "$.AutoScalingGroups[0].MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version";
+}
 
 function task(resource: string, parameters: State, extra: State): State {
   return { Type: "Task", Resource: resource, Parameters: parameters, Retry: RETRY_CALLS, ...extra };
@@ -282,7 +304,7 @@ function groupStates(p: ReleaseDefinitionParams, g: ReleaseGroupParams, next: st
         ResultSelector: {
           "desired.$": "$.AutoScalingGroups[0].DesiredCapacity",
           // The concrete version the group is on now: where it goes back if a later group fails.
-          "version.$": "$.AutoScalingGroups[0].LaunchTemplate.Version",
+          "version.$": versionInDescription(g),
         },
         ResultPath: `${at}.before`,
         Next: `${T}: canary`,
@@ -301,9 +323,7 @@ function groupStates(p: ReleaseDefinitionParams, g: ReleaseGroupParams, next: st
         {
           AutoScalingGroupName: g.asgName,
           Strategy: "Rolling",
-          DesiredConfiguration: {
-            LaunchTemplate: { LaunchTemplateId: g.launchTemplateId, "Version.$": `${at}.version.number` },
-          },
+          DesiredConfiguration: desiredConfiguration(g, `${at}.version.number`),
           Preferences: { ...g.preferences, "CheckpointPercentages.$": `${at}.canary.checkpoints` },
         },
         {
@@ -410,9 +430,7 @@ function revertStates(p: ReleaseDefinitionParams, g: ReleaseGroupParams, next: s
       {
         AutoScalingGroupName: g.asgName,
         Strategy: "Rolling",
-        DesiredConfiguration: {
-          LaunchTemplate: { LaunchTemplateId: g.launchTemplateId, "Version.$": `$.${g.group}.before.version` },
-        },
+        DesiredConfiguration: desiredConfiguration(g, `$.${g.group}.before.version`),
         Preferences: {
           ...(prefs.minHealthyPercentage !== undefined ? { MinHealthyPercentage: prefs.minHealthyPercentage } : {}),
           ...(prefs.maxHealthyPercentage !== undefined ? { MaxHealthyPercentage: prefs.maxHealthyPercentage } : {}),

@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { instanceRole } from "./instanceRole";
+import { instancesDistribution, type WorkerPurchase } from "../jobs/spotPolicy";
 
 export const ENABLED_METRICS = [
   "GroupMinSize",
@@ -101,6 +102,11 @@ export interface LaunchGroupArgs {
   refreshPreferences: aws.types.input.autoscaling.GroupInstanceRefreshPreferences;
   /** Resources that must exist before the group launches (the log group its agent writes to). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Buy through a mixed instances policy (several types, Spot above an On-Demand base, Capacity Rebalancing):
+   * infra/jobs/spotPolicy.ts. Absent: the launch template's one type, On-Demand (the web group).
+   */
+  purchase?: WorkerPurchase;
   tags: Record<string, string>;
 }
 
@@ -163,6 +169,9 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
     { parent, dependsOn: [...attachments, ...policies, ...(args.dependsOn ?? [])] },
   );
 
+  // A concrete version (never "$Latest"/"$Default"): AutoRollback needs one, and every launch (a daytime
+  // scale-out, dev's restore after the drain) uses exactly the version the last release put there.
+  const templateSpec = { id: template.id, version: template.latestVersion.apply((v) => String(v)) };
   const group = new aws.autoscaling.Group(
     `${name}-asg`,
     {
@@ -171,9 +180,14 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
       minSize: args.minSize,
       maxSize: args.maxSize,
       desiredCapacity: args.desiredCapacity,
-      // A concrete version (never "$Latest"/"$Default"): AutoRollback needs one, and every launch (a daytime
-      // scale-out, dev's restore after the drain) uses exactly the version the last release put there.
-      launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+      ...(args.purchase === undefined
+        ? { launchTemplate: templateSpec }
+        : {
+            // A group has either a launch template or a mixed instances policy, never both.
+            mixedInstancesPolicy: mixedInstancesPolicy(args.purchase, templateSpec),
+            // A Spot instance at risk is replaced before it goes (its worker drains through the hook).
+            capacityRebalance: true,
+          }),
       ...(args.targetGroupArns !== undefined ? { targetGroupArns: args.targetGroupArns } : {}),
       healthCheckType: args.healthCheckType,
       healthCheckGracePeriod: args.healthCheckGracePeriodS,
@@ -198,11 +212,30 @@ export function launchGroup(name: string, args: LaunchGroupArgs, parent: pulumi.
         // promoted AMI, and a later `pulumi up` (its latestVersion, or the live version with --refresh) must
         // not move it back or start a refresh of its own without canary or rollback. A template change
         // Pulumi makes reaches the instances with the next release, which starts from the default version.
-        "launchTemplate.version",
+        args.purchase === undefined
+          ? "launchTemplate.version"
+          : "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version",
       ],
       // A fixed name cannot exist twice: a replacement must delete the old group first.
       ...(args.groupName !== undefined ? { deleteBeforeReplace: true } : {}),
     },
   );
   return { role, template, group };
+}
+
+/** The group's mixed instances policy (the provider's field names) from the purchase plan. */
+function mixedInstancesPolicy(
+  p: WorkerPurchase,
+  templateSpec: { id: pulumi.Output<string>; version: pulumi.Output<string> },
+): aws.types.input.autoscaling.GroupMixedInstancesPolicy {
+  return {
+    launchTemplate: {
+      launchTemplateSpecification: { launchTemplateId: templateSpec.id, version: templateSpec.version },
+      overrides: p.instanceTypes.map((instanceType) => ({ instanceType })),
+    },
+    // The release's DesiredConfiguration sends the same distribution; one source, the API's names lowered.
+    instancesDistribution: Object.fromEntries(
+      Object.entries(instancesDistribution(p)).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v]),
+    ),
+  };
 }

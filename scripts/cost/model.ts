@@ -123,6 +123,8 @@ export interface CostReport {
   workerSpotShare: number;
   /** What all-Spot would save on the worker group against all on-demand, at `spotDiscount`. */
   spotSavingsUsd: number | null;
+  /** What the plan's mixed instances policy saves: its Spot share of the workers' on-demand bill, at `spotDiscount`. */
+  planSpotSavingsUsd: number | null;
   assumptions: Assumptions;
   pricesReadOn: string;
 }
@@ -343,6 +345,7 @@ export function costReport(f: StackFacts, p: PriceTable, a: Assumptions): CostRe
     spotDiscount,
     workerSpotShare: spotShare,
     spotSavingsUsd: workerOnDemandUsd === null ? null : workerOnDemandUsd * spotDiscount,
+    planSpotSavingsUsd: workerOnDemandUsd === null ? null : workerOnDemandUsd * spotShare * spotDiscount,
     assumptions: a,
     pricesReadOn: p.readOn,
   };

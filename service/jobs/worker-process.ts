@@ -51,12 +51,20 @@ export interface WorkerProcessOptions {
   /** Exit once no job is claimable (`--once`). */
   once: boolean;
   onBusyChange?: (busy: boolean) => Promise<void>;
-  /** Another reason to drain than a signal (the AWS fleet's termination hook): given the drain once, at start. */
-  onStart?: (drain: (reason: string) => Promise<void>) => void;
+  /**
+   * Another reason to drain than a signal (the AWS fleet's termination hook, a Spot notice): given the drain
+   * once, at start. A `deadline` replaces the drain timeout, and the jobs still running at it are handed back
+   * uncounted instead of stopped with their attempt counted (Spot: the instance goes, not the job's fault).
+   */
+  onStart?: (
+    drain: (reason: string, deadline?: { timeoutMs: number; atDeadline: "handBack" }) => Promise<void>,
+  ) => void;
   /** Awaited once the worker has stopped, before the backend closes (drops the scale-in protection). */
   onStopped?: () => Promise<void>;
   /** JOBS_SCHEDULES: periodic jobs this process enqueues (ticker.ts); with the ticks' catch-up window. */
   schedules?: { list: readonly JobSchedule[]; catchUpWindowMs: number };
+  /** The process's exit code once stopped (default 0). */
+  exitCode?: () => number;
 }
 
 /** Runs until drained (or, with `once`, out of jobs); resolves with the process exit code. */
@@ -68,13 +76,14 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   let warm = () => {};
   const warmed = new Promise<void>((resolve) => (warm = resolve));
   /** Resolves once the worker has drained (at once if it never started). */
-  const drain = async (reason: string): Promise<void> => {
+  const drain = async (reason: string, deadline?: { timeoutMs: number; atDeadline: "handBack" }): Promise<void> => {
+    const drainTimeoutMs = deadline?.timeoutMs ?? options.drainTimeoutMs;
     if (!stopReason) {
       stopReason = reason;
-      log.info({ reason, drainTimeoutMs: options.drainTimeoutMs }, "job worker stopping");
+      log.info({ reason, drainTimeoutMs }, "job worker stopping");
     }
     await warmed;
-    await worker?.stop(options.drainTimeoutMs);
+    await worker?.stop(drainTimeoutMs, deadline?.atDeadline);
   };
   /**
    * A signal: the first drains and says what it waits for and for how long at most; a second one (Ctrl-C
@@ -142,5 +151,5 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   await runner.close();
   await backend.close();
   log.info("job worker stopped");
-  return 0;
+  return options.exitCode?.() ?? 0;
 }

@@ -111,8 +111,12 @@ export interface JobWorker {
   readonly done: Promise<void>;
   /** Jobs running now. */
   running(): number;
-  /** The drain: stop claiming, let running jobs finish until the deadline, then stop them (attempt counted). */
-  stop(drainTimeoutMs: number): Promise<void>;
+  /**
+   * The drain: stop claiming, let running jobs finish until the deadline, then stop them (attempt counted),
+   * or with `atDeadline` "handBack" give them back uncounted (a Spot notice: the instance goes, the job is
+   * not at fault). A later call may bring the deadline closer, never further.
+   */
+  stop(drainTimeoutMs: number, atDeadline?: "count" | "handBack"): Promise<void>;
   /** Stop claiming and give every running job back now, uncounted (an operator's second Ctrl-C). */
   handBack(): Promise<void>;
 }
@@ -327,14 +331,14 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   return {
     done,
     running: () => active.size,
-    async stop(drainTimeoutMs) {
+    async stop(drainTimeoutMs, atDeadline = "count") {
       if (!stopping.signal.aborted) {
         stopping.abort();
         wake();
-        log.info({ running: active.size, drainTimeoutMs }, "job worker draining");
+        log.info({ running: active.size, drainTimeoutMs, atDeadline }, "job worker draining");
       }
       const deadline = setTimeout(() => {
-        for (const entry of active.values()) entry.stop("drain");
+        for (const entry of active.values()) entry.stop(atDeadline === "handBack" ? "handBack" : "drain");
       }, drainTimeoutMs);
       done.finally(() => clearTimeout(deadline)).catch(() => {});
       await done;

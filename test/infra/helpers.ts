@@ -116,3 +116,22 @@ export function envFileOf(userData: string): Map<string, string> {
   assert.ok(m, "the user data writes the environment file");
   return new Map(m[1]!.split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
 }
+
+/**
+ * A group's launch template and version, and the ignoreChanges path that holds the version, whether the group
+ * has a plain launch template (the web group) or a mixed instances policy (the worker group's Spot).
+ */
+export function templateOf(asg: SynthResource): { id: string; version: string; versionPath: string } {
+  const mixed = asg.inputs.mixedInstancesPolicy?.launchTemplate?.launchTemplateSpecification;
+  return mixed
+    ? {
+        id: mixed.launchTemplateId,
+        version: mixed.version,
+        versionPath: "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version",
+      }
+    : {
+        id: asg.inputs.launchTemplate.id,
+        version: asg.inputs.launchTemplate.version,
+        versionPath: "launchTemplate.version",
+      };
+}

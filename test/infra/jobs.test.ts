@@ -17,7 +17,7 @@ import {
 } from "../../service/jobs/timing";
 import { buildFrontendConfig } from "../../scripts/frontend-config";
 import { createTableInput, JOBS_TABLE } from "../../service/jobs/aws/table-schema";
-import { all, envFileOf, idOf, key, one, stackPlan, T } from "./helpers";
+import { all, envFileOf, idOf, key, one, stackPlan, T, templateOf } from "./helpers";
 
 const userDataOf = (lt: SynthResource) => Buffer.from(lt.inputs.userData as string, "base64").toString("utf8");
 const policyDoc = (p: SynthResource) =>
@@ -332,7 +332,7 @@ for (const stack of ["dev", "prod"]) {
       );
       for (const m of ["GroupInServiceInstances", "GroupDesiredCapacity"]) assert.ok(asg.enabledMetrics.includes(m), m);
       assert.equal(asg.metricsGranularity, "1Minute");
-      assert.equal(asg.launchTemplate.id, idOf(workerLt()));
+      assert.equal(templateOf(workerAsg()).id, idOf(workerLt()));
       assert.ok(workerAsg().options.ignoreChanges?.includes("desiredCapacity"));
       const profile = all(r, T.profile).find((p) => p.outputs.arn === lt.iamInstanceProfile.arn)!;
       const role = all(r, T.role).find((x) => x.outputs.name === profile.inputs.role)!;
@@ -360,6 +360,36 @@ for (const stack of ["dev", "prod"]) {
         egress.map((e) => [e.inputs.fromPort, e.inputs.toPort]),
         [[443, 443]],
       );
+    });
+
+    it("buys workers on Spot through a mixed instances policy; the web group stays On-Demand", () => {
+      const asg = workerAsg();
+      const mip = asg.inputs.mixedInstancesPolicy;
+      assert.equal(asg.inputs.launchTemplate, undefined, "a group has a launch template or a mixed policy, not both");
+      assert.deepEqual(
+        mip.launchTemplate.overrides.map((o: { instanceType: string }) => o.instanceType),
+        cfg.jobs.purchase.instanceTypes,
+      );
+      assert.equal(
+        mip.launchTemplate.overrides[0].instanceType,
+        cfg.jobs.workerInstanceType,
+        "On-Demand's first choice",
+      );
+      assert.ok(mip.launchTemplate.overrides.length >= 2, "more than one Spot pool");
+      assert.ok(
+        mip.launchTemplate.overrides.every((o: Record<string, unknown>) => o.weightedCapacity === undefined),
+        "no weights: one instance is one unit",
+      );
+      assert.deepEqual(mip.instancesDistribution, {
+        onDemandAllocationStrategy: "prioritized",
+        onDemandBaseCapacity: stack === "dev" ? 0 : 1,
+        onDemandPercentageAboveBaseCapacity: 0,
+        spotAllocationStrategy: "price-capacity-optimized",
+      });
+      assert.equal(asg.inputs.capacityRebalance, true);
+      const web = res(T.asg, "fleet-asg").inputs;
+      assert.equal(web.mixedInstancesPolicy, undefined, "the web group buys On-Demand");
+      assert.notEqual(web.capacityRebalance, true);
     });
 
     it("holds a terminating worker until its drain completes the hook (CONTINUE at the timeout)", () => {

@@ -10,7 +10,7 @@ import { MIN_PIPELINE_LEAD_MINUTES, parseFleetConfig, toAwsCron, type FleetConfi
 import { AFTER_RESTORE_S } from "../../infra/night/release";
 import { MAX_REFRESH_ALARMS, releasePreferenceProblems } from "../../infra/night/releasePlan";
 import { aslProblems } from "./releaseFake";
-import { all, idOf, one, stackPlan, T } from "./helpers";
+import { all, idOf, one, stackPlan, T, templateOf } from "./helpers";
 
 const REGION = "eu-central-1";
 const SFN = "aws:sfn/stateMachine:StateMachine";
@@ -36,9 +36,16 @@ function assertDrainAndRestore(r: SynthResult, cfg: FleetConfig, asg: SynthResou
 function assertLaunchesTheLastGoodImage(asg: SynthResource, lt: SynthResource, ami: string): void {
   assert.equal(lt.inputs.imageId, ami);
   assert.doesNotMatch(JSON.stringify(lt.inputs), /resolve:ssm/);
-  assert.equal(asg.inputs.launchTemplate.id, idOf(lt));
-  assert.match(asg.inputs.launchTemplate.version, /^\d+$/, "a concrete version, never $Latest or $Default");
-  assert.ok(asg.options.ignoreChanges?.includes("launchTemplate.version"), `${asg.name}: the release owns its version`);
+  const spec = templateOf(asg);
+  assert.equal(spec.id, idOf(lt));
+  assert.match(spec.version, /^\d+$/, "a concrete version, never $Latest or $Default");
+  assert.ok(asg.options.ignoreChanges?.includes(spec.versionPath), `${asg.name}: the release owns its version`);
+}
+
+/** The launch template of a StartInstanceRefresh state's DesiredConfiguration, plain or in a mixed policy. */
+function specOf(s: any): Record<string, string> {
+  const d = s.Parameters.DesiredConfiguration;
+  return d.MixedInstancesPolicy ? d.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification : d.LaunchTemplate;
 }
 
 function policyOf(r: SynthResult, role: SynthResource): any {
@@ -92,13 +99,21 @@ function assertRelease(r: SynthResult, cfg: FleetConfig, stack: string): void {
     );
     assert.ok(p.AlarmSpecification.Alarms.length <= MAX_REFRESH_ALARMS);
     assert.deepEqual(releasePreferenceProblems(p), []);
-    assert.ok(s.Parameters.DesiredConfiguration.LaunchTemplate["Version.$"], "the version the release created");
+    assert.ok(specOf(s)["Version.$"], "the version the release created");
   }
-  const templates = all(r, T.lt);
+  // The worker group's refresh carries its whole mixed instances policy (its Spot), as the program has it.
+  const workerMixed = one(r, T.asg, "fleet-worker-asg").inputs.mixedInstancesPolicy;
+  const workerDesired = refreshes.find(([n]) => n === "Worker: start refresh")![1].Parameters.DesiredConfiguration;
   assert.deepEqual(
-    refreshes.map(([, s]) => s.Parameters.DesiredConfiguration.LaunchTemplate.LaunchTemplateId).sort(),
-    templates.map(idOf).sort(),
+    workerDesired.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: any) => o.InstanceType),
+    workerMixed.launchTemplate.overrides.map((o: any) => o.instanceType),
   );
+  assert.equal(
+    workerDesired.MixedInstancesPolicy.InstancesDistribution.OnDemandBaseCapacity,
+    workerMixed.instancesDistribution.onDemandBaseCapacity,
+  );
+  const templates = all(r, T.lt);
+  assert.deepEqual(refreshes.map(([, s]) => specOf(s).LaunchTemplateId).sort(), templates.map(idOf).sort());
   const settle = definition.States["Let the night settle"];
   assert.equal(settle.Seconds, cfg.nightly === "drain" ? AFTER_RESTORE_S : 0);
   assert.ok(states.every((s) => s.Type !== "Task" || s.Resource.startsWith("arn:aws:states:::aws-sdk:")));
@@ -248,7 +263,7 @@ describe("infra night under mocks: variations", () => {
     // ...the record is not put back (its value is ignored after creation)...
     assert.ok(one(r, PARAMETER, "fleet-last-good").options.ignoreChanges?.includes("value"));
     // ...and the groups stay on the version the release moved them to.
-    for (const asg of all(r, T.asg)) assert.ok(asg.options.ignoreChanges?.includes("launchTemplate.version"));
+    for (const asg of all(r, T.asg)) assert.ok(asg.options.ignoreChanges?.includes(templateOf(asg).versionPath));
   });
 
   it("a bake AWS would reject is a config error naming the key", () => {

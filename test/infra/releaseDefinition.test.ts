@@ -17,6 +17,7 @@ import {
 } from "../../infra/night/releasePlan";
 import { INSTANCE_REFRESH_PREFERENCES } from "../../infra/night/refresh";
 import { WORKER_REFRESH_PREFERENCES } from "../../infra/jobs/workerFleet";
+import { instancesDistribution, type WorkerPurchase } from "../../infra/jobs/spotPolicy";
 import { amiOf, aslProblems, RELEASE_TIME, runRelease, type World } from "./releaseFake";
 
 const CANDIDATE_PARAM = "/imagebuilder/fleet/dev/ami";
@@ -27,6 +28,16 @@ const NEW = "ami-0000000000000bbbb";
 const TIMING = { canaryBakeS: 600, bakeTimeS: 600 };
 const WEB_ALARMS = ["alb-5xx", "target-5xx", "unhealthy", "p99"];
 const WORKER_ALARMS = ["jobs-dlq", "jobs-failed"];
+/** The worker group buys Spot through a mixed instances policy, as every stack's does. */
+const PURCHASE: WorkerPurchase = {
+  instanceTypes: ["t3.small", "t3a.small"],
+  onDemandBase: 0,
+  onDemandPercentAboveBase: 0,
+};
+const WORKER_MIXED = {
+  Overrides: [{ InstanceType: "t3.small" }, { InstanceType: "t3a.small" }],
+  InstancesDistribution: instancesDistribution(PURCHASE),
+};
 
 const params: ReleaseDefinitionParams = {
   stack: "dev",
@@ -49,6 +60,7 @@ const params: ReleaseDefinitionParams = {
       preferences: releasePreferences(WORKER_REFRESH_PREFERENCES, WORKER_ALARMS, TIMING),
       revertPreferences: WORKER_REFRESH_PREFERENCES,
       maxSize: 2,
+      purchase: PURCHASE,
     },
   ],
   pollIntervalS: 60,
@@ -74,7 +86,13 @@ function world(over: { web?: string[]; worker?: string[]; webDesired?: number } 
         desired: over.webDesired ?? 3,
         script: over.web ?? ["Pending", "InProgress", "Baking", "Successful"],
       },
-      "fleet-worker-dev": { templateId: "lt-worker", version: "1", desired: 1, script: over.worker ?? ["Successful"] },
+      "fleet-worker-dev": {
+        templateId: "lt-worker",
+        version: "1",
+        desired: 1,
+        script: over.worker ?? ["Successful"],
+        mixed: structuredClone(WORKER_MIXED),
+      },
     },
     published: [],
     calls: [],
@@ -187,6 +205,37 @@ describe("release state machine: offline executions", () => {
     assert.equal(w.published.length, 1);
     assert.equal(w.published[0]!.subject, "fleet dev: release promoted");
     assert.match(String(w.published[0]!.message.detail), /passed the canary and the bake on every group/);
+  });
+
+  it("the worker group keeps its Spot: its refresh carries the whole mixed instances policy", async () => {
+    const w = world();
+    const out = await runRelease(definition, w, { reason: "nightly" });
+    assert.equal(out.outcome, "promoted");
+    const worker = w.refreshRequests.find((r) => r.AutoScalingGroupName === "fleet-worker-dev")!;
+    assert.deepEqual(worker.DesiredConfiguration, {
+      MixedInstancesPolicy: {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: { LaunchTemplateId: "lt-worker", Version: "2" },
+          Overrides: WORKER_MIXED.Overrides,
+        },
+        InstancesDistribution: {
+          OnDemandAllocationStrategy: "prioritized",
+          OnDemandBaseCapacity: 0,
+          OnDemandPercentageAboveBaseCapacity: 0,
+          SpotAllocationStrategy: "price-capacity-optimized",
+        },
+      },
+    });
+    // A successful refresh sets the group to its desired configuration: still mixed, on the new version.
+    assert.deepEqual(w.groups["fleet-worker-dev"]!.mixed, WORKER_MIXED);
+    assert.equal(amiOf(w, "fleet-worker-dev"), NEW);
+    // Its put-back (when a later group fails) is mixed too, onto the version it read before.
+    const putBack = (definition.States as any)["Worker: put back"].Parameters.DesiredConfiguration;
+    assert.deepEqual(putBack.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification, {
+      LaunchTemplateId: "lt-worker",
+      "Version.$": "$.worker.before.version",
+    });
+    assert.deepEqual(putBack.MixedInstancesPolicy.InstancesDistribution, WORKER_MIXED.InstancesDistribution);
   });
 
   it("a canary that goes unhealthy: AWS rolls the web group back; the worker is never touched", async () => {

@@ -23,6 +23,12 @@ export interface FakeGroup {
   script: string[];
   /** StartInstanceRefresh answers InstanceRefreshInProgress this many times first. */
   busyTimes?: number;
+  /**
+   * The group's mixed instances policy (its Overrides and InstancesDistribution; the template and version
+   * live in templateId/version). Absent: a plain launch template. A successful refresh sets the group to its
+   * desired configuration, as AWS does, so a refresh with a bare LaunchTemplate removes it.
+   */
+  mixed?: { Overrides: unknown; InstancesDistribution: unknown };
 }
 
 export interface FakeTemplate {
@@ -58,7 +64,10 @@ export function amiOf(w: World, group: string): string {
 }
 
 function fakeCalls(w: World): Record<string, (input: any) => any> {
-  const refreshes = new Map<string, { group: string; desiredVersion: string; polls: number; done: boolean }>();
+  const refreshes = new Map<
+    string,
+    { group: string; desiredVersion: string; mixed: FakeGroup["mixed"]; polls: number; done: boolean }
+  >();
   let nextRefresh = 1;
   const group = (name: string) => {
     const g = w.groups[name];
@@ -114,10 +123,18 @@ function fakeCalls(w: World): Record<string, (input: any) => any> {
     "autoscaling:describeAutoScalingGroups": ({ AutoScalingGroupNames }) => ({
       AutoScalingGroups: AutoScalingGroupNames.map((n: string) => {
         const g = group(n);
+        const spec = { LaunchTemplateId: g.templateId, Version: g.version };
         return {
           AutoScalingGroupName: n,
           DesiredCapacity: g.desired,
-          LaunchTemplate: { LaunchTemplateId: g.templateId, Version: g.version },
+          ...(g.mixed
+            ? {
+                MixedInstancesPolicy: {
+                  LaunchTemplate: { LaunchTemplateSpecification: spec, Overrides: g.mixed.Overrides },
+                  InstancesDistribution: g.mixed.InstancesDistribution,
+                },
+              }
+            : { LaunchTemplate: spec }),
         };
       }),
     }),
@@ -128,12 +145,22 @@ function fakeCalls(w: World): Record<string, (input: any) => any> {
         if (!running) g.busyTimes! -= 1;
         throw new AwsError("AutoScaling.InstanceRefreshInProgressException", "an instance refresh is in progress");
       }
-      const version = req.DesiredConfiguration?.LaunchTemplate?.Version;
+      const desired = req.DesiredConfiguration ?? {};
+      if (desired.LaunchTemplate && desired.MixedInstancesPolicy)
+        throw new AwsError(
+          "AutoScaling.ValidationErrorException",
+          "LaunchTemplate and MixedInstancesPolicy both given",
+        );
+      const mip = desired.MixedInstancesPolicy;
+      const version = mip ? mip.LaunchTemplate?.LaunchTemplateSpecification?.Version : desired.LaunchTemplate?.Version;
       if (typeof version !== "string" || version.startsWith("$"))
         throw new AwsError("AutoScaling.ValidationErrorException", `desired version ${version} is not concrete`);
       w.refreshRequests.push(req);
       const id = `refresh-${nextRefresh++}`;
-      refreshes.set(id, { group: req.AutoScalingGroupName, desiredVersion: version, polls: 0, done: false });
+      const mixed = mip
+        ? { Overrides: mip.LaunchTemplate.Overrides, InstancesDistribution: mip.InstancesDistribution }
+        : undefined;
+      refreshes.set(id, { group: req.AutoScalingGroupName, desiredVersion: version, mixed, polls: 0, done: false });
       return { InstanceRefreshId: id };
     },
     "autoscaling:describeInstanceRefreshes": ({ AutoScalingGroupName, InstanceRefreshIds }) => {
@@ -144,7 +171,11 @@ function fakeCalls(w: World): Record<string, (input: any) => any> {
       if (["Successful", "Failed", "Cancelled", "RollbackFailed", "RollbackSuccessful"].includes(status)) {
         r.done = true;
         // Only success applies the desired configuration; a rollback leaves the group where it was.
-        if (status === "Successful") g.version = r.desiredVersion;
+        if (status === "Successful") {
+          g.version = r.desiredVersion;
+          if (r.mixed) g.mixed = r.mixed;
+          else delete g.mixed;
+        }
       }
       return { InstanceRefreshes: [{ InstanceRefreshId: InstanceRefreshIds[0], Status: status }] };
     },

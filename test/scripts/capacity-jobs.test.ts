@@ -4,7 +4,16 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import fc from "fast-check";
 import { backlogPerInstanceTarget } from "../../service/jobs/capacity";
-import { jobsPulumiConfigLines, planJobCapacity, WORKER_COLD_START_S } from "../../scripts/capacity-math";
+import {
+  jobsPulumiConfigLines,
+  planJobCapacity,
+  SPOT_DRAIN_BUDGET_S,
+  SPOT_RELAUNCH_S,
+  spotOverhead,
+  WORKER_COLD_START_S,
+} from "../../scripts/capacity-math";
+import { SPOT_MARGIN_MS, SPOT_NOTICE_MS } from "../../service/jobs/aws/spot";
+import { WORKER_WARMUP_S } from "../../infra/jobs/workerFleet";
 import { DEFAULT_JOB_TIMEOUT_S } from "../../service/jobs/timing";
 import { isJobsMode, parseJobsCapacityArgs } from "../../scripts/capacity-jobs";
 import { UsageError } from "../../scripts/cli";
@@ -206,6 +215,8 @@ describe("capacity jobs-mode flags", () => {
     [[...base, "--target-utilisation", "120"], /--target-utilisation must be a number > 0 and ≤ 100/],
     [[...base, "--peak-rps", "4000"], /do not mix with jobs mode/],
     [[...base, "--stack", "a b"], /--stack must be a Pulumi stack name/],
+    [[...base, "--spot-interruption-percent", "101"], /--spot-interruption-percent must be a number from 0 to 100/],
+    [[...base, "--spot-interruption-percent=-1"], /--spot-interruption-percent must be a number from 0 to 100/],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(" ")}`, () => {
@@ -215,6 +226,79 @@ describe("capacity jobs-mode flags", () => {
       );
     });
   }
+});
+
+describe("capacity math for jobs on Spot", () => {
+  it("uses the worker's own notice budget and the group's warm-up", () => {
+    assert.equal(SPOT_DRAIN_BUDGET_S * 1000, SPOT_NOTICE_MS - SPOT_MARGIN_MS);
+    assert.equal(SPOT_RELAUNCH_S, WORKER_WARMUP_S);
+  });
+
+  it("counts the work redone and the slots missing, by hand", () => {
+    // 2 slots, half busy, 300 s jobs: (300 − 100)² / 600 = 66.67 s per busy slot → 2 × 0.5 × 66.67 = 66.67
+    // slot-s redone; 2 × 120 = 240 slot-s missing; 30 instances at 73 % a month = 30 × 0.73 / 730 = 0.03 an
+    // hour; 0.03 / 3600 × 306.67 = 0.002556 slots on average.
+    const o = spotOverhead({
+      interruptionPercent: 73,
+      spotInstances: 30,
+      jobsPerInstance: 2,
+      jobSeconds: 300,
+      utilisation: 0.5,
+    });
+    assert.ok(Math.abs(o.redoneSlotS - 66.6667) < 1e-3, `${o.redoneSlotS}`);
+    assert.equal(o.missingSlotS, 240);
+    assert.ok(Math.abs(o.interruptionsPerHour - 0.03) < 1e-12);
+    assert.ok(Math.abs(o.extraSlots - 0.0025556) < 1e-6, `${o.extraSlots}`);
+  });
+
+  it("redoes nothing when every job fits in the notice", () => {
+    const o = spotOverhead({
+      interruptionPercent: 10,
+      spotInstances: 4,
+      jobsPerInstance: 2,
+      jobSeconds: 100,
+      utilisation: 0.7,
+    });
+    assert.equal(o.redoneSlotS, 0);
+    assert.equal(o.perInterruptionSlotS, 2 * SPOT_RELAUNCH_S);
+  });
+
+  it("sizes the fleet for the overhead, and says so line by line", () => {
+    const input = {
+      jobsPerMinute: 6,
+      jobSeconds: 300,
+      maxWaitSeconds: 600,
+      jobsPerInstance: 2,
+      targetUtilisationPercent: 50,
+    };
+    const plain = planJobCapacity(input);
+    const spot = planJobCapacity({ ...input, spotInterruptionPercent: 73 });
+    // L = 0.1 × 300 = 30 slots: 30 instances at 50 %; with Spot 30.0026 slots: one more instance.
+    assert.deepEqual([plain.busySlots, plain.atTarget, plain.spotExtraSlots], [30, 30, 0]);
+    assert.ok(Math.abs(spot.spotExtraSlots - 0.0025556) < 1e-6);
+    assert.equal(spot.atTarget, 31);
+    const text = spot.steps.join("\n");
+    assert.match(
+      text,
+      /spot, redone .*2 slots × 0.5 busy × \(300 − 100\)² \/ \(2 × 300\) = 66.67 slot-s per interruption/,
+    );
+    assert.match(text, /spot, missing +2 slots × 120 s until a replacement runs = 240 slot-s/);
+    assert.match(text, /73 % of Spot instances a month: 0.0300 interruptions an hour/);
+    assert.match(text, /L with Spot = 30 \+ 0.00256 = 30/);
+    assert.equal(
+      planJobCapacity({ ...input, spotInterruptionPercent: 0 }).atTarget,
+      30,
+      "no interruptions, no overhead",
+    );
+    assert.throws(() => planJobCapacity({ ...input, spotInterruptionPercent: 120 }), /0 to 100 a month, got 120/);
+  });
+
+  it("parses the rate, 0 included", () => {
+    const base = ["--jobs-per-minute", "1", "--job-seconds", "1", "--max-wait-seconds", "600"];
+    assert.equal(parseJobsCapacityArgs([...base, "--spot-interruption-percent", "0"]).spotInterruptionPercent, 0);
+    assert.equal(parseJobsCapacityArgs([...base, "--spot-interruption-percent=12.5"]).spotInterruptionPercent, 12.5);
+    assert.equal(parseJobsCapacityArgs(base).spotInterruptionPercent, undefined);
+  });
 });
 
 describe("npm run capacity -- --jobs-per-minute ... (child process)", () => {

@@ -194,7 +194,28 @@ describe("cost model: a worker group that already buys Spot", () => {
     // 730 h all on Spot at a 0.5 discount of $0.20/h
     near(usdOf(r, "EC2 workers"), 730 * 0.2 * 0.5, "Spot workers");
     near(r.spotSavingsUsd, 730 * 0.2 * 0.5, "all-Spot saving");
+    near(r.planSpotSavingsUsd, 730 * 0.2 * 0.5, "the policy's saving: all of it");
     assert.equal(r.workerSpotShare, 1);
+  });
+
+  it("the policy's saving is its Spot share of the on-demand bill at the discount (by hand)", () => {
+    const f = testFacts({
+      nightly: "none",
+      drainedHoursPerDay: 0,
+      workers: { ...workers, minSize: 4, desiredCapacity: 4, purchase: { onDemandBase: 1, onDemandPercentAbove: 0 } },
+    });
+    const r = costReport(f, testTable(), { ...DEFAULT_ASSUMPTIONS, instancePrices: {} });
+    const hours = r.lines.find((l) => l.component === "EC2 workers")!;
+    assert.ok(hours.usd !== null);
+    // 4 instances, 1 on demand: 3/4 on Spot; on-demand bill 4 × 730 h × $0.20, saving 3/4 × 0.5 of it.
+    assert.equal(r.workerSpotShare, 0.75);
+    near(r.planSpotSavingsUsd, 4 * 730 * 0.2 * 0.75 * 0.5, "policy saving");
+    near(hours.usd, 4 * 730 * 0.2 - r.planSpotSavingsUsd!, "the workers' line is the on-demand bill less the saving");
+    const off = costReport({ ...f, workers: { ...f.workers!, purchase: undefined } }, testTable(), {
+      ...DEFAULT_ASSUMPTIONS,
+      instancePrices: {},
+    });
+    assert.equal(off.planSpotSavingsUsd, 0, "no policy, no saving");
   });
 
   it("reads the type and the split from a mixed instances policy in the plan", () => {

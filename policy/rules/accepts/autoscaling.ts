@@ -108,4 +108,109 @@ export const scheduledAction = acceptsRule({
   },
 });
 
-export const AUTOSCALING_RULES = [groupName, lifecycleHookHeartbeat, refreshPreferences, scheduledAction];
+export const SPOT_ALLOCATION_STRATEGIES = [
+  "lowest-price",
+  "capacity-optimized",
+  "capacity-optimized-prioritized",
+  "price-capacity-optimized",
+] as const;
+export const ON_DEMAND_ALLOCATION_STRATEGIES = ["prioritized", "lowest-price"] as const;
+export const MAX_OVERRIDES = 40;
+
+/** Why Auto Scaling would refuse a group's mixed instances policy (the provider's field names). */
+export function mixedInstancesPolicyProblems(p: Record<string, any>): Finding[] {
+  const mip = p.mixedInstancesPolicy;
+  if (!mip) return [];
+  const out: Finding[] = [];
+  if (p.launchTemplate !== undefined)
+    out.push({
+      field: "launchTemplate",
+      problem: "a group has a launch template or a mixed instances policy, not both",
+      value: "both",
+    });
+  const overrides: Array<Record<string, any>> = mip.launchTemplate?.overrides ?? [];
+  if (overrides.length > MAX_OVERRIDES)
+    out.push({
+      field: "mixedInstancesPolicy.launchTemplate.overrides",
+      problem: `at most ${MAX_OVERRIDES} instance types`,
+      value: overrides.length,
+    });
+  const weighted = overrides.filter((o) => o.weightedCapacity !== undefined);
+  if (weighted.length > 0 && weighted.length < overrides.length)
+    out.push({
+      field: "mixedInstancesPolicy.launchTemplate.overrides",
+      problem: "weightedCapacity on some types but not all",
+      value: weighted.length,
+    });
+  weighted.forEach((o, i) =>
+    out.push(
+      ...at(
+        `mixedInstancesPolicy.launchTemplate.overrides[${i}].weightedCapacity`,
+        o.weightedCapacity,
+        rangeProblem(Number(o.weightedCapacity), 1, 999, "units"),
+      ),
+    ),
+  );
+  const d = mip.instancesDistribution ?? {};
+  const oneOf = (field: string, value: unknown, allowed: readonly string[]) => {
+    if (value !== undefined && !allowed.includes(String(value)))
+      out.push({
+        field: `mixedInstancesPolicy.instancesDistribution.${field}`,
+        problem: `must be one of ${allowed.join(", ")}`,
+        value,
+      });
+  };
+  oneOf("spotAllocationStrategy", d.spotAllocationStrategy, SPOT_ALLOCATION_STRATEGIES);
+  oneOf("onDemandAllocationStrategy", d.onDemandAllocationStrategy, ON_DEMAND_ALLOCATION_STRATEGIES);
+  const percent = num(d.onDemandPercentageAboveBaseCapacity);
+  if (percent !== undefined)
+    out.push(
+      ...at(
+        "mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity",
+        percent,
+        rangeProblem(percent, 0, 100, "percent"),
+      ),
+    );
+  const base = num(d.onDemandBaseCapacity);
+  if (base !== undefined && !(Number.isInteger(base) && base >= 0))
+    out.push({
+      field: "mixedInstancesPolicy.instancesDistribution.onDemandBaseCapacity",
+      problem: "must be a whole number from 0",
+      value: base,
+    });
+  if (d.spotInstancePools !== undefined && d.spotAllocationStrategy !== "lowest-price")
+    out.push({
+      field: "mixedInstancesPolicy.instancesDistribution.spotInstancePools",
+      problem: "only valid with the lowest-price strategy",
+      value: d.spotInstancePools,
+    });
+  return out;
+}
+
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html (strategies, base,
+// percentage 0..100, SpotInstancePools with lowest-price only),
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html (at most 40 instance
+// types per group; WeightedCapacity 1..999, for all types or none),
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html (LaunchTemplate or
+// MixedInstancesPolicy).
+export const mixedInstancesPolicy = acceptsRule({
+  name: "aws-accepts-mixed-instances-policy",
+  description:
+    "A mixed instances policy: <= 40 types, weights on all or none (1-999), known strategies, On-Demand share 0-100 %.",
+  meta: {
+    types: [GROUP],
+    field: "mixedInstancesPolicy, launchTemplate",
+    limit:
+      "<= 40 overrides; weights all-or-none 1..999; known allocation strategies; percentage 0..100; base >= 0; not with launchTemplate",
+    source: "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html",
+  },
+  check: (p) => mixedInstancesPolicyProblems(p),
+});
+
+export const AUTOSCALING_RULES = [
+  groupName,
+  lifecycleHookHeartbeat,
+  refreshPreferences,
+  scheduledAction,
+  mixedInstancesPolicy,
+];

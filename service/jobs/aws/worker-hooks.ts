@@ -1,6 +1,7 @@
 /**
- * What a worker on the AWS worker fleet adds to the worker loop: scale-in protection while busy and the
- * termination lifecycle hook's drain. The infra writes the group and hook names (AWS_WORKER_ENV) for the
+ * What a worker on the AWS worker fleet adds to the worker loop: scale-in protection while busy, the
+ * termination lifecycle hook's drain, and Spot's notices (service/jobs/aws/spot.ts): running jobs finish
+ * within the two-minute notice, the rest go back uncounted, the lifecycle action is completed once pending. The infra writes the group and hook names (AWS_WORKER_ENV) for the
  * worker role; the instance id comes from IMDSv2. Without those names (a worker off the fleet, the
  * emulator runs) the hooks are off; with only one of them the settings are broken and it is a ConfigError.
  */
@@ -12,9 +13,21 @@ import {
 import { ConfigError, type Env } from "../../config";
 import { AWS_WORKER_ENV } from "../aws-env";
 import { boundedClientConfig } from "./client-config";
+import { pause } from "./pause";
 import { IMDS_DEFAULT_ENDPOINT, IMDS_ENDPOINT_ENV, Imds } from "./imds";
 import { DEFAULT_RELEASE_AFTER_IDLE_MS, createScaleInProtection, type ScaleInProtection } from "./scale-in-protection";
 import { DEFAULT_TERMINATION_POLL_MS, watchTermination, type TerminationOutcome } from "./termination";
+import { DEFAULT_SPOT_POLL_MS, readSpotSignal, spotDrainBudgetMs, watchSpot, type SpotSignal } from "./spot";
+
+/**
+ * After a Spot drain, how long the process waits for Auto Scaling to take the instance (the interruption
+ * itself, or Capacity Rebalancing's replacement then termination through the hook) before it gives up and
+ * exits for systemd to restart it: a rebalance recommendation that led nowhere (the group at its max size)
+ * must not leave an instance that runs no worker. A restarted worker ignores a recommendation this old.
+ */
+export const SPOT_AWAIT_TERMINATION_MS = 10 * 60_000;
+/** The exit code then (EX_TEMPFAIL): not 0, so systemd's Restart=on-failure starts the worker again. */
+export const SPOT_RESTART_EXIT_CODE = 75;
 
 export interface AwsWorkerHooksConfig {
   autoScalingGroup: string;
@@ -59,6 +72,8 @@ export interface AwsWorkerHooks {
   onBusyChange(busy: boolean): Promise<void>;
   /** Starts watching for termination; `drain` is the worker's stop. Resolves as watchTermination does. */
   watch(drain: () => Promise<void>): Promise<TerminationOutcome>;
+  /** Resolves with the first Spot notice (a rebalance recommendation older than the restart wait ignored). */
+  watchSpot(): Promise<SpotSignal | undefined>;
   /** Stops watching, drops the protection, closes the client. */
   close(): Promise<void>;
   readonly protection: ScaleInProtection;
@@ -71,6 +86,8 @@ export interface AwsWorkerHooksOptions {
   /** Tests shorten these. */
   releaseAfterIdleMs?: number;
   terminationPollMs?: number;
+  spotPollMs?: number;
+  awaitTerminationMs?: number;
   /** Endpoint of the Auto Scaling API (the SDK's AWS_ENDPOINT_URL_AUTO_SCALING also works). */
   autoScalingEndpoint?: string;
 }
@@ -121,6 +138,19 @@ export async function openAwsWorkerHooks(options: AwsWorkerHooksOptions): Promis
         warn,
       });
     },
+    watchSpot() {
+      const staleMs = options.awaitTerminationMs ?? SPOT_AWAIT_TERMINATION_MS;
+      return watchSpot({
+        read: async () => {
+          const found = await readSpotSignal((path) => imds.get(path));
+          // A recommendation a previous run of this worker already drained for (and then waited out).
+          return found?.kind === "rebalance" && Date.now() - found.noticeAtMs > staleMs ? undefined : found;
+        },
+        pollMs: options.spotPollMs ?? DEFAULT_SPOT_POLL_MS,
+        signal: stopWatching.signal,
+        warn,
+      });
+    },
     async close() {
       stopWatching.abort();
       await protection.close();
@@ -129,23 +159,31 @@ export async function openAwsWorkerHooks(options: AwsWorkerHooksOptions): Promis
   };
 }
 
+/** How the worker process drains for a reason other than a signal (runWorkerProcess's onStart). */
+export type ProcessDrain = (reason: string, deadline?: { timeoutMs: number; atDeadline: "handBack" }) => Promise<void>;
+
 /**
- * What main.ts hands runWorkerProcess for a worker on the AWS fleet: onBusyChange, the termination watch
- * (started with the worker's drain) and the cleanup. Empty off the fleet.
+ * What main.ts hands runWorkerProcess for a worker on the AWS fleet: onBusyChange, the termination and Spot
+ * watches (started with the worker's drain), the cleanup and the exit code. Empty off the fleet.
  */
 export async function fleetWorkerProcessHooks(
   config: AwsWorkerHooksConfig | undefined,
   region: string,
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  overrides: Partial<Omit<AwsWorkerHooksOptions, "config" | "region" | "warn">> = {},
 ): Promise<{
   onBusyChange?: (busy: boolean) => Promise<void>;
-  onStart?: (drain: (reason: string) => Promise<void>) => void;
+  onStart?: (drain: ProcessDrain) => void;
   onStopped?: () => Promise<void>;
+  exitCode?: () => number;
 }> {
   if (!config) return {};
-  const hooks = await openAwsWorkerHooks({ config, region, warn: (err, msg) => log.warn({ err }, msg) });
+  const hooks = await openAwsWorkerHooks({ config, region, warn: (err, msg) => log.warn({ err }, msg), ...overrides });
   let watching: Promise<void> = Promise.resolve();
   let terminating = false;
+  let completed = false;
+  let spotDrained = false;
+  let exitCode = 0;
   return {
     onBusyChange: hooks.onBusyChange,
     onStart: (drain) => {
@@ -155,14 +193,49 @@ export async function fleetWorkerProcessHooks(
           return drain("the instance is terminating (lifecycle hook)");
         })
         .then(
-          (outcome) => log.info({ outcome }, "termination watch ended"),
+          (outcome) => {
+            completed = outcome === "completed";
+            log.info({ outcome }, "termination watch ended");
+          },
           (err: unknown) => log.warn({ err }, "termination watch failed"),
         );
+      void hooks
+        .watchSpot()
+        .then((signal) => {
+          if (!signal) return;
+          spotDrained = true;
+          const timeoutMs = spotDrainBudgetMs(signal, Date.now());
+          log.warn(
+            { signal, drainTimeoutMs: timeoutMs },
+            "Spot notice: finishing what fits in the notice, handing back the rest",
+          );
+          return drain(`Spot ${signal.kind}`, { timeoutMs, atDeadline: "handBack" });
+        })
+        .catch((err: unknown) => log.warn({ err }, "Spot drain failed; the jobs' leases will expire"));
     },
-    // After a termination drain the process must not exit before the lifecycle action is completed.
+    // After a termination drain the process must not exit before the lifecycle action is completed; after a
+    // Spot drain it waits (bounded) for Auto Scaling to take the instance, completing the hook once pending.
     onStopped: async () => {
       if (terminating) await watching;
+      else if (spotDrained) {
+        // A stop asked for meanwhile (systemd, an operator) ends the wait: the process exits as asked.
+        const waited = new AbortController();
+        let signalled = false;
+        const onSignal = () => {
+          signalled = true;
+          waited.abort();
+        };
+        process.once("SIGTERM", onSignal);
+        await Promise.race([watching, pause(overrides.awaitTerminationMs ?? SPOT_AWAIT_TERMINATION_MS, waited.signal)]);
+        process.off("SIGTERM", onSignal);
+        waited.abort();
+        if (!completed && !signalled) {
+          exitCode = SPOT_RESTART_EXIT_CODE;
+          log.warn({ exitCode }, "the Spot notice led to no termination: exiting for systemd to restart the worker");
+        }
+      }
       await hooks.close();
     },
+    exitCode: () => exitCode,
   };
 }

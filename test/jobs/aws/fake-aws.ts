@@ -1,7 +1,8 @@
 /**
  * Small local fakes, over HTTP, of what a fleet worker asks AWS outside the job backend: IMDSv2 (a token
  * from PUT /latest/api/token, then GETs that must carry it, else 401) and the Auto Scaling query API
- * (form-encoded actions answered with the XML envelope the SDK parses). Each call is recorded.
+ * (form-encoded actions answered with the XML envelope the SDK parses). Each call is recorded. The Spot
+ * notices (`spot/instance-action`, `events/recommendations/rebalance`) answer 404 until a test sets their body.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +12,10 @@ export interface FakeAws {
   /** Auto Scaling actions received, with their form parameters. */
   calls: Array<Record<string, string>>;
   lifecycleState: string | undefined;
+  /** Body of `spot/instance-action` (JSON `{action, time}`); undefined: 404, as on an instance not being interrupted. */
+  spotAction: string | undefined;
+  /** Body of `events/recommendations/rebalance` (JSON `{noticeTime}`); undefined: 404. */
+  rebalance: string | undefined;
   tokensIssued: number;
   refusedWithoutToken: number;
   close(): Promise<void>;
@@ -22,6 +27,8 @@ export async function startFakeAws(): Promise<FakeAws> {
     url: "",
     calls: [],
     lifecycleState: "InService",
+    spotAction: undefined,
+    rebalance: undefined,
     tokensIssued: 0,
     refusedWithoutToken: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -47,7 +54,11 @@ export async function startFakeAws(): Promise<FakeAws> {
             ? "i-0123456789abcdef0"
             : path === "autoscaling/target-lifecycle-state"
               ? fake.lifecycleState
-              : undefined;
+              : path === "spot/instance-action"
+                ? fake.spotAction
+                : path === "events/recommendations/rebalance"
+                  ? fake.rebalance
+                  : undefined;
         return void (value === undefined ? res.writeHead(404).end() : res.writeHead(200).end(value));
       }
       if (req.method === "POST") {

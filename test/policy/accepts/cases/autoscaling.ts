@@ -36,6 +36,63 @@ export const BROKEN: Case[] = [
     () => [mutate(T.schedule, (i) => (i.recurrence = "0 3 * *"), "fleet-drain", "dev")],
     /has 4/,
   ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "41 instance types",
+    () => [
+      mutate(
+        T.asg,
+        (i) =>
+          (i.mixedInstancesPolicy.launchTemplate.overrides = Array.from({ length: 41 }, (_, n) => ({
+            instanceType: `c${n}.large`,
+          }))),
+        "fleet-worker-asg",
+      ),
+    ],
+    /at most 40/,
+  ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "a weight on one type only",
+    () => [
+      mutate(
+        T.asg,
+        (i) => (i.mixedInstancesPolicy.launchTemplate.overrides[0].weightedCapacity = "2"),
+        "fleet-worker-asg",
+      ),
+    ],
+    /some types but not all/,
+  ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "an unknown Spot strategy",
+    () => [
+      mutate(
+        T.asg,
+        (i) => (i.mixedInstancesPolicy.instancesDistribution.spotAllocationStrategy = "cheapest"),
+        "fleet-worker-asg",
+      ),
+    ],
+    /price-capacity-optimized/,
+  ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "101 % On-Demand",
+    () => [
+      mutate(
+        T.asg,
+        (i) => (i.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity = 101),
+        "fleet-worker-asg",
+      ),
+    ],
+    /0\.\.100/,
+  ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "a launch template beside the policy",
+    () => [mutate(T.asg, (i) => (i.launchTemplate = { id: "lt-1", version: "1" }), "fleet-worker-asg")],
+    /not both/,
+  ],
 ];
 
 export const AT_THE_LIMIT: Case[] = [
@@ -64,5 +121,22 @@ export const AT_THE_LIMIT: Case[] = [
     "aws-accepts-scheduled-action",
     "a 5-field recurrence with names",
     () => [mutate(T.schedule, (i) => (i.recurrence = "30 0 1 1,6,12 MON-FRI"), "fleet-drain", "dev")],
+  ],
+  [
+    "aws-accepts-mixed-instances-policy",
+    "40 types weighted 1..999, all On-Demand",
+    () => [
+      mutate(
+        T.asg,
+        (i) => {
+          i.mixedInstancesPolicy.launchTemplate.overrides = Array.from({ length: 40 }, (_, n) => ({
+            instanceType: `c${n}.large`,
+            weightedCapacity: String(n === 0 ? 999 : 1),
+          }));
+          i.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity = 100;
+        },
+        "fleet-worker-asg",
+      ),
+    ],
   ],
 ];
