@@ -36,7 +36,7 @@ const MAX_CONCURRENCY = 2;
  * happens to import it: the score is meant to say what the module's tests pin.
  */
 export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
-  "service/cluster.ts": ["test/service/backoff.test.ts"],
+  "service/cluster.ts": ["test/service/backoff.test.ts", "test/service/crash-loop.test.ts"],
   "service/timing.ts": ["test/timing.test.ts"],
   "service/jobs/lease-keeper.ts": ["test/jobs/lease-keeper.test.ts"],
   "service/jobs/sqlite/backend.ts": ["test/jobs/sqlite.test.ts", "test/jobs/sqlite-guards.test.ts"],

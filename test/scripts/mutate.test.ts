@@ -109,7 +109,7 @@ describe("npm run mutate: each file's own tests", () => {
   it("leaves out the tests that run the compiled service in child processes, where no mutant reaches", () => {
     assert.deepEqual(
       testsFor("service/cluster.ts", () => true),
-      ["test/service/backoff.test.ts"],
+      ["test/service/backoff.test.ts", "test/service/crash-loop.test.ts"],
     );
   });
 
