@@ -55,6 +55,20 @@ export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * The tests of every module under a folder, for folders whose modules share their tests (one test runs
+ * every policy rule over the plans). The deepest folder that holds a file wins; EXTRA_TESTS adds to it.
+ */
+export const FOLDER_TESTS: Readonly<Record<string, readonly string[]>> = {
+  "policy/rules/": ["test/policy/policies.test.ts", "test/policy/rules-edges.test.ts"],
+  "policy/rules/accepts/": [
+    "test/policy/accepts/rules.test.ts",
+    "test/policy/accepts/pure.test.ts",
+    "test/policy/accepts/plans.test.ts",
+    "test/policy/accepts/edges.test.ts",
+  ],
+};
+
+/**
  * Tests that run the compiled service (dist/) in child processes: no mutant reaches them, and they need a
  * build the sandbox does not have. Left out of every run; what they cover needs tests in-process.
  */
@@ -130,7 +144,10 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
 /** The test files that are `file`'s own, among those that exist; empty when it has none. */
 export function testsFor(file: string, exists: (p: string) => boolean): string[] {
   const mirror = `test/${file.replace(/\.ts$/, ".test.ts")}`;
-  const candidates = [mirror, ...(EXTRA_TESTS[file] ?? [])];
+  const folder = Object.keys(FOLDER_TESTS)
+    .filter((dir) => file.startsWith(dir))
+    .sort((a, b) => b.length - a.length)[0];
+  const candidates = [mirror, ...(folder ? FOLDER_TESTS[folder]! : []), ...(EXTRA_TESTS[file] ?? [])];
   return [...new Set(candidates.filter((t) => exists(t) && !OUT_OF_PROCESS_TESTS.includes(t)))];
 }
 

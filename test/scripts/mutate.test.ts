@@ -106,6 +106,24 @@ describe("npm run mutate: each file's own tests", () => {
     );
   });
 
+  it("gives a policy rule its folder's tests, the deepest folder's only", () => {
+    const have = new Set([
+      "test/policy/policies.test.ts",
+      "test/policy/accepts/rules.test.ts",
+      "test/policy/accepts/pure.test.ts",
+      "test/policy/accepts/plans.test.ts",
+      "test/policy/evaluate.test.ts",
+    ]);
+    const exists = (p: string) => have.has(p);
+    assert.deepEqual(testsFor("policy/rules/compute.ts", exists), ["test/policy/policies.test.ts"]);
+    assert.deepEqual(testsFor("policy/rules/accepts/sqs.ts", exists), [
+      "test/policy/accepts/rules.test.ts",
+      "test/policy/accepts/pure.test.ts",
+      "test/policy/accepts/plans.test.ts",
+    ]);
+    assert.deepEqual(testsFor("policy/evaluate.ts", exists), ["test/policy/evaluate.test.ts"]);
+  });
+
   it("leaves out the tests that run the compiled service in child processes, where no mutant reaches", () => {
     assert.deepEqual(
       testsFor("service/cluster.ts", () => true),
