@@ -117,8 +117,8 @@ describe("npm run mutate: each file's own tests", () => {
     const exists = (p: string) => have.has(p);
     assert.deepEqual(testsFor("policy/rules/compute.ts", exists), ["test/policy/policies.test.ts"]);
     assert.deepEqual(testsFor("policy/rules/accepts/sqs.ts", exists), [
-      "test/policy/accepts/rules.test.ts",
       "test/policy/accepts/pure.test.ts",
+      "test/policy/accepts/rules.test.ts",
       "test/policy/accepts/plans.test.ts",
     ]);
     assert.deepEqual(testsFor("policy/evaluate.ts", exists), ["test/policy/evaluate.test.ts"]);
