@@ -1,5 +1,5 @@
 /**
- * npm run mutate -- <file>[:<from>-<to>] ... | --changed [--base main] [--concurrency 1|2] [--dry-run]
+ * npm run mutate -- <file>[:<from>-<to>] ... | --changed [--base main] [--concurrency 1|2] [--ignore-static] [--dry-run]
  *
  * Mutation testing of one source file at a time with its own tests (StrykerJS, mocha runner through tsx,
  * no browser, no network): each file gets its own Stryker run, so a score says what the module's tests
@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run mutate -- <file>[:<from>-<to>] ... [options
   --changed           every source file the branch changed against --base (git diff <base>...HEAD)
   --base REF          the branch to compare with (default main)
   --concurrency N     Stryker test runners, 1..2 (default 1: the machine is shared)
+  --ignore-static     skip static mutants (module-level constants: names, descriptions, tables); each
+                      reloads every test file, seconds apiece where tests import Pulumi. Say so with a score
   --dry-run           print each file's tests and the Stryker config, run nothing
 Reports: reports/mutation/<file>/index.html, mutation.json, stryker.config.json.`;
 
@@ -85,8 +87,8 @@ export interface Target {
 
 export type MutateArgs =
   | { command: "help" }
-  | { command: "run"; targets: Target[]; concurrency: number; dryRun: boolean }
-  | { command: "changed"; base: string; concurrency: number; dryRun: boolean };
+  | { command: "run"; targets: Target[]; concurrency: number; ignoreStatic: boolean; dryRun: boolean }
+  | { command: "changed"; base: string; concurrency: number; ignoreStatic: boolean; dryRun: boolean };
 
 const RANGE = /^(.*):(\d+)-(\d+)$/;
 const GIT_REF = /^[A-Za-z0-9._/-]{1,100}$/;
@@ -121,6 +123,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
     changed: { type: "boolean" },
     base: { type: "string" },
     concurrency: { type: "string" },
+    "ignore-static": { type: "boolean" },
     "dry-run": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -128,6 +131,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
   if (values.help) return { command: "help" };
   const concurrency = integerFlag("concurrency", values.concurrency, 1, 1, MAX_CONCURRENCY);
   const dryRun = values["dry-run"] ?? false;
+  const ignoreStatic = values["ignore-static"] ?? false;
   if (values.changed) {
     if (positionals.length > 0) {
       throw new UsageError(`--changed takes no files (got ${positionals.join(" ")}): give files or --changed`);
@@ -136,11 +140,11 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
     if (!GIT_REF.test(base) || base.startsWith("-")) {
       throw new UsageError(`--base must be a branch or commit, e.g. --base main; got "${base}"`);
     }
-    return { command: "changed", base, concurrency, dryRun };
+    return { command: "changed", base, concurrency, ignoreStatic, dryRun };
   }
   if (values.base !== undefined) throw new UsageError("--base applies only with --changed");
   if (positionals.length === 0) throw new UsageError("give a source file, e.g. service/decimal.ts, or --changed");
-  return { command: "run", targets: positionals.map(parseTarget), concurrency, dryRun };
+  return { command: "run", targets: positionals.map(parseTarget), concurrency, ignoreStatic, dryRun };
 }
 
 /** The test files that are `file`'s own, among those that exist; empty when it has none. */
@@ -164,7 +168,12 @@ export function reportDir(file: string): string {
 }
 
 /** The Stryker config of one run: `target` mutated, `tests` run (mocha in-process, TypeScript through tsx). */
-export function strykerConfig(target: Target, tests: string[], concurrency: number): Record<string, unknown> {
+export function strykerConfig(
+  target: Target,
+  tests: string[],
+  concurrency: number,
+  ignoreStatic = false,
+): Record<string, unknown> {
   const dir = reportDir(target.file);
   const mutate = target.lines ? `${target.file}:${target.lines.from}-${target.lines.to}` : target.file;
   return {
@@ -178,6 +187,8 @@ export function strykerConfig(target: Target, tests: string[], concurrency: numb
     testRunnerNodeArgs: ["--import", "tsx"],
     coverageAnalysis: "perTest",
     concurrency,
+    // Static mutants (in module-level code) need every test file reloaded per mutant; off unless asked.
+    ignoreStatic,
     // A shared 2-core machine runs slow: a mutant is a timeout only well past the tests' own time.
     timeoutMS: 10_000,
     reporters: ["clear-text", "progress", "html", "json"],
@@ -258,9 +269,14 @@ function targetsOf(args: Extract<MutateArgs, { command: "run" | "changed" }>): T
 }
 
 /** Runs Stryker on one target; resolves its score, or undefined when Stryker itself failed. */
-function runOne(target: Target, tests: string[], concurrency: number, dryRun: boolean): Score | undefined {
+function runOne(
+  target: Target,
+  tests: string[],
+  args: { concurrency: number; ignoreStatic: boolean; dryRun: boolean },
+): Score | undefined {
+  const { concurrency, ignoreStatic, dryRun } = args;
   const dir = reportDir(target.file);
-  const config = strykerConfig(target, tests, concurrency);
+  const config = strykerConfig(target, tests, concurrency, ignoreStatic);
   const configFile = `${dir}/stryker.config.json`;
   const label = target.lines ? `${target.file}:${target.lines.from}-${target.lines.to}` : target.file;
   console.log(`\n== ${label}`);
@@ -313,7 +329,7 @@ async function main(): Promise<void> {
       failed = true;
       continue;
     }
-    const score = runOne(target, tests, args.concurrency, args.dryRun);
+    const score = runOne(target, tests, args);
     if (score) scores.push(score);
     else if (!args.dryRun) failed = true;
   }

@@ -24,14 +24,19 @@ describe("npm run mutate: arguments", () => {
       command: "run",
       targets: [{ file: "service/decimal.ts" }],
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: false,
     });
-    assert.deepEqual(parseMutateArgs(["./service/admission.ts:40-80", "scripts/cli.ts", "--concurrency", "2"]), {
-      command: "run",
-      targets: [{ file: "service/admission.ts", lines: { from: 40, to: 80 } }, { file: "scripts/cli.ts" }],
-      concurrency: 2,
-      dryRun: false,
-    });
+    assert.deepEqual(
+      parseMutateArgs(["./service/admission.ts:40-80", "scripts/cli.ts", "--concurrency", "2", "--ignore-static"]),
+      {
+        command: "run",
+        targets: [{ file: "service/admission.ts", lines: { from: 40, to: 80 } }, { file: "scripts/cli.ts" }],
+        concurrency: 2,
+        ignoreStatic: true,
+        dryRun: false,
+      },
+    );
   });
 
   it("takes --changed with a base (main by default) and --dry-run", () => {
@@ -39,12 +44,14 @@ describe("npm run mutate: arguments", () => {
       command: "changed",
       base: "main",
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: false,
     });
     assert.deepEqual(parseMutateArgs(["--changed", "--base", "origin/main", "--dry-run"]), {
       command: "changed",
       base: "origin/main",
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: true,
     });
     assert.deepEqual(parseMutateArgs(["-h"]), { command: "help" });
@@ -181,11 +188,16 @@ describe("npm run mutate: the Stryker config", () => {
     assert.deepEqual(config.mutate, ["service/admission.ts:40-80"]);
   });
 
+  it("tests static mutants unless --ignore-static asks otherwise", () => {
+    assert.equal(strykerConfig({ file: "policy/rules/iam.ts" }, ["t.ts"], 1).ignoreStatic, false);
+    assert.equal(strykerConfig({ file: "policy/rules/iam.ts" }, ["t.ts"], 1, true).ignoreStatic, true);
+  });
+
   it("is valid for this Stryker: every key is one its schema knows", () => {
     const schema = JSON.parse(
       fs.readFileSync("node_modules/@stryker-mutator/core/schema/stryker-schema.json", "utf8"),
     ) as { properties: Record<string, unknown> };
-    const config = strykerConfig({ file: "service/decimal.ts" }, ["test/service/decimal.test.ts"], 1);
+    const config = strykerConfig({ file: "service/decimal.ts" }, ["test/service/decimal.test.ts"], 1, true);
     for (const key of Object.keys(config)) {
       if (key !== "$schema") assert.ok(key in schema.properties, `unknown Stryker option ${key}`);
     }
