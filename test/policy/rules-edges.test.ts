@@ -76,6 +76,9 @@ describe("policy rules at their edges", () => {
         await messages("autoscaling-multi-az", group({ vpcZoneIdentifiers: ["a"], availabilityZones: ["z"] })),
         ["the group has 1 subnet(s)/zone(s): give it subnets in two zones or more"],
       );
+      assert.deepEqual(await messages("autoscaling-multi-az", group({ vpcZoneIdentifiers: ["a"] })), [
+        "the group has 1 subnet(s)/zone(s): give it subnets in two zones or more",
+      ]);
       assert.deepEqual(await messages("autoscaling-multi-az", group({})), [
         "the group has 0 subnet(s)/zone(s): give it subnets in two zones or more",
       ]);
@@ -84,6 +87,10 @@ describe("policy rules at their edges", () => {
     it("autoscaling-launch-template: a mixed instances policy is a template; nothing at all is named", async () => {
       assert.deepEqual(
         await messages("autoscaling-launch-template", [res(GROUP, "g", { mixedInstancesPolicy: {} })]),
+        [],
+      );
+      assert.deepEqual(
+        await messages("autoscaling-launch-template", [res(GROUP, "g", { launchTemplate: { id: "lt" } })]),
         [],
       );
       assert.deepEqual(await messages("autoscaling-launch-template", [res(GROUP, "g", {})]), [
@@ -107,6 +114,12 @@ describe("policy rules at their edges", () => {
           res(LT, "lt", { metadataOptions: { httpTokens: "required" } }),
         ]),
         [],
+      );
+      assert.deepEqual(
+        await messages("ec2-imdsv2-required", [
+          res("aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration", "ic", {}),
+        ]),
+        ['instanceMetadataOptions.httpTokens is not "required": build instances would answer IMDSv1'],
       );
     });
 
@@ -247,6 +260,7 @@ describe("policy rules at their edges", () => {
   describe("jobs", () => {
     it("sqs-encrypted: a KMS key is encryption too; the message says both ways", async () => {
       assert.deepEqual(await messages("sqs-encrypted", [res(QUEUE, "q", { kmsMasterKeyId: "alias/aws/sqs" })]), []);
+      assert.deepEqual(await messages("sqs-encrypted", [res(QUEUE, "q", { sqsManagedSseEnabled: true })]), []);
       assert.deepEqual(await messages("sqs-encrypted", [res(QUEUE, "q", {})]), [
         "not encrypted: set sqsManagedSseEnabled true or a kmsMasterKeyId",
       ]);
@@ -284,6 +298,12 @@ describe("policy rules at their edges", () => {
         redrivePolicy: JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: 3 }),
       });
       assert.deepEqual(await messages("sqs-dead-letter-queue", [dlq, work]), []);
+      // Another queue's DLQ does not make a third queue a DLQ, and resources that are no queue are not held.
+      const lone = res(QUEUE, "lone", { sqsManagedSseEnabled: true });
+      const bucket = res("aws:s3/bucket:Bucket", "b", {});
+      assert.deepEqual(await messages("sqs-dead-letter-queue", [dlq, work, lone, bucket]), [
+        "queue lone has no dead-letter queue: a poison message would be retried forever",
+      ]);
       assert.deepEqual(await messages("sqs-dead-letter-queue", [dlq]), [
         "queue dlq has no dead-letter queue: a poison message would be retried forever",
       ]);
@@ -302,6 +322,17 @@ describe("policy rules at their edges", () => {
     it("dynamodb-sse-pitr: holds only protected tables; names both gaps", async () => {
       const table = (inputs: Record<string, any>) => [res("aws:dynamodb/table:Table", "t", inputs)];
       assert.deepEqual(await messages("dynamodb-sse-pitr", table({})), []);
+      assert.deepEqual(
+        await messages(
+          "dynamodb-sse-pitr",
+          table({
+            deletionProtectionEnabled: true,
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true },
+          }),
+        ),
+        [],
+      );
       assert.deepEqual(await messages("dynamodb-sse-pitr", table({ deletionProtectionEnabled: true })), [
         "point-in-time recovery is off on a protected table",
         "serverSideEncryption is not enabled on a protected table",
@@ -330,6 +361,9 @@ describe("policy rules at their edges", () => {
               { originId: "regional", domainName: "x.s3-eu-central-1.amazonaws.com" },
               { originId: "plain", domainName: "x.s3.amazonaws.com", s3OriginConfig: {} },
               { originId: "alb", domainName: "alb.eu-central-1.elb.amazonaws.com" },
+              { originId: "lookalike", domainName: "x.s3.amazonaws.com.example.org" },
+              { originId: "global", domainName: "x.s3.amazonaws.com" },
+              { originId: "website", domainName: "static.example.org", s3OriginConfig: {} },
               { originId: "ok", domainName: "x.s3.eu-central-1.amazonaws.com", originAccessControlId: "oac" },
             ],
           }),
@@ -338,6 +372,8 @@ describe("policy rules at their edges", () => {
           "origin oai uses a legacy origin access identity: use OAC",
           "S3 origin regional has no originAccessControlId",
           "S3 origin plain has no originAccessControlId",
+          "S3 origin global has no originAccessControlId",
+          "S3 origin website has no originAccessControlId",
         ],
       );
       assert.deepEqual(await messages("cloudfront-https-oac", cdn({ defaultCacheBehavior: {} })), [
@@ -354,6 +390,8 @@ describe("policy rules at their edges", () => {
       for (const actions of [
         [{ type: "redirect", redirect: { protocol: "HTTP" } }],
         [{ type: "redirect", redirect: { protocol: "HTTPS" } }, { type: "fixed-response" }],
+        [{ type: "forward", redirect: { protocol: "HTTPS" } }],
+        [{ type: "redirect" }],
         [],
       ])
         assert.deepEqual(
@@ -386,7 +424,24 @@ describe("policy rules at their edges", () => {
       assert.deepEqual(await messages(name, rule(forward, ["s".repeat(31)])), refused);
       assert.deepEqual(await messages(name, rule(forward, ["s".repeat(32), "short"])), refused);
       assert.deepEqual(await messages(name, rule(forward, ["s".repeat(40)], "")), refused);
-      assert.deepEqual(await messages(name, rule([{ type: "fixed-response" }], [])), []);
+      const noSecret = (actions: unknown[]) => [
+        res("aws:lb/listenerRule:ListenerRule", "r", { actions, conditions: [{ pathPattern: { values: ["/*"] } }] }),
+      ];
+      assert.deepEqual(await messages(name, noSecret([{ type: "fixed-response" }])), []);
+      assert.deepEqual(await messages(name, noSecret([{ type: "authenticate-oidc" }, { type: "forward" }])), refused);
+      // A path condition beside the secret header: the header is what counts.
+      assert.deepEqual(
+        await messages(name, [
+          res("aws:lb/listenerRule:ListenerRule", "r", {
+            actions: forward,
+            conditions: [
+              { pathPattern: { values: ["/*"] } },
+              { httpHeader: { httpHeaderName: "X-Origin-Secret", values: ["s".repeat(32)] } },
+            ],
+          }),
+        ]),
+        [],
+      );
     });
 
     it("alb-https-modern-tls: a TLS 1.3 policy passes; none at all is named as null; HTTP listeners are not held to it", async () => {
@@ -430,6 +485,7 @@ describe("policy rules at their edges", () => {
       const off = ["access logs are off: set accessLogs { bucket, enabled: true }"];
       assert.deepEqual(await messages("alb-access-logs", lb({ enabled: true, bucket: "logs" })), []);
       assert.deepEqual(await messages("alb-access-logs", lb({ enabled: true })), off);
+      assert.deepEqual(await messages("alb-access-logs", [res(LB, "lb", {})]), off);
       assert.deepEqual(await messages("alb-access-logs", lb({ enabled: false, bucket: "logs" })), off);
     });
 
@@ -478,6 +534,13 @@ describe("policy rules at their edges", () => {
         "tcp 8080-8080 is open to the internet: only tcp 80/443 on the ALB may be",
       ]);
       assert.deepEqual(await messages(name, [res(SG_RULE, "r", { type: "egress", ...open })]), []);
+      // Open to the internet among other ranges is open to the internet.
+      assert.deepEqual(
+        await messages(name, [
+          res(SG_RULE, "r", { type: "ingress", ...open, cidrBlocks: ["10.0.0.0/8", "0.0.0.0/0"] }),
+        ]),
+        ["tcp 8080-8080 is open to the internet: only tcp 80/443 on the ALB may be"],
+      );
       assert.deepEqual(
         await messages(name, [
           res(SG, "sg", {
@@ -500,6 +563,7 @@ describe("policy rules at their edges", () => {
       assert.deepEqual(await messages("no-ssh-ingress", rule(23, 30)), []);
       assert.deepEqual(await messages("no-ssh-ingress", rule(10, 21)), []);
       assert.deepEqual(await messages("no-ssh-ingress", rule(0, 0, "all")), ["ingress all 0-0 admits SSH (22)"]);
+      assert.deepEqual(await messages("no-ssh-ingress", rule(0, 0, "-1")), ["ingress -1 0-0 admits SSH (22)"]);
       // No ports and no protocol: read as 0-65535 of nothing, which covers 22.
       assert.deepEqual(await messages("no-ssh-ingress", [res(INGRESS, "i", {})]), ["ingress  0-65535 admits SSH (22)"]);
     });
@@ -519,6 +583,10 @@ describe("policy rules at their edges", () => {
       const other = res("aws:ec2/vpc:Vpc", "w", {});
       const flow = (trafficType: string, vpcId = "v-id") => res("aws:ec2/flowLog:FlowLog", "f", { vpcId, trafficType });
       assert.deepEqual(await messages("vpc-flow-logs", [vpc, flow("ALL")]), []);
+      // The flow log's vpcId also matches a subnet's output (the same id): it still logs the VPC.
+      const subnet = res("aws:ec2/subnet:Subnet", "s", {}, { vpcId: "v-id-of-the-vpc" });
+      const main = { ...vpc, id: "v-id-of-the-vpc" };
+      assert.deepEqual(await messages("vpc-flow-logs", [main, subnet, flow("ALL", "v-id-of-the-vpc")]), []);
       assert.deepEqual(await messages("vpc-flow-logs", [vpc, flow("REJECT")]), [
         "VPC v has no flow log of ALL traffic",
       ]);
@@ -535,6 +603,33 @@ describe("policy rules at their edges", () => {
   });
 
   describe("storage", () => {
+    it("s3-bucket-hardened: a bucket with all three companions passes, even where another resource shares its id", async () => {
+      const arn = "arn:aws:s3:::hard";
+      const bucket = res("aws:s3/bucket:Bucket", "hard", {}, { arn, bucket: "hard-bucket" });
+      const twin = res("aws:ssm/parameter:Parameter", "twin", {}, { value: "hard-id" });
+      const companion = (type: string, name: string, inputs: Record<string, any>) =>
+        res(`aws:s3/${type}`, name, { bucket: "hard-id", ...inputs });
+      const policy = {
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [arn, `${arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      };
+      const plan = [
+        bucket,
+        twin,
+        companion("bucketPublicAccessBlock:BucketPublicAccessBlock", "pab", {}),
+        companion("bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "sse", {}),
+        companion("bucketPolicy:BucketPolicy", "tls", { policy: JSON.stringify(policy) }),
+      ];
+      assert.deepEqual(await messages("s3-bucket-hardened", plan), []);
+    });
+
     it("s3-public-access-blocked: names every flag left off, in order", async () => {
       assert.deepEqual(
         await messages("s3-public-access-blocked", [
@@ -545,6 +640,18 @@ describe("policy rules at their edges", () => {
           }),
         ]),
         ["public access block leaves blockPublicPolicy, ignorePublicAcls off"],
+      );
+      const all = {
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      };
+      assert.deepEqual(
+        await messages("s3-public-access-blocked", [
+          res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "p", all),
+        ]),
+        [],
       );
     });
 
@@ -582,6 +689,9 @@ describe("policy rules at their edges", () => {
       assert.equal(deniesPlainHttp(deny({})), true);
       assert.equal(deniesPlainHttp(JSON.stringify(deny({ Action: ["*"], Resource: "arn:aws:s3:::b/*" }))), true);
       assert.equal(deniesPlainHttp(deny({ Condition: { Bool: { "aws:SecureTransport": false } } })), true);
+      assert.equal(deniesPlainHttp(deny({ Action: ["s3:GetObject", "s3:*"] })), true);
+      assert.equal(deniesPlainHttp(deny({ Resource: [7, "arn:aws:s3:::b/*"] })), true);
+      assert.equal(deniesPlainHttp(deny({ Condition: { StringEquals: { "aws:SecureTransport": "false" } } })), false);
       assert.equal(deniesPlainHttp(deny({ Effect: "Allow" })), false);
       assert.equal(deniesPlainHttp(deny({ Action: "s3:GetObject" })), false);
       assert.equal(deniesPlainHttp(deny({ Resource: "arn:aws:s3:::b" })), false);
