@@ -5,8 +5,15 @@
  * Key header's edge cases, and the error bodies for a body too large or of another type.
  */
 import assert from "node:assert/strict";
-import { retryAfterSeconds } from "../../service/jobs/routes";
-import { buildJobsApp, type JobsTestApp } from "./helpers";
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { buildApp } from "../../service/app";
+import { BacklogFullError, retryAfterSeconds } from "../../service/jobs/routes";
+import { openSqliteBackend } from "../../service/jobs/sqlite/backend";
+import { buildJobsApp, tempDir, type JobsTestApp } from "./helpers";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,6 +30,92 @@ describe("jobs API: guards and edges", () => {
   }
   const post = (app: JobsTestApp, payload: unknown, headers: Record<string, string | string[]> = {}) =>
     app.app.inject({ method: "POST", url: "/jobs", payload: payload as object, headers });
+
+  it("BacklogFullError names itself and carries the counts and the wait", () => {
+    const err = new BacklogFullError(7, 5, 30);
+    assert.equal(err.name, "BacklogFullError");
+    assert.equal(err.code, "BACKLOG_FULL");
+    assert.deepEqual([err.backlog, err.maxBacklog, err.retryAfterS], [7, 5, 30]);
+  });
+
+  /** The jobs app over SQLite with the log lines it writes at `level` and above, and without /results/. */
+  async function withLog(level: string) {
+    const dir = tempDir();
+    const backend = await openSqliteBackend({
+      file: path.join(dir, "jobs.db"),
+      resultsDir: path.join(dir, "r"),
+      maxAttempts: 3,
+    });
+    const lines: Array<{ msg: string; level: number; err?: { message?: string } }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const text of chunk.toString().split("\n")) if (text) lines.push(JSON.parse(text));
+        done();
+      },
+    });
+    const app = buildApp({
+      apiMaxN: 10,
+      pool: { sum: () => Promise.reject(new Error("no")), close: async () => {} },
+      logger: { level, stream },
+      jobs: { backend, maxBacklog: 1, workerSlots: 1 },
+    });
+    await app.ready();
+    return {
+      app,
+      backend,
+      lines,
+      async close() {
+        await app.close();
+        await backend.close();
+      },
+    };
+  }
+
+  it("logs a 5xx job error (a full backlog) at error level with the error, and no 4xx", async () => {
+    const w = await withLog("error");
+    try {
+      const post = (n: number) =>
+        w.app.inject({ method: "POST", url: "/jobs", payload: { kind: "sum", input: { n } } });
+      assert.equal((await post(1)).statusCode, 202);
+      assert.equal((await post(2)).statusCode, 503);
+      const { id } = (await post(1)).json() as { id?: string };
+      assert.equal(id, undefined);
+      assert.equal((await w.app.inject(`/jobs/${randomUUID()}`)).statusCode, 404);
+      const errors = w.lines.filter((l) => l.msg === "job error");
+      assert.equal(errors.length, 2, "one line per 503, none for the 404");
+      assert.equal(errors[0]!.level, 50);
+      assert.match(String(errors[0]!.err?.message), /JOBS_MAX_BACKLOG=1/);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("serves no /results/ without a results directory (the AWS backend's CDN serves them)", async () => {
+    const w = await withLog("fatal");
+    try {
+      assert.equal((await w.app.inject("/results/jobs/x/result.png")).statusCode, 404);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("stops re-reading a job once the client of a long poll has gone", async () => {
+    const app = await build();
+    const { id } = (await post(app, { kind: "sum", input: { n: 1 } })).json();
+    let reads = 0;
+    const get = app.backend.get.bind(app.backend);
+    app.backend.get = (jobId) => (reads++, get(jobId));
+    await app.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.app.server.address() as AddressInfo;
+    const request = http.get({ host: "127.0.0.1", port, path: `/jobs/${id}?wait=5` });
+    request.on("error", () => {});
+    await sleep(300);
+    request.destroy();
+    await sleep(100);
+    const atClose = reads;
+    await sleep(1_500);
+    assert.ok(reads - atClose <= 1, `${reads - atClose} reads after the client left`);
+  });
 
   describe("retryAfterSeconds", () => {
     it("counts at least one job over the limit, even when the backlog is under it", () => {
@@ -153,6 +246,19 @@ describe("jobs API: guards and edges", () => {
       });
     });
 
+    it("answers an unknown kind with the whole validation body, and a null body with 400, not 500", async () => {
+      const app = await build();
+      const res = await post(app, { kind: "transcode", input: {} });
+      assert.deepEqual(res.json(), {
+        statusCode: 400,
+        error: "Bad Request",
+        code: "FST_ERR_VALIDATION",
+        message: 'body/kind "transcode" is not a kind: expected one of sum, render',
+      });
+      const empty = await post(app, "null", { "content-type": "application/json" });
+      assert.equal(empty.statusCode, 400);
+    });
+
     it("judges a kind that is not a string by the schema, not as an unknown kind", async () => {
       const app = await build();
       const res = await post(app, { kind: 7, input: { n: 1 } });
@@ -221,6 +327,29 @@ describe("jobs API: guards and edges", () => {
       const res = await polling;
       assert.equal(res.json().status, "queued");
       assert.ok(Date.now() - started < 2_000, `answered after ${Date.now() - started} ms`);
+    });
+
+    it("names the wait in a bad query, the id in a bad path, and answers an unknown job with the whole body", async () => {
+      const app = await build();
+      const id = randomUUID();
+      const bad = await app.app.inject(`/jobs/${id}?wait=21`);
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().message, /^querystring\/wait /);
+      assert.deepEqual((await app.app.inject(`/jobs/${id}`)).json(), {
+        statusCode: 404,
+        error: "Not Found",
+        code: "JOB_NOT_FOUND",
+        message: `no job ${id}`,
+      });
+    });
+
+    it("answers a cancel of a finished job 409 without a Retry-After", async () => {
+      const app = await build();
+      const { id } = (await post(app, { kind: "sum", input: { n: 1 } })).json();
+      await app.backend.cancel(id);
+      const res = await app.app.inject({ method: "DELETE", url: `/jobs/${id}` });
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.headers["retry-after"], undefined);
     });
 
     it("with ?wait=0 answers at once", async () => {
