@@ -1,5 +1,5 @@
 /**
- * npm run mutate -- <file>[:<from>-<to>] ... | --changed [--base main] [--concurrency 1|2] [--dry-run]
+ * npm run mutate -- <file>[:<from>-<to>] ... | --changed [--base main] [--concurrency 1|2] [--ignore-static] [--dry-run]
  *
  * Mutation testing of one source file at a time with its own tests (StrykerJS, mocha runner through tsx,
  * no browser, no network): each file gets its own Stryker run, so a score says what the module's tests
@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run mutate -- <file>[:<from>-<to>] ... [options
   --changed           every source file the branch changed against --base (git diff <base>...HEAD)
   --base REF          the branch to compare with (default main)
   --concurrency N     Stryker test runners, 1..2 (default 1: the machine is shared)
+  --ignore-static     skip static mutants (module-level constants: names, descriptions, tables); each
+                      reloads every test file, seconds apiece where tests import Pulumi. Say so with a score
   --dry-run           print each file's tests and the Stryker config, run nothing
 Reports: reports/mutation/<file>/index.html, mutation.json, stryker.config.json.`;
 
@@ -36,12 +38,12 @@ const MAX_CONCURRENCY = 2;
  * happens to import it: the score is meant to say what the module's tests pin.
  */
 export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
-  "service/cluster.ts": ["test/service/backoff.test.ts"],
+  "service/cluster.ts": ["test/service/backoff.test.ts", "test/service/crash-loop.test.ts"],
   "service/timing.ts": ["test/timing.test.ts"],
   "service/jobs/lease-keeper.ts": ["test/jobs/lease-keeper.test.ts"],
   "service/jobs/sqlite/backend.ts": ["test/jobs/sqlite.test.ts", "test/jobs/sqlite-guards.test.ts"],
-  "service/jobs/worker.ts": ["test/jobs/worker.test.ts"],
-  "service/jobs/routes.ts": ["test/jobs/routes.test.ts"],
+  "service/jobs/worker.ts": ["test/jobs/worker-guards.test.ts", "test/jobs/worker.test.ts"],
+  "service/jobs/routes.ts": ["test/jobs/routes-guards.test.ts", "test/jobs/routes.test.ts"],
   "service/jobs/config.ts": ["test/jobs/config.test.ts"],
   "service/jobs/kinds/sum.ts": ["test/jobs/kinds.test.ts"],
   "service/jobs/kinds/render.ts": ["test/jobs/kinds.test.ts"],
@@ -52,6 +54,22 @@ export const EXTRA_TESTS: Readonly<Record<string, readonly string[]>> = {
   "infra/night/night.ts": ["test/infra/night.test.ts"],
   "infra/shared/config.ts": ["test/infra/config.test.ts"],
   "infra/jobs/jobsConfig.ts": ["test/infra/jobsConfig.test.ts"],
+};
+
+/**
+ * The tests of every module under a folder, for folders whose modules share their tests (one test runs
+ * every policy rule over the plans). The deepest folder that holds a file wins; EXTRA_TESTS adds to it.
+ * Fast tests first: Stryker stops a mutant's run at its first failing test, and the whole-plan tests take
+ * seconds each on a loaded machine.
+ */
+export const FOLDER_TESTS: Readonly<Record<string, readonly string[]>> = {
+  "policy/rules/": ["test/policy/rules-edges.test.ts", "test/policy/policies.test.ts"],
+  "policy/rules/accepts/": [
+    "test/policy/accepts/edges.test.ts",
+    "test/policy/accepts/pure.test.ts",
+    "test/policy/accepts/rules.test.ts",
+    "test/policy/accepts/plans.test.ts",
+  ],
 };
 
 /**
@@ -69,8 +87,8 @@ export interface Target {
 
 export type MutateArgs =
   | { command: "help" }
-  | { command: "run"; targets: Target[]; concurrency: number; dryRun: boolean }
-  | { command: "changed"; base: string; concurrency: number; dryRun: boolean };
+  | { command: "run"; targets: Target[]; concurrency: number; ignoreStatic: boolean; dryRun: boolean }
+  | { command: "changed"; base: string; concurrency: number; ignoreStatic: boolean; dryRun: boolean };
 
 const RANGE = /^(.*):(\d+)-(\d+)$/;
 const GIT_REF = /^[A-Za-z0-9._/-]{1,100}$/;
@@ -105,6 +123,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
     changed: { type: "boolean" },
     base: { type: "string" },
     concurrency: { type: "string" },
+    "ignore-static": { type: "boolean" },
     "dry-run": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -112,6 +131,7 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
   if (values.help) return { command: "help" };
   const concurrency = integerFlag("concurrency", values.concurrency, 1, 1, MAX_CONCURRENCY);
   const dryRun = values["dry-run"] ?? false;
+  const ignoreStatic = values["ignore-static"] ?? false;
   if (values.changed) {
     if (positionals.length > 0) {
       throw new UsageError(`--changed takes no files (got ${positionals.join(" ")}): give files or --changed`);
@@ -120,17 +140,20 @@ export function parseMutateArgs(argv: string[]): MutateArgs {
     if (!GIT_REF.test(base) || base.startsWith("-")) {
       throw new UsageError(`--base must be a branch or commit, e.g. --base main; got "${base}"`);
     }
-    return { command: "changed", base, concurrency, dryRun };
+    return { command: "changed", base, concurrency, ignoreStatic, dryRun };
   }
   if (values.base !== undefined) throw new UsageError("--base applies only with --changed");
   if (positionals.length === 0) throw new UsageError("give a source file, e.g. service/decimal.ts, or --changed");
-  return { command: "run", targets: positionals.map(parseTarget), concurrency, dryRun };
+  return { command: "run", targets: positionals.map(parseTarget), concurrency, ignoreStatic, dryRun };
 }
 
 /** The test files that are `file`'s own, among those that exist; empty when it has none. */
 export function testsFor(file: string, exists: (p: string) => boolean): string[] {
   const mirror = `test/${file.replace(/\.ts$/, ".test.ts")}`;
-  const candidates = [mirror, ...(EXTRA_TESTS[file] ?? [])];
+  const folder = Object.keys(FOLDER_TESTS)
+    .filter((dir) => file.startsWith(dir))
+    .sort((a, b) => b.length - a.length)[0];
+  const candidates = [mirror, ...(folder ? FOLDER_TESTS[folder]! : []), ...(EXTRA_TESTS[file] ?? [])];
   return [...new Set(candidates.filter((t) => exists(t) && !OUT_OF_PROCESS_TESTS.includes(t)))];
 }
 
@@ -145,7 +168,12 @@ export function reportDir(file: string): string {
 }
 
 /** The Stryker config of one run: `target` mutated, `tests` run (mocha in-process, TypeScript through tsx). */
-export function strykerConfig(target: Target, tests: string[], concurrency: number): Record<string, unknown> {
+export function strykerConfig(
+  target: Target,
+  tests: string[],
+  concurrency: number,
+  ignoreStatic = false,
+): Record<string, unknown> {
   const dir = reportDir(target.file);
   const mutate = target.lines ? `${target.file}:${target.lines.from}-${target.lines.to}` : target.file;
   return {
@@ -159,6 +187,8 @@ export function strykerConfig(target: Target, tests: string[], concurrency: numb
     testRunnerNodeArgs: ["--import", "tsx"],
     coverageAnalysis: "perTest",
     concurrency,
+    // Static mutants (in module-level code) need every test file reloaded per mutant; off unless asked.
+    ignoreStatic,
     // A shared 2-core machine runs slow: a mutant is a timeout only well past the tests' own time.
     timeoutMS: 10_000,
     reporters: ["clear-text", "progress", "html", "json"],
@@ -239,9 +269,14 @@ function targetsOf(args: Extract<MutateArgs, { command: "run" | "changed" }>): T
 }
 
 /** Runs Stryker on one target; resolves its score, or undefined when Stryker itself failed. */
-function runOne(target: Target, tests: string[], concurrency: number, dryRun: boolean): Score | undefined {
+function runOne(
+  target: Target,
+  tests: string[],
+  args: { concurrency: number; ignoreStatic: boolean; dryRun: boolean },
+): Score | undefined {
+  const { concurrency, ignoreStatic, dryRun } = args;
   const dir = reportDir(target.file);
-  const config = strykerConfig(target, tests, concurrency);
+  const config = strykerConfig(target, tests, concurrency, ignoreStatic);
   const configFile = `${dir}/stryker.config.json`;
   const label = target.lines ? `${target.file}:${target.lines.from}-${target.lines.to}` : target.file;
   console.log(`\n== ${label}`);
@@ -294,7 +329,7 @@ async function main(): Promise<void> {
       failed = true;
       continue;
     }
-    const score = runOne(target, tests, args.concurrency, args.dryRun);
+    const score = runOne(target, tests, args);
     if (score) scores.push(score);
     else if (!args.dryRun) failed = true;
   }

@@ -61,10 +61,31 @@ export function backoffDelay(crashes: number, baseMs: number, maxMs: number, ran
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
+/** The crash-loop breaker's limits: more than maxCrashes unexpected exits within crashWindowMs. */
+export interface CrashLimits {
+  maxCrashes: number;
+  crashWindowMs: number;
+}
+
 /**
- * Runs the primary until it has shut down; resolves with the process exit code: 0 after a clean drain,
- * 1 after a crash loop, a start-up failure or a drain that hit its deadline.
+ * The crash-loop breaker's decision on an unexpected exit at `nowMs`, given the earlier crash times in the
+ * order they came: the crashes that still count (this one and those less than crashWindowMs ago; one exactly
+ * crashWindowMs ago has left the window), and whether they make a crash loop (more than maxCrashes), where
+ * respawning would only repeat the crash. Pure, so the boundaries are tested without forking a process.
  */
+export function crashVerdict(
+  earlierMs: readonly number[],
+  nowMs: number,
+  { maxCrashes, crashWindowMs }: CrashLimits,
+): { recentMs: number[]; crashLoop: boolean } {
+  const all = [...earlierMs, nowMs];
+  // The oldest crashes leave first: drop the longest prefix at or before the window's start (a clock that
+  // stepped back keeps a later entry, as it always did).
+  const first = all.findIndex((t) => t > nowMs - crashWindowMs);
+  const recentMs = first === -1 ? [] : all.slice(first);
+  return { recentMs, crashLoop: recentMs.length > maxCrashes };
+}
+
 /**
  * The line that says the service is up and where to go: `fleet listening on http://localhost:3000 (2 web
  * workers, 1 job worker)`. All interfaces (0.0.0.0, ::, or no address) read as localhost, the address a
@@ -78,6 +99,10 @@ export function startLine(address: string | null | undefined, port: number, webW
   return `fleet listening on http://${host}:${port} (${plural(webWorkers, "web worker")}${jobs})`;
 }
 
+/**
+ * Runs the primary until it has shut down; resolves with the process exit code: 0 after a clean drain,
+ * 1 after a crash loop, a start-up failure or a drain that hit its deadline.
+ */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const {
     workers: size,
@@ -91,7 +116,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     lingerMaxMs = 0,
   } = options;
   const tracked = new Map<number, Tracked>();
-  const crashes: number[] = [];
+  let crashes: number[] = [];
   const respawns = new Set<NodeJS.Timeout>();
   let shuttingDown = false;
   /** Set while lingering: ends it (drains now); undefined once the drain has started. */
@@ -153,10 +178,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     }
     // From here on a death (even of a respawn that never listened) is a crash: backoff, and the
     // crash-loop breaker below if they keep coming.
-    const now = Date.now();
-    crashes.push(now);
-    while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
-    if (crashes.length > maxCrashes) {
+    const verdict = crashVerdict(crashes, Date.now(), { maxCrashes, crashWindowMs });
+    crashes = verdict.recentMs;
+    if (verdict.crashLoop) {
       fatal(
         { ...who, crashes: crashes.length, windowMs: crashWindowMs },
         "crash loop: too many unexpected worker exits",

@@ -8,7 +8,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
-import { backoffDelay } from "../cluster";
+import { backoffDelay, crashVerdict } from "../cluster";
 
 export interface SupervisorOptions {
   /** The script the child runs (main.js) and its environment (FLEET_ROLE=worker). */
@@ -38,7 +38,7 @@ export interface Supervisor {
 
 export function superviseJobWorker(options: SupervisorOptions): Supervisor {
   const { log, maxCrashes = 5, crashWindowMs = 60_000, backoffBaseMs = 100, backoffMaxMs = 10_000 } = options;
-  const crashes: number[] = [];
+  let crashes: number[] = [];
   let child: ChildProcess | undefined;
   /** Children replaced by a reload, draining: their exit is neither a crash nor the end. */
   const retiring = new Set<ChildProcess>();
@@ -65,10 +65,9 @@ export function superviseJobWorker(options: SupervisorOptions): Supervisor {
         finish(exitCode);
         return;
       }
-      const now = Date.now();
-      crashes.push(now);
-      while (crashes.length > 0 && crashes[0]! <= now - crashWindowMs) crashes.shift();
-      if (crashes.length > maxCrashes) {
+      const verdict = crashVerdict(crashes, Date.now(), { maxCrashes, crashWindowMs });
+      crashes = verdict.recentMs;
+      if (verdict.crashLoop) {
         log.fatal(
           { ...who, crashes: crashes.length },
           "job worker crash loop; shutting down so that systemd or the Auto Scaling Group replaces this instance",

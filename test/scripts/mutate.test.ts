@@ -24,14 +24,19 @@ describe("npm run mutate: arguments", () => {
       command: "run",
       targets: [{ file: "service/decimal.ts" }],
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: false,
     });
-    assert.deepEqual(parseMutateArgs(["./service/admission.ts:40-80", "scripts/cli.ts", "--concurrency", "2"]), {
-      command: "run",
-      targets: [{ file: "service/admission.ts", lines: { from: 40, to: 80 } }, { file: "scripts/cli.ts" }],
-      concurrency: 2,
-      dryRun: false,
-    });
+    assert.deepEqual(
+      parseMutateArgs(["./service/admission.ts:40-80", "scripts/cli.ts", "--concurrency", "2", "--ignore-static"]),
+      {
+        command: "run",
+        targets: [{ file: "service/admission.ts", lines: { from: 40, to: 80 } }, { file: "scripts/cli.ts" }],
+        concurrency: 2,
+        ignoreStatic: true,
+        dryRun: false,
+      },
+    );
   });
 
   it("takes --changed with a base (main by default) and --dry-run", () => {
@@ -39,12 +44,14 @@ describe("npm run mutate: arguments", () => {
       command: "changed",
       base: "main",
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: false,
     });
     assert.deepEqual(parseMutateArgs(["--changed", "--base", "origin/main", "--dry-run"]), {
       command: "changed",
       base: "origin/main",
       concurrency: 1,
+      ignoreStatic: false,
       dryRun: true,
     });
     assert.deepEqual(parseMutateArgs(["-h"]), { command: "help" });
@@ -106,10 +113,28 @@ describe("npm run mutate: each file's own tests", () => {
     );
   });
 
+  it("gives a policy rule its folder's tests, the deepest folder's only", () => {
+    const have = new Set([
+      "test/policy/policies.test.ts",
+      "test/policy/accepts/rules.test.ts",
+      "test/policy/accepts/pure.test.ts",
+      "test/policy/accepts/plans.test.ts",
+      "test/policy/evaluate.test.ts",
+    ]);
+    const exists = (p: string) => have.has(p);
+    assert.deepEqual(testsFor("policy/rules/compute.ts", exists), ["test/policy/policies.test.ts"]);
+    assert.deepEqual(testsFor("policy/rules/accepts/sqs.ts", exists), [
+      "test/policy/accepts/pure.test.ts",
+      "test/policy/accepts/rules.test.ts",
+      "test/policy/accepts/plans.test.ts",
+    ]);
+    assert.deepEqual(testsFor("policy/evaluate.ts", exists), ["test/policy/evaluate.test.ts"]);
+  });
+
   it("leaves out the tests that run the compiled service in child processes, where no mutant reaches", () => {
     assert.deepEqual(
       testsFor("service/cluster.ts", () => true),
-      ["test/service/backoff.test.ts"],
+      ["test/service/backoff.test.ts", "test/service/crash-loop.test.ts"],
     );
   });
 
@@ -163,11 +188,16 @@ describe("npm run mutate: the Stryker config", () => {
     assert.deepEqual(config.mutate, ["service/admission.ts:40-80"]);
   });
 
+  it("tests static mutants unless --ignore-static asks otherwise", () => {
+    assert.equal(strykerConfig({ file: "policy/rules/iam.ts" }, ["t.ts"], 1).ignoreStatic, false);
+    assert.equal(strykerConfig({ file: "policy/rules/iam.ts" }, ["t.ts"], 1, true).ignoreStatic, true);
+  });
+
   it("is valid for this Stryker: every key is one its schema knows", () => {
     const schema = JSON.parse(
       fs.readFileSync("node_modules/@stryker-mutator/core/schema/stryker-schema.json", "utf8"),
     ) as { properties: Record<string, unknown> };
-    const config = strykerConfig({ file: "service/decimal.ts" }, ["test/service/decimal.test.ts"], 1);
+    const config = strykerConfig({ file: "service/decimal.ts" }, ["test/service/decimal.test.ts"], 1, true);
     for (const key of Object.keys(config)) {
       if (key !== "$schema") assert.ok(key in schema.properties, `unknown Stryker option ${key}`);
     }
