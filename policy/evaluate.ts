@@ -30,8 +30,8 @@ export interface Violation {
 
 class NotApplicable extends Error {}
 
-function urnOf(stack: string, r: PlanResource): string {
-  return `urn:pulumi:${stack}::fleet::${r.type}::${r.name}`;
+function urnOf(stack: string, r: PlanResource, project: string): string {
+  return `urn:pulumi:${stack}::${project}::${r.type}::${r.name}`;
 }
 
 /** The values by which other resources can refer to `r`. */
@@ -52,13 +52,13 @@ function refersTo(value: unknown, handle: string): boolean {
 }
 
 /** The resources of a plan as the policy SDK's PolicyResource, with parents and property dependencies. */
-export function toPolicyResources(stack: string, plan: PlanResource[]): PolicyResource[] {
+export function toPolicyResources(stack: string, plan: PlanResource[], project = "fleet"): PolicyResource[] {
   const byKey = new Map<string, PolicyResource>();
   const resources = plan.map((r) => {
     const pr = {
       type: r.type,
       name: r.name,
-      urn: urnOf(stack, r),
+      urn: urnOf(stack, r, project),
       props: r.inputs,
       opts: {
         protect: false,
@@ -109,13 +109,14 @@ const notApplicable = (reason?: string): never => {
   throw new NotApplicable(reason);
 };
 
-/** Every violation of `policies` over the plan of `stack`. */
+/** Every violation of `policies` over the plan of `stack` of the Pulumi `project` (its URNs say which). */
 export async function evaluatePolicies(
   stack: string,
   plan: PlanResource[],
   policies: readonly FleetPolicy[],
+  project = "fleet",
 ): Promise<Violation[]> {
-  const resources = toPolicyResources(stack, plan);
+  const resources = toPolicyResources(stack, plan, project);
   const violations: Violation[] = [];
   for (const policy of policies) {
     const keyOf = (urn?: string) => {

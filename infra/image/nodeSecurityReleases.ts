@@ -64,3 +64,52 @@ export function securityReleaseAhead(
   const newest = [...releases].sort((x, y) => compareVersions(y.version, x.version))[0];
   return newest && compareVersions(pin, newest.version) < 0 ? newest : undefined;
 }
+
+/**
+ * A dated, short acknowledgement that the pin is behind a security release for a reason no commit can fix
+ * yet (its signed checksums cannot be read where the pin is made). It names the release it waives and
+ * ends after at most MAX_WAIVER_DAYS: then the check fails again until the pin moves.
+ */
+export interface PinWaiver {
+  version: string;
+  /** YYYY-MM-DD, the day it was written. */
+  since: string;
+  /** YYYY-MM-DD, the last day it holds. */
+  until: string;
+  reason: string;
+}
+
+export const MAX_WAIVER_DAYS = 14;
+const DAY_MS = 86_400_000;
+
+/** Validates the file's optional `waiver`; each problem names the field, its value and the fix. */
+export function parseWaiver(json: unknown): PinWaiver | undefined {
+  const w = (json as { waiver?: Partial<PinWaiver> } | null)?.waiver;
+  if (w === undefined) return undefined;
+  if (typeof w?.version !== "string" || !VERSION.test(w.version)) {
+    throw new NodeSecurityReleasesError("waiver.version", w?.version, "the security release it waives, e.g. 24.22.1");
+  }
+  for (const field of ["since", "until"] as const) {
+    const v = w[field];
+    if (typeof v !== "string" || !DATE.test(v) || Number.isNaN(Date.parse(v))) {
+      throw new NodeSecurityReleasesError(`waiver.${field}`, v, "a date as YYYY-MM-DD");
+    }
+  }
+  const days = (Date.parse(w.until!) - Date.parse(w.since!)) / DAY_MS;
+  if (days < 0 || days > MAX_WAIVER_DAYS) {
+    throw new NodeSecurityReleasesError(
+      "waiver.until",
+      w.until,
+      `at most ${MAX_WAIVER_DAYS} days after waiver.since (${w.since}): a waiver is a short reprieve, not a policy`,
+    );
+  }
+  if (typeof w.reason !== "string" || w.reason.trim().length < 20) {
+    throw new NodeSecurityReleasesError("waiver.reason", w.reason, "say why the pin cannot move yet");
+  }
+  return { version: w.version, since: w.since!, until: w.until!, reason: w.reason };
+}
+
+/** Whether `waiver` excuses the pin being behind `ahead` on `today` (YYYY-MM-DD, UTC). */
+export function waived(ahead: NodeSecurityRelease, waiver: PinWaiver | undefined, today: string): boolean {
+  return waiver !== undefined && waiver.version === ahead.version && today >= waiver.since && today <= waiver.until;
+}

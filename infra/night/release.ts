@@ -313,13 +313,19 @@ export class Release extends pulumi.ComponentResource {
     // --- The nightly start: Scheduler's templated target for Step Functions is the state machine's ARN
     // with states:StartExecution (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html).
     const scheduleName = machineName;
-    const scheduleArn = pulumi.interpolate`arn:aws:scheduler:${args.region}:${args.accountId}:schedule/default/${scheduleName}`;
+    // The trust names the schedule's group, not the schedule: Scheduler presents the group's ARN as
+    // aws:SourceArn, and a trust scoped to one schedule is never assumable
+    // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role,
+    // "Changes to execution role and confused deputy prevention" in
+    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/doc-history.html). The release's schedule is in
+    // the default group, which holds nothing else of this stack's.
+    const scheduleGroupArn = pulumi.interpolate`arn:aws:scheduler:${args.region}:${args.accountId}:schedule-group/default`;
     const schedulerRole = new aws.iam.Role(
       `${name}-schedule`,
       {
         description: `fleet ${args.stack}: EventBridge Scheduler starts the nightly release`,
         assumeRolePolicy: pulumi
-          .all([args.accountId, scheduleArn])
+          .all([args.accountId, scheduleGroupArn])
           .apply(([account, arn]) => serviceTrust("scheduler.amazonaws.com", account, arn)),
         tags,
       },

@@ -177,13 +177,16 @@ export async function jobsRoutes(app: FastifyInstance, options: JobsRoutesOption
     throw new BacklogFullError((verdict.waitMs * Math.max(1, workerSlots)) / 1000, maxBacklogS, retryAfterS);
   }
 
-  app.setErrorHandler((err: FastifyError, _request, reply) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof JobError) {
       const statusCode = STATUS_BY_CODE[err.code];
       if (err instanceof BacklogFullError || err instanceof ClientQuotaError || err instanceof WaitersFullError)
         reply.header("retry-after", String(err.retryAfterS));
       // A 5xx other than a full backlog or a full waiters' list is the app's quiet answer (service/error-handler.ts).
       if (statusCode >= 500 && !(err instanceof BacklogFullError) && !(err instanceof WaitersFullError)) throw err;
+      // What is answered here with a 5xx (a full backlog, a full waiters' list) is still logged: an operator
+      // needs to see the service refusing work.
+      if (statusCode >= 500) request.log.error({ err }, "job error");
       return reply
         .code(statusCode)
         .send({ statusCode, error: STATUS_CODES[statusCode], code: err.code, message: err.message });

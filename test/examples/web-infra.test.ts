@@ -107,7 +107,7 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("passes the fleet's policy pack (the storage and CloudFront rules hold for this stack too)", async () => {
-      assert.deepEqual(await evaluatePolicies(stack, planOf(r), ALL_POLICIES), []);
+      assert.deepEqual(await evaluatePolicies(stack, planOf(r), ALL_POLICIES, "fleet-web"), []);
     });
   });
 }

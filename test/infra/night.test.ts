@@ -136,12 +136,13 @@ function assertRelease(r: SynthResult, cfg: FleetConfig, stack: string): void {
     assert.ok(at - pipeline >= MIN_PIPELINE_LEAD_MINUTES * 60_000, `the pipeline runs first: ${new Date(at)}`);
   }
 
-  // Scheduler's role: this schedule only, and only StartExecution of this machine.
+  // Scheduler's role: trusted for the schedule's group (the ARN Scheduler presents), and only StartExecution
+  // of this machine.
   const schedulerRole = all(r, T.role).find((x) => x.outputs.arn === schedule.inputs.target.roleArn)!;
   assertTrust(
     schedulerRole,
     "scheduler.amazonaws.com",
-    `arn:aws:scheduler:${REGION}:${MOCK_ACCOUNT}:schedule/default/${schedule.inputs.name}`,
+    `arn:aws:scheduler:${REGION}:${MOCK_ACCOUNT}:schedule-group/default`,
   );
   assert.deepEqual(policyOf(r, schedulerRole).Statement, [
     { Effect: "Allow", Action: ["states:StartExecution"], Resource: [machine.outputs.arn] },

@@ -8,7 +8,7 @@ import { planOf } from "../../scripts/synth";
 import { stackPlan } from "../infra/helpers";
 import { evaluatePolicies, type PlanResource, type Violation } from "../../policy/evaluate";
 import { ALL_POLICIES } from "../../policy/policies";
-import { EXCEPTIONS } from "../../policy/exceptions";
+import { EXCEPTIONS, isExcepted, projectOf } from "../../policy/exceptions";
 import { AWS_ACCEPTS_POLICIES } from "../../policy/rules/accepts";
 
 const ARN = (kind: string, name: string) => `arn:aws:${kind}:eu-central-1:123456789012:${name}`;
@@ -575,5 +575,16 @@ describe("policy pack (offline)", function () {
       ALL_POLICIES.map((p) => p.name).filter((n) => !tested.has(n)),
       [],
     );
+  });
+});
+
+describe("policy pack: exceptions scoped by project", () => {
+  it("excepts the example page's stacks from the WAF rule, never the fleet's own prod", () => {
+    const urn = (stack: string, project: string) =>
+      `urn:pulumi:${stack}::${project}::aws:cloudfront/distribution:Distribution::x`;
+    assert.ok(isExcepted("waf-on-public-endpoints", urn("prod", "fleet-web")));
+    assert.equal(isExcepted("waf-on-public-endpoints", urn("prod", "fleet")), undefined);
+    assert.ok(isExcepted("waf-on-public-endpoints", urn("dev", "fleet")), "dev runs without fleet:waf");
+    assert.equal(projectOf(urn("prod", "fleet-web")), "fleet-web");
   });
 });
