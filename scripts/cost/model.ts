@@ -91,6 +91,7 @@ export const COMPONENTS = [
   "KMS",
   "Step Functions",
   "EventBridge Scheduler",
+  "WAF",
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 
@@ -285,6 +286,7 @@ function nightlyAndFixedLines(f: StackFacts, a: Assumptions, p: PriceTable): Cos
     line("Step Functions", [
       cost("stepFunctions1kTransitions", (f.stateMachines * a.sfnTransitionsPerMonth) / 1000, "k transitions"),
     ]),
+    wafLine(f, a, p),
     line("EventBridge Scheduler", [
       cost(
         "schedulerMillionInvocations",
@@ -293,6 +295,26 @@ function nightlyAndFixedLines(f: StackFacts, a: Assumptions, p: PriceTable): Cos
       ),
     ]),
   ];
+}
+
+/**
+ * The web ACLs: a fee per ACL and per rule, and per request inspected. A CLOUDFRONT-scope ACL inspects every
+ * request of the distributions it fronts (the API's and the results'); a REGIONAL one on the ALB only
+ * requests that bypass CloudFront, which the assumptions do not count.
+ */
+function wafLine(f: StackFacts, a: Assumptions, p: PriceTable): CostLine {
+  const cost = (k: PriceKey, qty: number, unit: string) => term(qty, priceOf(p, k), unit, k);
+  const edge = f.webAcls.some((acl) => acl.scope === "CLOUDFRONT");
+  const inspected = edge ? a.requestsPerSecond * HOURS_PER_MONTH * 3600 + a.cdnRequests : 0;
+  return line("WAF", [
+    cost("wafWebAclMonth", f.webAcls.length, "web ACLs"),
+    cost(
+      "wafRuleMonth",
+      f.webAcls.reduce((n, acl) => n + acl.rules, 0),
+      "rules",
+    ),
+    cost("wafMillionRequests", inspected / 1e6, "M requests inspected"),
+  ]);
 }
 
 /** The whole report. */

@@ -50,6 +50,8 @@ export interface StackFacts {
   distributions: number;
   kmsKeys: number;
   stateMachines: number;
+  /** WAF web ACLs, with their rules and whether they sit in front of CloudFront (which sees every request). */
+  webAcls: { rules: number; scope: string }[];
   /** EventBridge Scheduler schedules (each fires once a night). */
   schedules: number;
   /** Image Builder's build instance type (the pipeline runs once a night), if the plan has one. */
@@ -73,6 +75,7 @@ const T = {
   lt: "aws:ec2/launchTemplate:LaunchTemplate",
   schedule: "aws:autoscaling/schedule:Schedule",
   scheduler: "aws:scheduler/schedule:Schedule",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   policy: "aws:autoscaling/policy:Policy",
   dashboard: "aws:cloudwatch/dashboard:Dashboard",
@@ -212,6 +215,10 @@ export function stackFacts(plan: SynthResult, config: Record<string, string>): S
     kmsKeys: of(plan, T.kms).length,
     stateMachines: of(plan, T.sfn).length,
     schedules: of(plan, T.scheduler).length,
+    webAcls: of(plan, T.webAcl).map((acl) => ({
+      rules: Array.isArray(acl.inputs.rules) ? acl.inputs.rules.length : 0,
+      scope: String(acl.inputs.scope ?? ""),
+    })),
     ...(infra?.inputs.instanceTypes?.[0] ? { buildInstanceType: String(infra.inputs.instanceTypes[0]) } : {}),
     jobSeconds: Number(config["fleet:jobSeconds"] ?? JOBS_DEFAULTS.jobSeconds),
   };

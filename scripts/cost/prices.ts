@@ -36,6 +36,9 @@ export const PRICE_KEYS = [
   "kmsKeyMonth",
   "stepFunctions1kTransitions",
   "schedulerMillionInvocations",
+  "wafWebAclMonth",
+  "wafRuleMonth",
+  "wafMillionRequests",
 ] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 

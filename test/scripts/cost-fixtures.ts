@@ -65,6 +65,7 @@ export function testFacts(over: Partial<StackFacts> = {}): StackFacts {
     kmsKeys: 1,
     stateMachines: 1,
     schedules: 2,
+    webAcls: [],
     buildInstanceType: "c7i.large",
     jobSeconds: 36,
     ...over,

@@ -90,6 +90,23 @@ describe("cost model: each component against a hand calculation", () => {
     near(usdOf(r, "EventBridge Scheduler"), 0, "Scheduler");
   });
 
+  it("WAF: none in this stack; an edge ACL with 1 rule and a regional one pay per ACL, per rule and per request", () => {
+    near(usdOf(r, "WAF"), 0, "no web ACL");
+    const edge = costReport(
+      testFacts({
+        webAcls: [
+          { rules: 1, scope: "CLOUDFRONT" },
+          { rules: 1, scope: "REGIONAL" },
+        ],
+      }),
+      testTable(),
+      DEFAULT_ASSUMPTIONS,
+    );
+    // 2 ACLs + 2 rules at $1, and the edge ACL inspects every API request (5 req/s all month) and the CDN's 100,000.
+    const inspected = DEFAULT_ASSUMPTIONS.requestsPerSecond * 730 * 3600 + DEFAULT_ASSUMPTIONS.cdnRequests;
+    near(usdOf(edge, "WAF"), 2 + 2 + inspected / 1e6, "WAF");
+  });
+
   it("the drain saves (web desired + worker min) × drained hours; Spot saves the discount of the workers' bill", () => {
     near(r.drainSavingsUsd, 2 * 0.5 * DAYS * 0.1 + 1 * 0.5 * DAYS * 0.2, "drain savings");
     near(r.spotSavingsUsd, (730 - 0.5 * DAYS) * 0.2 * 0.5, "Spot savings");

@@ -96,6 +96,8 @@ describe("npm run cost: the real plans", function () {
     // every unpriced line names what it lacks, each a null price in the real table, and the report says so
     const table = loadPriceTable("eu-central-1");
     const r = costReport(f, table, DEFAULT_ASSUMPTIONS);
+    // prod's web ACL (fleet:waf) is billed: $5 for the ACL and $1 for its rate rule, before requests.
+    assert.ok((r.lines.find((l) => l.component === "WAF")?.usd ?? 0) >= 6, "prod pays for its web ACL");
     for (const l of r.lines.filter((x) => x.usd === null)) {
       assert.ok(l.missing.length > 0, l.component);
       for (const k of l.missing)
