@@ -238,21 +238,22 @@ describe("job worker loop: guards, edges and late events", function () {
     assert.equal((await finished(id)).status, "succeeded");
   });
 
-  it("stops an attempt at the job timeout with a message naming the setting, and retries it after the backoff", async () => {
+  it("stops an attempt at the job timeout with a message naming the setting, and ends the job failed, not retried", async () => {
     const { id } = await enqueue();
     start({ jobTimeoutMs: 100, random: () => 0, retryBaseMs: 1_000, retryMaxMs: 60_000 });
     const run = await runner.next();
-    const retry = await logged(JOB_LOG.retrying);
+    const failed = await logged(JOB_LOG.failed);
     assert.ok(run.signal.aborted);
-    assert.equal(retry.error, "ran past the job timeout of 0.1 s (JOBS_TIMEOUT_S)");
-    assert.equal(retry.permanent, false);
-    assert.equal(retry.retryInMs, 500, "backoffDelay(1 attempt, 1 s base) with random 0: half the base");
+    assert.equal(failed.error, "ran past the job timeout of 0.1 s (JOBS_TIMEOUT_S)");
+    assert.equal(failed.permanent, true, "the same input would not get faster");
     const j = await job(id);
-    assert.equal(j.status, "queued");
+    assert.equal(j.status, "failed");
+    assert.equal(j.attempts, 1);
     assert.equal(j.error, "ran past the job timeout of 0.1 s (JOBS_TIMEOUT_S)");
+    assert.equal(runner.runs.length, 1);
   });
 
-  it("records a thrown non-Error as its string, and ends the job failed after its last attempt with level error", async () => {
+  it("shows a thrown non-Error only as an internal error with its id, logs the thing, and ends the job failed after its last attempt with level error", async () => {
     const { id } = await enqueue();
     start();
     (await runner.next()).fail("a plain string");
@@ -261,9 +262,13 @@ describe("job worker loop: guards, edges and late events", function () {
     runner.runs[1]!.fail(new RunError("never", false));
     const failed = await logged(JOB_LOG.failed);
     assert.equal(failed.level, 50);
-    assert.equal(failed.error, "never");
-    assert.equal(lines.find((l) => l.msg === JOB_LOG.retrying)!.error, "a plain string");
-    assert.equal((await job(id)).status, "failed");
+    assert.match(String(failed.error), /^internal error \(errorId [0-9a-f-]{36}\)/);
+    assert.ok(String(failed.error).includes(String((failed as { errorId?: string }).errorId)));
+    assert.ok(JSON.stringify(failed).includes("never"), "the log line keeps the error itself");
+    assert.ok(JSON.stringify(lines.find((l) => l.msg === JOB_LOG.retrying)).includes("a plain string"));
+    const j = await job(id);
+    assert.equal(j.status, "failed");
+    assert.equal(j.error, failed.error);
   });
 
   it("logs a lost lease, not a failure, when fail() finds the job taken", async () => {
@@ -273,7 +278,7 @@ describe("job worker loop: guards, edges and late events", function () {
     (await runner.next()).fail(new Error("boom"));
     const lost = await logged(JOB_LOG.lost);
     assert.equal(lost.jobId, a.id);
-    assert.equal(lost.error, "boom");
+    assert.ok(JSON.stringify(lost).includes("boom"), "the log line keeps the error itself");
     assert.equal(lines.filter((l) => l.msg === JOB_LOG.failed || l.msg === JOB_LOG.retrying).length, 0);
   });
 

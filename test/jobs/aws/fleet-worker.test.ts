@@ -96,8 +96,10 @@ describe("fleet worker on AWS (compiled service, emulators, IMDS and Auto Scalin
     try {
       const spot = await start(spotEnv);
       await spot.waitFor((line) => line.msg === "job worker ready", 30_000);
-      // ~3 s of work (1e9 additions a second): far longer than the second the notice below leaves.
-      const n = 3_000_000_000;
+      // ~30 s of work (about 1e9 additions a second): still running when the notice comes (the other
+      // worker's start and the next 5 s IMDS poll take up to ~15 s), and far longer than the second the
+      // notice leaves. With 3 s of work a quiet machine finished the job before the notice.
+      const n = 30_000_000_000;
       const { job } = await client.enqueue({ kind: "sum", input: { n } });
       await spot.waitFor((line) => line.msg === JOB_LOG.started && line.jobId === job.id, 30_000);
       // The other worker starts now: the job can only reach it through the hand-back.
