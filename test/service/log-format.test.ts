@@ -37,12 +37,78 @@ async function firstOutput(env: Record<string, string>, onTerminal: boolean): Pr
     }
     return out.replace(/\x1b\[[0-9;]*m/g, "").replace(/\r/g, "");
   } finally {
+    // `script` runs the service in a session of its own (the pty's), outside this process group, and the
+    // pty's hangup is the primary's SIGHUP (a reload, not a stop): signal every descendant by pid.
+    const tree = [...descendants(proc.pid!), proc.pid!];
     const exited = new Promise((resolve) => proc.once("exit", resolve));
-    process.kill(-proc.pid!, "SIGTERM");
+    signalAll(tree, "SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (proc.exitCode === null) process.kill(-proc.pid!, "SIGKILL");
+    await waitGone(tree, 10_000);
+    signalAll(tree, "SIGKILL");
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every process below `root`, read from /proc (children first found, then theirs). */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name may hold spaces and parentheses: the fields after its last ")" are fixed.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    for (const [child, parent] of parentOf) if (parent === pid) (found.push(child), queue.push(child));
+  }
+  return found;
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** The pids running this checkout's built service (zombies excluded: they hold nothing). */
+function fleetPids(): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
+        return fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(MAIN);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 const isJsonLine = (l: string) => l.startsWith("{") && typeof JSON.parse(l).level === "number";
@@ -95,6 +161,13 @@ describe("the start line says where to go and what runs", function () {
 });
 
 describe("startLine", () => {
+  it("leaves no process behind, the pty's session included", async () => {
+    const before = new Set(fleetPids());
+    await firstOutput({}, true);
+    const left = fleetPids().filter((pid) => !before.has(pid));
+    assert.deepEqual(left, [], "every process of the run stopped");
+  });
+
   it("reads all interfaces as localhost, counts in words a person reads", () => {
     assert.equal(
       startLine("0.0.0.0", 3000, 2, 1),
